@@ -1,0 +1,96 @@
+package experiment
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestPaperGrid(t *testing.T) {
+	cs := Grid([]uint64{0, 1, 2, 3}, false, nil, nil, nil)
+	if got, want := len(cs), 8*3*4; got != want {
+		t.Fatalf("grid has %d configs, want %d (8 rows x 3 class counts x 4 seeds)", got, want)
+	}
+	seen := map[string]bool{}
+	for _, c := range cs {
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: %v", c.Name(), err)
+		}
+		if seen[c.Key()] {
+			t.Errorf("%s: duplicate key", c.Name())
+		}
+		seen[c.Key()] = true
+	}
+	c, err := Paper("cifar10", "cnn", "ce", 3, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PerClass != 5000 || c.NPrime != 500 || c.Batch != 128 {
+		t.Errorf("CIFAR CNN CE C'=3: per class %d, N' %d, B %d; want 5000, 500, 128 (Table 1)", c.PerClass, c.NPrime, c.Batch)
+	}
+	m, _ := Paper("mnist", "mlp", "ce", 10, 0)
+	if m.Targets[0] != "fc2" || targetDim(m) != 2500 {
+		t.Errorf("MNIST MLP target %s with D = %d, want fc2 with 2500", m.Targets[0], targetDim(m))
+	}
+}
+
+func TestPaperErrors(t *testing.T) {
+	if _, err := Paper("mnist", "mlp", "ce", 4, 0); err == nil || !strings.Contains(err.Error(), "3, 6 or 10") {
+		t.Errorf("classes 4: err = %v", err)
+	}
+	if _, err := Paper("svhn", "mlp", "ce", 10, 0); err == nil {
+		t.Error("unknown dataset accepted")
+	}
+}
+
+func TestFastKeepsCodePathAndShrinks(t *testing.T) {
+	for _, c := range Grid([]uint64{0}, false, nil, nil, nil) {
+		f := Fast(c)
+		if err := f.Validate(); err != nil {
+			t.Errorf("fast %s: %v", c.Name(), err)
+		}
+		if f.Model != c.Model || f.Loss != c.Loss || f.Dataset != c.Dataset || f.Targets[0] != c.Targets[0] {
+			t.Errorf("fast %s changed the code path", c.Name())
+		}
+		if targetDim(f) >= targetDim(c) || f.NPrime > targetDim(f) || f.Key() == c.Key() {
+			t.Errorf("fast %s: D %d (paper %d), N' %d", c.Name(), targetDim(f), targetDim(c), f.NPrime)
+		}
+	}
+}
+
+func TestValidateNamesField(t *testing.T) {
+	c, _ := Paper("mnist", "mlp", "ce", 10, 0)
+	c.Batch = 0
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "batch") {
+		t.Errorf("batch 0: err = %v, want it to name the field", err)
+	}
+	c, _ = Paper("mnist", "mlp", "ce", 10, 0)
+	c.Checkpoints = []int{500}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "checkpoints") {
+		t.Errorf("checkpoint past the end: err = %v", err)
+	}
+}
+
+func TestShardPartitions(t *testing.T) {
+	cs := Grid([]uint64{0, 1}, true, nil, nil, nil)
+	seen := map[string]int{}
+	for i := 0; i < 5; i++ {
+		s, err := Shard(cs, i, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range s {
+			seen[c.Key()]++
+		}
+	}
+	if len(seen) != len(cs) {
+		t.Fatalf("shards cover %d configs, want %d", len(seen), len(cs))
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Errorf("config %s in %d shards", k, n)
+		}
+	}
+	if _, err := Shard(cs, 5, 5); err == nil {
+		t.Error("shard 5/5 accepted")
+	}
+}
