@@ -1,0 +1,333 @@
+package commute
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/noisecurv/noisecurv/lib/fit"
+)
+
+// NormalizedCommutator returns |AH − HA|_F / (|A|_F |H|_F) computed explicitly (two D³
+// products). It is the reference for the eigenbasis formulas; given H's eigenvectors,
+// Rotate + WindowCommutator is cheaper and also gives windows. A zero matrix gives NaN.
+func NormalizedCommutator(a, h mat.Symmetric) (float64, error) {
+	if a.SymmetricDim() != h.SymmetricDim() {
+		return math.NaN(), fmt.Errorf("commute: NormalizedCommutator: A is %d×%d, H is %d×%d",
+			a.SymmetricDim(), a.SymmetricDim(), h.SymmetricDim(), h.SymmetricDim())
+	}
+	var ah, ha mat.Dense
+	ah.Mul(a, h)
+	ha.Mul(h, a)
+	ah.Sub(&ah, &ha)
+	return mat.Norm(&ah, 2) / (mat.Norm(a, 2) * mat.Norm(h, 2)), nil
+}
+
+// Rotate returns K = Vᵀ A V, symmetrised as (K + Kᵀ)/2 to remove rounding asymmetry. V is
+// D×m with orthonormal columns (H's eigenvectors, descending eigenvalues; m < D for a
+// truncated basis), A is D×D.
+func Rotate(a mat.Symmetric, v *mat.Dense) (*mat.SymDense, error) {
+	d := a.SymmetricDim()
+	r, m := v.Dims()
+	if r != d {
+		return nil, fmt.Errorf("commute: Rotate: V has %d rows, A is %d×%d", r, d, d)
+	}
+	var av, k mat.Dense
+	av.Mul(a, v)
+	k.Mul(v.T(), &av)
+	return symmetrize(&k, m), nil
+}
+
+func symmetrize(k *mat.Dense, m int) *mat.SymDense {
+	s := mat.NewSymDense(m, nil)
+	for i := 0; i < m; i++ {
+		for j := i; j < m; j++ {
+			s.SetSym(i, j, 0.5*(k.At(i, j)+k.At(j, i)))
+		}
+	}
+	return s
+}
+
+// Window is a contiguous range of H's modes, 0-based and half-open: modes Lo+1..Hi in the
+// paper's 1-based numbering.
+type Window struct {
+	Name   string
+	Lo, Hi int
+}
+
+// Full is the window of all d modes.
+func Full(d int) Window { return Window{Name: "full", Lo: 0, Hi: d} }
+
+// Top is the window of the k sharpest modes (1..k).
+func Top(k int) Window { return Window{Name: fmt.Sprintf("top%d", k), Lo: 0, Hi: k} }
+
+// Bulk is the window of modes lo+1..hi (Bulk(100, 1000) is the paper's 101..1000).
+func Bulk(lo, hi int) Window { return Window{Name: fmt.Sprintf("bulk%d-%d", lo+1, hi), Lo: lo, Hi: hi} }
+
+// DefaultWindows returns the paper's windows for d modes: full, top-100 and the bulk
+// 101..1000, shrunk to d (the bulk is left out when d <= 100).
+func DefaultWindows(d int) []Window {
+	ws := []Window{Full(d), Top(min(100, d))}
+	if d > 100 {
+		ws = append(ws, Bulk(100, min(1000, d)))
+	}
+	return ws
+}
+
+func (w Window) check(d int) error {
+	if w.Lo < 0 || w.Hi > d || w.Lo >= w.Hi {
+		return fmt.Errorf("commute: window %q = [%d, %d) is not a non-empty range inside the %d modes", w.Name, w.Lo, w.Hi, d)
+	}
+	return nil
+}
+
+// WindowMetrics are the commutativity metrics of one matrix on one window.
+type WindowMetrics struct {
+	Window       Window
+	Commutator   float64 // |[PAP, PHP]|_F / (|PAP|_F |PHP|_F)
+	CommutatorAH float64 // |P[A,H]P|_F / |PAHP|_F (the authors' normalisation)
+	OffDiagRatio float64 // RMS off-diagonal / RMS diagonal of K_SS
+	DiagEnergy   float64 // Σ K_ii² / |K_SS|_F²
+	Spearman     float64 // ρ(K_ii, λ_i) over the window
+}
+
+// WindowCommutator returns the normalized commutator on window w from K = Vᵀ A V and H's
+// eigenvalues lambda (descending, same order as K's rows).
+func WindowCommutator(k mat.Symmetric, lambda []float64, w Window) (float64, error) {
+	m, err := Evaluate(k, lambda, w)
+	return m.Commutator, err
+}
+
+// OffDiagRatio returns RMS_{i≠j∈w} K_ij / RMS_{i∈w} K_ii (NaN for a one-mode window).
+func OffDiagRatio(k mat.Symmetric, w Window) (float64, error) {
+	if err := w.check(k.SymmetricDim()); err != nil {
+		return math.NaN(), err
+	}
+	s := sums(k, nil, w)
+	return s.offDiagRatio(), nil
+}
+
+// DiagonalEnergy returns Σ_{i∈w} K_ii² / Σ_{i,j∈w} K_ij² (NaN for a zero block).
+func DiagonalEnergy(k mat.Symmetric, w Window) (float64, error) {
+	if err := w.check(k.SymmetricDim()); err != nil {
+		return math.NaN(), err
+	}
+	s := sums(k, nil, w)
+	return s.diag / (s.diag + s.off), nil
+}
+
+// Evaluate computes all WindowMetrics of K on window w.
+func Evaluate(k mat.Symmetric, lambda []float64, w Window) (WindowMetrics, error) {
+	d := k.SymmetricDim()
+	if len(lambda) != d {
+		return WindowMetrics{}, fmt.Errorf("commute: %d eigenvalues for a %d×%d K", len(lambda), d, d)
+	}
+	if err := w.check(d); err != nil {
+		return WindowMetrics{}, err
+	}
+	s := sums(k, lambda, w)
+	out := WindowMetrics{
+		Window:       w,
+		Commutator:   math.Sqrt(s.comm) / math.Sqrt((s.diag+s.off)*s.lam2),
+		CommutatorAH: math.Sqrt(s.comm) / math.Sqrt(s.ah),
+		OffDiagRatio: s.offDiagRatio(),
+		DiagEnergy:   s.diag / (s.diag + s.off),
+		Spearman:     math.NaN(),
+	}
+	if w.Hi-w.Lo >= 2 {
+		diag := make([]float64, w.Hi-w.Lo)
+		for i := range diag {
+			diag[i] = k.At(w.Lo+i, w.Lo+i)
+		}
+		rho, err := fit.Spearman(diag, lambda[w.Lo:w.Hi])
+		if err != nil {
+			return out, fmt.Errorf("commute: window %q: Spearman of diag K vs λ: %w", w.Name, err)
+		}
+		out.Spearman = rho
+	}
+	return out, nil
+}
+
+// blockSums are the window sums the metrics need.
+type blockSums struct {
+	n         int
+	diag, off float64 // Σ K_ii², Σ_{i≠j} K_ij²
+	comm, ah  float64 // Σ K_ij² (λ_j−λ_i)², Σ K_ij² λ_j²
+	lam2      float64 // Σ λ_i²
+}
+
+func (s blockSums) offDiagRatio() float64 {
+	if s.n < 2 {
+		return math.NaN()
+	}
+	return math.Sqrt(s.off/float64(s.n*(s.n-1))) / math.Sqrt(s.diag/float64(s.n))
+}
+
+// sums accumulates over the upper triangle of the window block (each off-diagonal pair
+// counted twice by symmetry). lambda may be nil when only K sums are needed.
+func sums(k mat.Symmetric, lambda []float64, w Window) blockSums {
+	s := blockSums{n: w.Hi - w.Lo}
+	raw, isRaw := k.(mat.RawSymmetricer)
+	var data []float64
+	var stride int
+	if isRaw {
+		r := raw.RawSymmetric()
+		// SymDense stores the upper triangle (blas.Upper) in row-major data.
+		data, stride = r.Data, r.Stride
+	}
+	at := func(i, j int) float64 {
+		if isRaw {
+			return data[i*stride+j]
+		}
+		return k.At(i, j)
+	}
+	for i := w.Lo; i < w.Hi; i++ {
+		kii := at(i, i)
+		s.diag += kii * kii
+		if lambda != nil {
+			s.lam2 += lambda[i] * lambda[i]
+			s.ah += kii * kii * lambda[i] * lambda[i]
+		}
+		for j := i + 1; j < w.Hi; j++ {
+			kij := at(i, j)
+			k2 := kij * kij
+			s.off += 2 * k2
+			if lambda != nil {
+				dl := lambda[j] - lambda[i]
+				s.comm += 2 * k2 * dl * dl
+				s.ah += k2 * (lambda[i]*lambda[i] + lambda[j]*lambda[j])
+			}
+		}
+	}
+	return s
+}
+
+// HaarOrthogonal returns a d×d orthogonal matrix drawn from the Haar measure: the Q factor
+// of a standard Gaussian matrix, with column j multiplied by sign(R_jj) so that R has a
+// positive diagonal (which makes the distribution exactly Haar).
+func HaarOrthogonal(d int, rng *rand.Rand) *mat.Dense {
+	g := mat.NewDense(d, d, nil)
+	raw := g.RawMatrix().Data
+	for i := range raw {
+		raw[i] = rng.NormFloat64()
+	}
+	var qr mat.QR
+	qr.Factorize(g)
+	var q, r mat.Dense
+	qr.QTo(&q)
+	qr.RTo(&r)
+	for j := 0; j < d; j++ {
+		if r.At(j, j) < 0 {
+			for i := 0; i < d; i++ {
+				q.Set(i, j, -q.At(i, j))
+			}
+		}
+	}
+	return &q
+}
+
+// RandomSpectrumPreserving returns Q diag(eig) Qᵀ with Q = HaarOrthogonal(len(eig), rng):
+// a random symmetric matrix with the given spectrum and Haar-random eigenvectors.
+func RandomSpectrumPreserving(eig []float64, rng *rand.Rand) *mat.SymDense {
+	d := len(eig)
+	q := HaarOrthogonal(d, rng)
+	var qs, out mat.Dense
+	qs.CloneFrom(q)
+	for j, e := range eig {
+		for i := 0; i < d; i++ {
+			qs.Set(i, j, qs.At(i, j)*e)
+		}
+	}
+	out.Mul(&qs, q.T())
+	return symmetrize(&out, d)
+}
+
+// RandomRotate returns Q K Qᵀ with Q = HaarOrthogonal: same distribution as
+// RandomSpectrumPreserving(eig K), without the eigendecomposition.
+func RandomRotate(k mat.Symmetric, rng *rand.Rand) *mat.SymDense {
+	d := k.SymmetricDim()
+	q := HaarOrthogonal(d, rng)
+	var qk, out mat.Dense
+	qk.Mul(q, k)
+	out.Mul(&qk, q.T())
+	return symmetrize(&out, d)
+}
+
+// traces returns tr K and |K|_F² = tr K² (= tr μ and tr μ² for K's spectrum μ).
+func traces(k mat.Symmetric) (tr, tr2 float64) {
+	d := k.SymmetricDim()
+	s := sums(k, nil, Full(d))
+	for i := 0; i < d; i++ {
+		tr += k.At(i, i)
+	}
+	return tr, s.diag + s.off
+}
+
+// HaarCommutatorRMS returns sqrt(E c²) for the full-space normalized commutator of a
+// Haar-rotated K with diag(lambda) (see the package documentation); ≈ √(2/D) for spectra far
+// from flat. By Jensen, the mean of c over draws is slightly below it.
+func HaarCommutatorRMS(k mat.Symmetric, lambda []float64) float64 {
+	d := float64(k.SymmetricDim())
+	t1, t2 := traces(k)
+	var l1, l2 float64
+	for _, l := range lambda {
+		l1 += l
+		l2 += l * l
+	}
+	return math.Sqrt(2 * (d*t2 - t1*t1) * (d*l2 - l1*l1) / ((d - 1) * d * (d + 2) * t2 * l2))
+}
+
+// HaarDiagEnergy returns E[DiagEnergy] of a Haar-rotated K over the full space (ratio of
+// expectations), (2 tr μ² + (tr μ)²) / ((D+2) tr μ²), between 2/(D+2) and 1.
+func HaarDiagEnergy(k mat.Symmetric) float64 {
+	d := float64(k.SymmetricDim())
+	t1, t2 := traces(k)
+	return (2*t2 + t1*t1) / ((d + 2) * t2)
+}
+
+// Symlog returns sign(x) log10(1 + |x|/linthresh), linear for |x| ≪ linthresh and
+// logarithmic beyond it. linthresh must be > 0.
+func Symlog(x, linthresh float64) float64 {
+	return math.Copysign(math.Log10(1+math.Abs(x)/linthresh), x)
+}
+
+// TopBlock returns the top-left n×n block of K (n clamped to K's size) as rows, ready for
+// a heat map.
+func TopBlock(k mat.Matrix, n int) [][]float64 {
+	r, c := k.Dims()
+	n = min(n, r, c)
+	out := make([][]float64, n)
+	for i := range out {
+		out[i] = make([]float64, n)
+		for j := range out[i] {
+			out[i][j] = k.At(i, j)
+		}
+	}
+	return out
+}
+
+// SymlogBlock returns TopBlock(k, n) with Symlog(·, linthresh) applied entrywise. A
+// linthresh <= 0 selects 1e-3 · max |K_ij| over the block (1 for a zero block).
+func SymlogBlock(k mat.Matrix, n int, linthresh float64) [][]float64 {
+	b := TopBlock(k, n)
+	if linthresh <= 0 {
+		var mx float64
+		for _, row := range b {
+			for _, v := range row {
+				mx = math.Max(mx, math.Abs(v))
+			}
+		}
+		linthresh = 1e-3 * mx
+		if linthresh == 0 {
+			linthresh = 1
+		}
+	}
+	for _, row := range b {
+		for j, v := range row {
+			row[j] = Symlog(v, linthresh)
+		}
+	}
+	return b
+}

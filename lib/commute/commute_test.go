@@ -1,0 +1,346 @@
+package commute
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+func newRand(seed uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, seed^0x9E3779B97F4A7C15))
+}
+
+func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
+
+// eigDesc returns the eigenvalues (descending) and eigenvectors (columns) of s.
+func eigDesc(t *testing.T, s mat.Symmetric) ([]float64, *mat.Dense) {
+	t.Helper()
+	var es mat.EigenSym
+	if !es.Factorize(s, true) {
+		t.Fatal("EigenSym failed")
+	}
+	vals := es.Values(nil)
+	var vecs mat.Dense
+	es.VectorsTo(&vecs)
+	d := len(vals)
+	idx := make([]int, d)
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return vals[idx[a]] > vals[idx[b]] })
+	lam := make([]float64, d)
+	v := mat.NewDense(d, d, nil)
+	for j, i := range idx {
+		lam[j] = vals[i]
+		v.SetCol(j, mat.Col(nil, i, &vecs))
+	}
+	return lam, v
+}
+
+// fromEig returns V diag(f) Vᵀ.
+func fromEig(v *mat.Dense, f []float64) *mat.SymDense {
+	d := len(f)
+	s := mat.NewSymDense(d, nil)
+	for m, fm := range f {
+		s.SymRankOne(s, fm, mat.NewVecDense(d, mat.Col(nil, m, v)))
+	}
+	return s
+}
+
+func randomSym(d int, rng *rand.Rand) *mat.SymDense {
+	s := mat.NewSymDense(d, nil)
+	for i := 0; i < d; i++ {
+		for j := i; j < d; j++ {
+			s.SetSym(i, j, rng.NormFloat64())
+		}
+	}
+	return s
+}
+
+func TestCommutingMatricesGiveZero(t *testing.T) {
+	const d = 30
+	rng := newRand(1)
+	v := HaarOrthogonal(d, rng)
+	lam := make([]float64, d)
+	f := make([]float64, d)
+	for i := range lam {
+		lam[i] = math.Pow(10, -4*float64(i)/d) // descending, distinct
+		f[i] = lam[i]*lam[i] + 0.1*lam[i]      // A = V f(Λ) Vᵀ commutes with H
+	}
+	h, a := fromEig(v, lam), fromEig(v, f)
+	c, err := NormalizedCommutator(a, h)
+	if err != nil || c > 1e-13 {
+		t.Errorf("explicit commutator of commuting matrices = %v (%v), want ~0", c, err)
+	}
+	m, err := Compute(a, lam, v, Options{Windows: []Window{Full(d), Top(10), Bulk(10, 25)}, Draws: 3, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range m.Data {
+		if w.Commutator > 1e-12 || w.CommutatorAH > 1e-12 || w.OffDiagRatio > 1e-12 || !near(w.DiagEnergy, 1, 1e-12) || w.Spearman != 1 {
+			t.Errorf("%s: %+v, want commutators/off-diag 0, diag energy 1, Spearman 1", w.Window.Name, w)
+		}
+	}
+	// The random baseline is far from commuting.
+	for i, r := range m.Rand {
+		if r.Commutator.Mean < 0.1 || r.DiagEnergy.Mean > 0.5 || r.Commutator.N != 3 {
+			t.Errorf("baseline %s: commutator %v, diag energy %v, want far from commuting", m.Data[i].Window.Name, r.Commutator, r.DiagEnergy)
+		}
+	}
+}
+
+func TestWindowsMatchExplicitProjectors(t *testing.T) {
+	const d = 8
+	rng := newRand(3)
+	a, h := randomSym(d, rng), randomSym(d, rng)
+	lam, v := eigDesc(t, h)
+	k, err := Rotate(a, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []Window{Full(d), Top(3), Bulk(3, 7), Bulk(5, 6)} {
+		got, err := Evaluate(k, lam, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Explicit: P = V_S V_Sᵀ, [PAP, PHP] / (|PAP| |PHP|) and |P[A,H]P| / |PAHP|.
+		vs := v.Slice(0, d, w.Lo, w.Hi)
+		var p, pap, php, x, y, comm, ah, pcp, pahp mat.Dense
+		p.Mul(vs, vs.T())
+		pap.Mul(&p, a)
+		pap.Mul(&pap, &p)
+		php.Mul(&p, h)
+		php.Mul(&php, &p)
+		x.Mul(&pap, &php)
+		y.Mul(&php, &pap)
+		x.Sub(&x, &y)
+		want := mat.Norm(&x, 2) / (mat.Norm(&pap, 2) * mat.Norm(&php, 2))
+		if !near(got.Commutator, want, 1e-12) {
+			t.Errorf("%s: Commutator %v, explicit projector formula %v", w.Name, got.Commutator, want)
+		}
+		ah.Mul(a, h)
+		y.Mul(h, a)
+		comm.Sub(&ah, &y)
+		pcp.Mul(&p, &comm)
+		pcp.Mul(&pcp, &p)
+		pahp.Mul(&p, &ah)
+		pahp.Mul(&pahp, &p)
+		if want := mat.Norm(&pcp, 2) / mat.Norm(&pahp, 2); !near(got.CommutatorAH, want, 1e-12) {
+			t.Errorf("%s: CommutatorAH %v, explicit %v", w.Name, got.CommutatorAH, want)
+		}
+		// Diagonal energy and off-diagonal ratio from explicit K entries.
+		var dg, off float64
+		n := w.Hi - w.Lo
+		for i := w.Lo; i < w.Hi; i++ {
+			for j := w.Lo; j < w.Hi; j++ {
+				vi, vj := v.ColView(i), v.ColView(j)
+				kij := mat.Inner(vi, a, vj)
+				if i == j {
+					dg += kij * kij
+				} else {
+					off += kij * kij
+				}
+			}
+		}
+		if !near(got.DiagEnergy, dg/(dg+off), 1e-12) {
+			t.Errorf("%s: DiagEnergy %v, want %v", w.Name, got.DiagEnergy, dg/(dg+off))
+		}
+		if n > 1 {
+			if want := math.Sqrt(off/float64(n*(n-1))) / math.Sqrt(dg/float64(n)); !near(got.OffDiagRatio, want, 1e-12) {
+				t.Errorf("%s: OffDiagRatio %v, want %v", w.Name, got.OffDiagRatio, want)
+			}
+		} else if !math.IsNaN(got.OffDiagRatio) {
+			t.Errorf("%s: one-mode OffDiagRatio %v, want NaN", w.Name, got.OffDiagRatio)
+		}
+	}
+	full, _ := Evaluate(k, lam, Full(d))
+	if c, _ := NormalizedCommutator(a, h); !near(full.Commutator, c, 1e-12) || c < 0.1 {
+		t.Errorf("full-window commutator %v, explicit %v", full.Commutator, c)
+	}
+}
+
+func TestHaarBaselineMagnitude(t *testing.T) {
+	// Documented property: a Haar-rotated matrix has a full-space normalized commutator with
+	// H of about sqrt(2/D) when both spectra are far from flat (here symmetric Gaussian).
+	const d = 200
+	rng := newRand(5)
+	lam := make([]float64, d)
+	eigA := make([]float64, d)
+	for i := range lam {
+		lam[i] = rng.NormFloat64()
+		eigA[i] = rng.NormFloat64()
+	}
+	sort.Sort(sort.Reverse(sort.Float64Slice(lam)))
+	// A commuting with H, so the data side is 0 and the baseline is pure Haar.
+	k := mat.NewSymDense(d, nil)
+	for i := range eigA {
+		k.SetSym(i, i, eigA[i])
+	}
+	m, err := ComputeRotated(k, lam, Options{Windows: []Window{Full(d)}, Draws: 4, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := m.Rand[0].Commutator.Mean
+	if s := math.Sqrt(2.0 / d); got < 0.5*s || got > 2*s {
+		t.Errorf("Haar baseline commutator %v, want about sqrt(2/D) = %v", got, s)
+	}
+	if !near(got, m.HaarCommutatorRMS, 0.05*m.HaarCommutatorRMS) {
+		t.Errorf("Haar baseline commutator %v, analytic RMS %v", got, m.HaarCommutatorRMS)
+	}
+	if de := m.Rand[0].DiagEnergy.Mean; !near(de, m.HaarDiagEnergy, 0.15*m.HaarDiagEnergy) {
+		t.Errorf("Haar baseline diag energy %v, analytic %v", de, m.HaarDiagEnergy)
+	}
+	if m.Data[0].Commutator != 0 || m.Data[0].DiagEnergy != 1 {
+		t.Errorf("diagonal K: %+v, want commutator 0 and diag energy 1", m.Data[0])
+	}
+	// The EigA path (Q diag(eig A) Qᵀ) has the same distribution.
+	m2, err := ComputeRotated(k, lam, Options{Windows: []Window{Full(d)}, Draws: 4, Seed: 10, EigA: eigA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got2 := m2.Rand[0].Commutator.Mean; !near(got2, m.HaarCommutatorRMS, 0.05*m.HaarCommutatorRMS) {
+		t.Errorf("EigA baseline commutator %v, analytic %v", got2, m.HaarCommutatorRMS)
+	}
+}
+
+func TestHaarOrthogonal(t *testing.T) {
+	rng := newRand(11)
+	q := HaarOrthogonal(6, rng)
+	var qtq mat.Dense
+	qtq.Mul(q.T(), q)
+	if !mat.EqualApprox(&qtq, eye(6), 1e-13) {
+		t.Errorf("QᵀQ != I:\n%v", mat.Formatted(&qtq))
+	}
+	// The sign fix makes the distribution Haar: E Q_00 = 0 (without it LAPACK's Householder
+	// convention gives Q_00 < 0 always). Sample std of the mean is about 1/sqrt(3·2000).
+	var s float64
+	const n = 2000
+	for i := 0; i < n; i++ {
+		s += HaarOrthogonal(3, rng).At(0, 0)
+	}
+	if mean := s / n; math.Abs(mean) > 0.06 {
+		t.Errorf("mean Q_00 = %v, want ~0 (Haar)", mean)
+	}
+	// Spectrum preservation.
+	eig := []float64{3, 1, -0.5, 0.25, 0}
+	r := RandomSpectrumPreserving(eig, rng)
+	sort.Sort(sort.Reverse(sort.Float64Slice(eig)))
+	got, _ := eigDesc(t, r)
+	for i := range eig {
+		if !near(got[i], eig[i], 1e-13) {
+			t.Errorf("eigenvalues %v, want %v", got, eig)
+			break
+		}
+	}
+	rr := RandomRotate(r, rng)
+	got2, _ := eigDesc(t, rr)
+	for i := range eig {
+		if !near(got2[i], eig[i], 1e-13) {
+			t.Errorf("RandomRotate eigenvalues %v, want %v", got2, eig)
+			break
+		}
+	}
+}
+
+func eye(d int) *mat.Dense {
+	e := mat.NewDense(d, d, nil)
+	for i := 0; i < d; i++ {
+		e.Set(i, i, 1)
+	}
+	return e
+}
+
+func TestRatiosHandComputed(t *testing.T) {
+	k := mat.NewSymDense(2, []float64{2, 1, 1, 4})
+	// off RMS 1, diag RMS sqrt((4+16)/2) = sqrt(10).
+	if r, _ := OffDiagRatio(k, Full(2)); !near(r, 1/math.Sqrt(10), 1e-15) {
+		t.Errorf("OffDiagRatio = %v, want 1/sqrt(10)", r)
+	}
+	if e, _ := DiagonalEnergy(k, Full(2)); !near(e, 20.0/22, 1e-15) {
+		t.Errorf("DiagonalEnergy = %v, want 20/22", e)
+	}
+	// [K, Λ] with λ = (3, 1): off-diagonal entries ±1·(1−3): |[K,Λ]|² = 8, |K|² = 22, |λ|² = 10.
+	if c, _ := WindowCommutator(k, []float64{3, 1}, Full(2)); !near(c, math.Sqrt(8.0/220), 1e-15) {
+		t.Errorf("WindowCommutator = %v, want sqrt(8/220)", c)
+	}
+	diag := mat.NewSymDense(3, []float64{5, 0, 0, 0, -2, 0, 0, 0, 1})
+	if e, _ := DiagonalEnergy(diag, Full(3)); e != 1 {
+		t.Errorf("diag energy of a diagonal K = %v, want 1", e)
+	}
+	if r, _ := OffDiagRatio(diag, Bulk(1, 2)); !math.IsNaN(r) {
+		t.Errorf("one-mode OffDiagRatio = %v, want NaN", r)
+	}
+	// Spearman of diag(K) vs λ: diag (5, -2, 1) against λ (3, 2, 1) has ranks (3,1,2) vs (3,2,1).
+	m, _ := Evaluate(diag, []float64{3, 2, 1}, Full(3))
+	if !near(m.Spearman, 0.5, 1e-15) {
+		t.Errorf("Spearman = %v, want 0.5", m.Spearman)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	k := mat.NewSymDense(3, nil)
+	if _, err := Evaluate(k, []float64{1, 2}, Full(3)); err == nil {
+		t.Error("lambda length mismatch: no error")
+	}
+	for _, w := range []Window{{Lo: 0, Hi: 4}, {Lo: 2, Hi: 2}, {Lo: -1, Hi: 2}} {
+		if _, err := Evaluate(k, []float64{3, 2, 1}, w); err == nil {
+			t.Errorf("window %+v: no error", w)
+		}
+	}
+	if _, err := Compute(k, []float64{1, 2, 3}, mat.NewDense(2, 3, nil), Options{}); err == nil {
+		t.Error("V rows mismatch: no error")
+	}
+	if _, err := NormalizedCommutator(k, mat.NewSymDense(2, nil)); err == nil {
+		t.Error("size mismatch: no error")
+	}
+	if _, err := ComputeRotated(k, []float64{1, math.NaN(), 0}, Options{}); err == nil {
+		t.Error("NaN lambda: no error")
+	}
+	if ws := DefaultWindows(50); len(ws) != 2 || ws[1].Hi != 50 {
+		t.Errorf("DefaultWindows(50) = %+v", ws)
+	}
+	if ws := DefaultWindows(2500); len(ws) != 3 || ws[2] != (Window{Name: "bulk101-1000", Lo: 100, Hi: 1000}) {
+		t.Errorf("DefaultWindows(2500) = %+v", ws)
+	}
+}
+
+func TestSymlogAndBlocks(t *testing.T) {
+	for _, c := range []struct{ x, t, want float64 }{{0, 1, 0}, {9, 1, 1}, {-99, 1, -2}, {0.5, 0.5, math.Log10(2)}} {
+		if got := Symlog(c.x, c.t); !near(got, c.want, 1e-15) {
+			t.Errorf("Symlog(%v, %v) = %v, want %v", c.x, c.t, got, c.want)
+		}
+	}
+	k := mat.NewSymDense(3, []float64{1, 2, 3, 2, 4, 5, 3, 5, 6})
+	b := TopBlock(k, 2)
+	if len(b) != 2 || len(b[0]) != 2 || b[0][1] != 2 || b[1][1] != 4 {
+		t.Errorf("TopBlock = %v", b)
+	}
+	if b := TopBlock(k, 10); len(b) != 3 {
+		t.Errorf("TopBlock clamps: got %d rows", len(b))
+	}
+	// Auto linthresh = 1e-3 · max|K| = 6e-3 over the full block.
+	s := SymlogBlock(k, 3, 0)
+	if !near(s[2][2], math.Log10(1+6/6e-3), 1e-12) {
+		t.Errorf("SymlogBlock auto = %v", s[2][2])
+	}
+}
+
+// BenchmarkCompute: rotation plus one Haar baseline draw at D = 500 (run with -benchtime=1x).
+func BenchmarkCompute(b *testing.B) {
+	const d = 500
+	rng := newRand(1)
+	a := randomSym(d, rng)
+	v := HaarOrthogonal(d, rng)
+	lam := make([]float64, d)
+	for i := range lam {
+		lam[i] = float64(d - i)
+	}
+	for b.Loop() {
+		if _, err := Compute(a, lam, v, Options{Draws: 1, Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,123 @@
+package commute
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/noisecurv/noisecurv/lib/fit"
+)
+
+// Options configures Compute.
+type Options struct {
+	// Windows to evaluate; nil means DefaultWindows(m) for m modes.
+	Windows []Window
+	// Draws is the number of Haar baseline draws (0: no baseline). Each costs a D×D QR and
+	// two D³ products (one if EigA is given).
+	Draws int
+	// Seed seeds the baseline: rand.NewPCG(Seed, Seed^0x9E3779B97F4A7C15).
+	Seed uint64
+	// EigA optionally gives A's eigenvalues; the baseline is then Q diag(EigA) Qᵀ. Without it
+	// the baseline is Q K Qᵀ, which has the same distribution. Needs a square V.
+	EigA []float64
+}
+
+// BaselineMetrics summarises the metrics of the random baseline on one window over draws.
+type BaselineMetrics struct {
+	Window                                                       Window
+	Commutator, CommutatorAH, OffDiagRatio, DiagEnergy, Spearman fit.Summary
+}
+
+// Metrics gathers the claim-C3 metrics of A against H, with the random baseline.
+type Metrics struct {
+	D     int             // number of modes (columns of V)
+	Data  []WindowMetrics // one per window
+	Rand  []BaselineMetrics
+	Draws int
+	Seed  uint64
+	// Analytic Haar expectations over the full space (package documentation).
+	HaarCommutatorRMS, HaarDiagEnergy float64
+	// K = Vᵀ A V, kept for heat maps (TopBlock / SymlogBlock).
+	K *mat.SymDense
+}
+
+// Compute rotates A into H's eigenbasis (K = Vᵀ A V; V's columns are H's eigenvectors in
+// the order of lambda, descending) and evaluates every metric on every window, for the data
+// and for opt.Draws random spectrum-preserving baselines.
+func Compute(a mat.Symmetric, lambda []float64, v *mat.Dense, opt Options) (*Metrics, error) {
+	_, m := v.Dims()
+	if len(lambda) != m {
+		return nil, fmt.Errorf("commute: Compute: %d eigenvalues for %d eigenvectors", len(lambda), m)
+	}
+	if opt.EigA != nil && len(opt.EigA) != m {
+		return nil, fmt.Errorf("commute: Compute: EigA has %d values, expected %d (square V)", len(opt.EigA), m)
+	}
+	k, err := Rotate(a, v)
+	if err != nil {
+		return nil, err
+	}
+	return ComputeRotated(k, lambda, opt)
+}
+
+// ComputeRotated is Compute for an already rotated K = Vᵀ A V.
+func ComputeRotated(k *mat.SymDense, lambda []float64, opt Options) (*Metrics, error) {
+	m := k.SymmetricDim()
+	if len(lambda) != m {
+		return nil, fmt.Errorf("commute: ComputeRotated: %d eigenvalues for a %d×%d K", len(lambda), m, m)
+	}
+	for i, l := range lambda {
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			return nil, fmt.Errorf("commute: lambda[%d] is %v, expected a finite value", i, l)
+		}
+	}
+	if opt.EigA != nil && len(opt.EigA) != m {
+		return nil, fmt.Errorf("commute: ComputeRotated: EigA has %d values, expected %d", len(opt.EigA), m)
+	}
+	if opt.Draws < 0 {
+		return nil, fmt.Errorf("commute: Draws=%d, expected >= 0", opt.Draws)
+	}
+	ws := opt.Windows
+	if ws == nil {
+		ws = DefaultWindows(m)
+	}
+	out := &Metrics{D: m, Draws: opt.Draws, Seed: opt.Seed, K: k,
+		HaarCommutatorRMS: HaarCommutatorRMS(k, lambda), HaarDiagEnergy: HaarDiagEnergy(k)}
+	for _, w := range ws {
+		wm, err := Evaluate(k, lambda, w)
+		if err != nil {
+			return nil, err
+		}
+		out.Data = append(out.Data, wm)
+	}
+	if opt.Draws == 0 {
+		return out, nil
+	}
+	rng := rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9E3779B97F4A7C15))
+	per := make([][5][]float64, len(ws)) // window -> metric -> draws
+	for d := 0; d < opt.Draws; d++ {
+		var kr *mat.SymDense
+		if opt.EigA != nil {
+			kr = RandomSpectrumPreserving(opt.EigA, rng)
+		} else {
+			kr = RandomRotate(k, rng)
+		}
+		for wi, w := range ws {
+			wm, err := Evaluate(kr, lambda, w)
+			if err != nil {
+				return nil, fmt.Errorf("commute: baseline draw %d: %w", d, err)
+			}
+			for j, v := range [5]float64{wm.Commutator, wm.CommutatorAH, wm.OffDiagRatio, wm.DiagEnergy, wm.Spearman} {
+				per[wi][j] = append(per[wi][j], v)
+			}
+		}
+	}
+	for wi, w := range ws {
+		p := per[wi]
+		out.Rand = append(out.Rand, BaselineMetrics{Window: w,
+			Commutator: fit.Aggregate(p[0]), CommutatorAH: fit.Aggregate(p[1]),
+			OffDiagRatio: fit.Aggregate(p[2]), DiagEnergy: fit.Aggregate(p[3]), Spearman: fit.Aggregate(p[4])})
+	}
+	return out, nil
+}

@@ -1,0 +1,302 @@
+package fit
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+func newRand(seed uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, seed^0x9E3779B97F4A7C15))
+}
+
+func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
+
+// plantedPowerLaw returns n points y = c x^gamma 10^(sigma ε), x log-uniform over 4 decades,
+// sorted by x descending like H_ii.
+func plantedPowerLaw(n int, c, gamma, sigma float64, seed uint64) (x, y []float64) {
+	rng := newRand(seed)
+	x = make([]float64, n)
+	y = make([]float64, n)
+	for i := range x {
+		lx := 4 * (1 - float64(i)/float64(n-1)) // descending from 1e4 to 1
+		x[i] = math.Pow(10, lx-6)
+		y[i] = c * math.Pow(x[i], gamma) * math.Pow(10, sigma*rng.NormFloat64())
+	}
+	return x, y
+}
+
+func TestLogLogPlanted(t *testing.T) {
+	const gamma = 1.4
+	x, y := plantedPowerLaw(500, 3, gamma, 0.05, 1)
+	r, err := LogLog(x, y, Options{Bootstrap: 400, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The OLS standard error is about 0.05/(1.15 sqrt(500)) ≈ 0.002; allow 10 of them.
+	if !near(r.Slope, gamma, 0.02) {
+		t.Errorf("slope = %v, want %v ± 0.02", r.Slope, gamma)
+	}
+	if !near(r.SlopeSE, 0.05/(math.Sqrt(500)*4/math.Sqrt(12)), 0.001) {
+		t.Errorf("SlopeSE = %v, want about 0.0019", r.SlopeSE)
+	}
+	if !near(r.Intercept, math.Log10(3), 0.1) {
+		t.Errorf("intercept = %v, want log10 3 = %v", r.Intercept, math.Log10(3))
+	}
+	if r.R2 < 0.99 || r.Spearman < 0.99 {
+		t.Errorf("R2 = %v, Spearman = %v, want > 0.99", r.R2, r.Spearman)
+	}
+	if r.CI == nil || !(r.CI.Lo < gamma && gamma < r.CI.Hi) {
+		t.Fatalf("bootstrap CI %+v does not cover %v", r.CI, gamma)
+	}
+	if w := r.CI.Hi - r.CI.Lo; w < 0.002 || w > 0.03 {
+		t.Errorf("CI width %v, want about 4 standard errors (≈0.008)", w)
+	}
+	if r.N != 500 || r.Window != 500 || r.Dropped != 0 || len(r.Used) != 500 {
+		t.Errorf("N=%d Window=%d Dropped=%d len(Used)=%d", r.N, r.Window, r.Dropped, len(r.Used))
+	}
+	// Same seed, same interval.
+	r2, _ := LogLog(x, y, Options{Bootstrap: 400, Seed: 7})
+	if *r2.CI != *r.CI {
+		t.Errorf("bootstrap not deterministic: %+v vs %+v", r2.CI, r.CI)
+	}
+}
+
+func TestLogLogExact(t *testing.T) {
+	x := []float64{1000, 100, 10, 1, 0.1}
+	y := make([]float64, len(x))
+	for i := range x {
+		y[i] = 0.5 * math.Pow(x[i], 1.7)
+	}
+	for _, rule := range []Rule{RuleV1, RuleV2} {
+		r, err := LogLog(x, y, Options{Rule: rule})
+		if err != nil {
+			t.Fatal(rule, err)
+		}
+		if !near(r.Slope, 1.7, 1e-12) || !near(r.R2, 1, 1e-12) || !near(r.Intercept, math.Log10(0.5), 1e-12) || r.Spearman != 1 {
+			t.Errorf("%s: %+v, want slope 1.7, R2 1, Spearman 1", rule, r)
+		}
+	}
+}
+
+func TestLogLogV1Window(t *testing.T) {
+	// Sorted by H descending; non-positive values inside the window are dropped and counted,
+	// points beyond TopN are ignored even when positive.
+	x := []float64{1e3, 1e2, -1, 1e1, 0, 1, 1e-1, 1e-2}
+	y := []float64{1e6, 1e4, 5, 1e2, 1, -3, 1e-2, 99}
+	r, err := LogLog(x, y, Options{TopN: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Window != 7 || r.Dropped != 3 || r.N != 4 {
+		t.Fatalf("Window=%d Dropped=%d N=%d, want 7, 3, 4", r.Window, r.Dropped, r.N)
+	}
+	if want := []int{0, 1, 3, 6}; !equalInts(r.Used, want) {
+		t.Errorf("Used = %v, want %v", r.Used, want)
+	}
+	if !near(r.Slope, 2, 1e-12) {
+		t.Errorf("slope %v, want 2", r.Slope)
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestLogLogV2HandComputed(t *testing.T) {
+	// log10 x = 1..10 (scrambled), log10 y = 2 log10 x except: lx=5 has ly=0 (below the 5th
+	// percentile of ly) and lx=2,3 lie off the line (they must fall in the dropped 20%).
+	// Plus one non-positive point.
+	lx := []float64{3, 10, 1, 5, 8, 2, 9, 4, 7, 6}
+	ly := []float64{7, 20, 2, 0, 16, 5, 18, 8, 14, 12}
+	var x, y []float64
+	for i := range lx {
+		x = append(x, math.Pow(10, lx[i]))
+		y = append(y, math.Pow(10, ly[i]))
+	}
+	x = append(x, 0)
+	y = append(y, 1)
+	// By hand: positive points n=10. P5(lx) = 1 + 0.45·(2−1) = 1.45 drops lx=1.
+	// sorted ly = {0,2,5,7,8,12,14,16,18,20}: P5(ly) = 0 + 0.45·(2−0) = 0.9
+	// drops ly=0 (lx=5). Remaining 8 points, sorted by x: 10,9,8,7,6,4,3,2; floor(0.8·8) = 6
+	// kept: lx 10,9,8,7,6,4 -> exactly on ly = 2 lx.
+	if p := Percentile(lx, 5); !near(p, 1.45, 1e-15) {
+		t.Fatalf("P5(lx) = %v, want 1.45", p)
+	}
+	if p := Percentile(ly, 5); !near(p, 0.9, 1e-15) {
+		t.Fatalf("P5(ly) = %v, want 0.9", p)
+	}
+	r, err := LogLog(x, y, Options{Rule: RuleV2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{1, 6, 4, 8, 9, 7}; !equalInts(r.Used, want) {
+		t.Errorf("Used = %v, want %v", r.Used, want)
+	}
+	if r.Dropped != 1 || r.N != 6 || r.Window != 11 {
+		t.Errorf("Dropped=%d N=%d Window=%d, want 1, 6, 11", r.Dropped, r.N, r.Window)
+	}
+	if !near(r.Slope, 2, 1e-12) || !near(r.Intercept, 0, 1e-10) || !near(r.R2, 1, 1e-12) {
+		t.Errorf("slope %v intercept %v R2 %v, want 2, 0, 1", r.Slope, r.Intercept, r.R2)
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	for _, c := range []struct {
+		v    []float64
+		q    float64
+		want float64
+	}{
+		{[]float64{1, 2, 3, 4}, 5, 1.15},
+		{[]float64{3, 1, 2}, 50, 2},
+		{[]float64{0, 10}, 75, 7.5},
+		{[]float64{5}, 30, 5},
+		{[]float64{4, 1, 3, 2}, 100, 4},
+		{[]float64{4, 1, 3, 2}, 0, 1},
+		{[]float64{1, 2, 3, 4, 5}, 62.5, 3.5},
+	} {
+		if got := Percentile(c.v, c.q); !near(got, c.want, 1e-14) {
+			t.Errorf("Percentile(%v, %v) = %v, want %v", c.v, c.q, got, c.want)
+		}
+	}
+}
+
+func TestLogLogErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		x, y []float64
+		opt  Options
+		want string
+	}{
+		{"mismatch", []float64{1, 2, 3}, []float64{1, 2}, Options{}, "length mismatch"},
+		{"nan", []float64{1, math.NaN(), 3}, []float64{1, 2, 3}, Options{}, "x[1] is NaN"},
+		{"inf", []float64{1, 2, 3}, []float64{1, math.Inf(1), 3}, Options{}, "y[1] is +Inf"},
+		{"too few", []float64{1, 2, -3}, []float64{1, 2, 3}, Options{}, "2 usable points"},
+		{"constant x", []float64{2, 2, 2}, []float64{1, 2, 3}, Options{}, "all 3 used x values are equal"},
+		{"rule", []float64{1, 2, 3}, []float64{1, 2, 3}, Options{Rule: "v3"}, "unknown Rule"},
+		{"keep", []float64{1, 2, 3}, []float64{1, 2, 3}, Options{Rule: RuleV2, KeepFrac: 2}, "KeepFrac"},
+		{"level", []float64{1, 2, 3}, []float64{1, 2, 3}, Options{Bootstrap: 5, Level: 1.5}, "Level"},
+	}
+	for _, c := range cases {
+		_, err := LogLog(c.x, c.y, c.opt)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want it to contain %q", c.name, err, c.want)
+		}
+	}
+	_, err := LogLog([]float64{1, 2}, []float64{1, 2}, Options{})
+	if !errors.Is(err, ErrTooFew) {
+		t.Errorf("error %v does not wrap ErrTooFew", err)
+	}
+}
+
+func TestSpearmanPearson(t *testing.T) {
+	x := []float64{1, 2, 3, 4, 5}
+	mono := []float64{1, 8, 27, 64, 125}
+	rev := []float64{9, 7, 5, 3, -1}
+	if r, _ := Spearman(x, mono); r != 1 {
+		t.Errorf("Spearman monotone = %v, want 1", r)
+	}
+	if r, _ := Spearman(x, rev); r != -1 {
+		t.Errorf("Spearman reversed = %v, want -1", r)
+	}
+	// Ties, by hand: ranks x = [1, 2.5, 2.5, 4], ranks y = [1, 3, 2, 4];
+	// Σdx dy = 4.5, Σdx² = 4.5, Σdy² = 5, ρ = 4.5/sqrt(22.5) = 3/sqrt(10).
+	if r, _ := Spearman([]float64{1, 2, 2, 3}, []float64{1, 3, 2, 4}); !near(r, 3/math.Sqrt(10), 1e-15) {
+		t.Errorf("Spearman with ties = %v, want %v", r, 3/math.Sqrt(10))
+	}
+	if got := Ranks([]float64{10, 20, 20, 30, 20, 5}); !equalFloats(got, []float64{2, 4, 4, 6, 4, 1}) {
+		t.Errorf("Ranks = %v", got)
+	}
+	if r, _ := Pearson(x, []float64{3, 5, 7, 9, 11}); !near(r, 1, 1e-15) {
+		t.Errorf("Pearson linear = %v, want 1", r)
+	}
+	// By hand: x=[1,2,3], y=[1,3,2]: Σdxdy = 1, Σdx²=2, Σdy²=2 -> 0.5.
+	if r, _ := Pearson([]float64{1, 2, 3}, []float64{1, 3, 2}); !near(r, 0.5, 1e-15) {
+		t.Errorf("Pearson = %v, want 0.5", r)
+	}
+	if r, err := Spearman(x, []float64{2, 2, 2, 2, 2}); err != nil || !math.IsNaN(r) {
+		t.Errorf("Spearman of a constant = %v, %v; want NaN, nil", r, err)
+	}
+	if _, err := Spearman(x, x[:4]); err == nil {
+		t.Error("Spearman length mismatch: no error")
+	}
+	if _, err := Pearson([]float64{1}, []float64{1}); !errors.Is(err, ErrTooFew) {
+		t.Errorf("Pearson of one point: %v, want ErrTooFew", err)
+	}
+}
+
+func equalFloats(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestAggregate(t *testing.T) {
+	s := Aggregate([]float64{1, 2, 3, 4, math.NaN()})
+	if s.N != 4 || s.Mean != 2.5 || !near(s.Std, math.Sqrt(5.0/3), 1e-15) {
+		t.Errorf("Aggregate = %+v, want mean 2.5, std sqrt(5/3), n 4", s)
+	}
+	if s := Aggregate([]float64{7}); s.N != 1 || s.Mean != 7 || !math.IsNaN(s.Std) {
+		t.Errorf("Aggregate of one = %+v", s)
+	}
+	if s := Aggregate(nil); s.N != 0 || !math.IsNaN(s.Mean) {
+		t.Errorf("Aggregate(nil) = %+v", s)
+	}
+	rs := []Result{{Rule: RuleV1, Slope: 1.2, R2: 0.9, N: 10}, {Rule: RuleV1, Slope: 1.4, R2: 0.8, N: 20}}
+	sum, err := AggregateResults(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !near(sum.Slope.Mean, 1.3, 1e-15) || !near(sum.Slope.Std, math.Sqrt(0.02), 1e-15) || sum.N.Mean != 15 || sum.Rule != RuleV1 {
+		t.Errorf("AggregateResults = %+v", sum)
+	}
+	if _, err := AggregateResults(append(rs, Result{Rule: RuleV2})); err == nil {
+		t.Error("mixed rules: no error")
+	}
+}
+
+func TestCheckBounds(t *testing.T) {
+	h := []float64{1, 2, 3, -0.1}
+	eh2 := []float64{1, 5, 8, 0.02}
+	r, err := CheckBounds(h, eh2, 3, 1e-12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Lower H²<=Eh2: 1<=1 (equality), 4<=5, 9<=8 fails (rel 1/9), 0.01<=0.02.
+	if r.Lower.Count != 1 || !equalInts(r.Lower.Indices, []int{2}) || r.Lower.ArgMax != 2 || !near(r.Lower.Max, 1.0/9, 1e-15) {
+		t.Errorf("Lower = %+v", r.Lower)
+	}
+	// Upper Eh2<=3H: 1<=3, 5<=6, 8<=9, 0.02<=-0.3 fails (negative H, MSE-like).
+	if r.Upper.Count != 1 || !equalInts(r.Upper.Indices, []int{3}) || r.Upper.ArgMax != 3 {
+		t.Errorf("Upper = %+v", r.Upper)
+	}
+	if !equalFloats(r.KappaEff[:3], []float64{1, 2.5, 8.0 / 3}) {
+		t.Errorf("KappaEff = %v", r.KappaEff)
+	}
+	// The tolerance absorbs a relative excess of 1/9.
+	if r, _ := CheckBounds(h[:3], eh2[:3], 3, 0.2); r.Lower.Count != 0 {
+		t.Errorf("tol 0.2: Lower.Count = %d, want 0", r.Lower.Count)
+	}
+	if _, err := CheckBounds(h, eh2[:2], 3, 0); err == nil {
+		t.Error("length mismatch: no error")
+	}
+	if _, err := CheckBounds([]float64{math.NaN()}, []float64{1}, 3, 0); err == nil {
+		t.Error("NaN: no error")
+	}
+}

@@ -1,0 +1,396 @@
+package fit
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Spectra holds truncated per-sample Hessian spectra projected on the directions of
+// interest (usually H's eigenvectors v_i, sorted by H_ii descending), in one flat layout:
+//
+//	Kappa[p*K + m]             = κ_pm, eigenvalue m of h_p (descending in m for each p)
+//	W[(p*K + m)*Dirs + i]      = w_pmi = (u_pm · v_i)², its squared projection on v_i
+//
+// for samples p < N, modes m < K and directions i < Dirs. The directions of one (p, m) pair
+// are contiguous, so the diagonals are sums of scaled contiguous rows (memory-bound axpy).
+// N = 20000, K = 10, Dirs = 1000 takes 1.6 GB for W. When K is smaller than the rank of h_p
+// the recomputed diagonals cover only the stored modes.
+type Spectra struct {
+	N, K, Dirs int
+	Kappa      []float64
+	W          []float64
+}
+
+// NewSpectra allocates zeroed spectra for n samples, k modes and dirs directions.
+func NewSpectra(n, k, dirs int) (*Spectra, error) {
+	if n <= 0 || k <= 0 || dirs <= 0 {
+		return nil, fmt.Errorf("fit: NewSpectra: N=%d K=%d Dirs=%d, expected all > 0", n, k, dirs)
+	}
+	return &Spectra{N: n, K: k, Dirs: dirs, Kappa: make([]float64, n*k), W: make([]float64, n*k*dirs)}, nil
+}
+
+// Row returns the Dirs squared projections w_pm· of mode m of sample p (a view into W).
+func (s *Spectra) Row(p, m int) []float64 {
+	off := (p*s.K + m) * s.Dirs
+	return s.W[off : off+s.Dirs : off+s.Dirs]
+}
+
+// Validate checks the shapes, that κ is finite and descending within each sample, and that
+// every w is finite and non-negative.
+func (s *Spectra) Validate() error {
+	if s == nil {
+		return fmt.Errorf("fit: Spectra is nil")
+	}
+	if s.N <= 0 || s.K <= 0 || s.Dirs <= 0 {
+		return fmt.Errorf("fit: Spectra: N=%d K=%d Dirs=%d, expected all > 0", s.N, s.K, s.Dirs)
+	}
+	if len(s.Kappa) != s.N*s.K {
+		return fmt.Errorf("fit: Spectra.Kappa has %d values, expected N*K = %d", len(s.Kappa), s.N*s.K)
+	}
+	if len(s.W) != s.N*s.K*s.Dirs {
+		return fmt.Errorf("fit: Spectra.W has %d values, expected N*K*Dirs = %d", len(s.W), s.N*s.K*s.Dirs)
+	}
+	if err := checkFinite("Spectra.Kappa", s.Kappa); err != nil {
+		return err
+	}
+	for p := 0; p < s.N; p++ {
+		for m := 1; m < s.K; m++ {
+			if s.Kappa[p*s.K+m] > s.Kappa[p*s.K+m-1] {
+				return fmt.Errorf("fit: Spectra.Kappa of sample %d is not descending at mode %d (%g > %g)",
+					p, m, s.Kappa[p*s.K+m], s.Kappa[p*s.K+m-1])
+			}
+		}
+	}
+	for j, w := range s.W {
+		if !(w >= 0) || math.IsInf(w, 0) {
+			return fmt.Errorf("fit: Spectra.W[%d] (sample %d, mode %d, direction %d) is %v, expected a finite value >= 0",
+				j, j/(s.K*s.Dirs), (j/s.Dirs)%s.K, j%s.Dirs, w)
+		}
+	}
+	return nil
+}
+
+func (s *Spectra) kappaOrOwn(kappa []float64) ([]float64, error) {
+	if kappa == nil {
+		return s.Kappa, nil
+	}
+	if len(kappa) != s.N*s.K {
+		return nil, fmt.Errorf("fit: kappa has %d values, expected N*K = %d", len(kappa), s.N*s.K)
+	}
+	return kappa, nil
+}
+
+// Diagonals returns H_ii = (1/N) Σ_p Σ_m κ_pm w_pmi and [E h²]_ii = (1/N) Σ_p Σ_m κ_pm² w_pmi
+// (claim C6) for the eigenvalues kappa (same layout as s.Kappa; nil means s.Kappa).
+func (s *Spectra) Diagonals(kappa []float64) (h, eh2 []float64, err error) {
+	kappa, err = s.kappaOrOwn(kappa)
+	if err != nil {
+		return nil, nil, err
+	}
+	h = make([]float64, s.Dirs)
+	eh2 = make([]float64, s.Dirs)
+	for pm, k := range kappa {
+		if k == 0 {
+			continue
+		}
+		k2 := k * k
+		row := s.W[pm*s.Dirs : (pm+1)*s.Dirs]
+		for i, w := range row {
+			h[i] += k * w
+			eh2[i] += k2 * w
+		}
+	}
+	inv := 1 / float64(s.N)
+	for i := range h {
+		h[i] *= inv
+		eh2[i] *= inv
+	}
+	return h, eh2, nil
+}
+
+// KappaMax returns max_{p,m} κ_pm of kappa (nil means s.Kappa), the κ_max of CheckBounds.
+func (s *Spectra) KappaMax(kappa []float64) float64 {
+	if kappa == nil {
+		kappa = s.Kappa
+	}
+	m := math.Inf(-1)
+	for _, k := range kappa {
+		m = math.Max(m, k)
+	}
+	return m
+}
+
+// Edit names a spectrum edit of the suppression experiment (Fig. 5).
+type Edit int
+
+const (
+	EditOriginal      Edit = iota // (1) κ unchanged
+	EditCut                       // (2) κ_pm ← CutScale κ_pm for modes m beyond CutAfter
+	EditStiffPreserve             // (3) (2), then soft samples' κ_p1 ← SoftScale κ_p1
+	EditStiffCollapse             // (4) (3), then stiff samples' κ_p1 ← their mean κ_p1
+)
+
+// AllEdits lists the four edits of Fig. 5 in the paper's row order.
+var AllEdits = []Edit{EditOriginal, EditCut, EditStiffPreserve, EditStiffCollapse}
+
+func (e Edit) String() string {
+	switch e {
+	case EditOriginal:
+		return "original"
+	case EditCut:
+		return "cut@k=1"
+	case EditStiffPreserve:
+		return "cut@k=1+stiff-preserve"
+	case EditStiffCollapse:
+		return "cut@k=1+stiff-mean-collapse"
+	}
+	return fmt.Sprintf("Edit(%d)", int(e))
+}
+
+// EditParams are the constants of the edits; zero fields take the paper's values.
+type EditParams struct {
+	CutAfter  int     // modes kept unscaled by the cut; 0 means 1 (the paper's k = 1)
+	CutScale  float64 // factor on the cut modes; 0 means 1e-5
+	SoftRatio float64 // soft samples have κ_p1 <= SoftRatio · max_p κ_p1; 0 means 1e-3
+	SoftScale float64 // factor on the soft samples' κ_p1; 0 means 1e-3
+}
+
+func (e EditParams) withDefaults() EditParams {
+	if e.CutAfter == 0 {
+		e.CutAfter = 1
+	}
+	if e.CutScale == 0 {
+		e.CutScale = 1e-5
+	}
+	if e.SoftRatio == 0 {
+		e.SoftRatio = 1e-3
+	}
+	if e.SoftScale == 0 {
+		e.SoftScale = 1e-3
+	}
+	return e
+}
+
+// EditInfo reports the stiff/soft split of an edit (zero for edits (1) and (2)).
+type EditInfo struct {
+	Threshold   float64 // τ = SoftRatio · max_p κ_p1
+	Soft, Stiff int     // samples with κ_p1 <= τ and > τ
+	StiffMean   float64 // mean κ_p1 over the stiff samples (edit (4))
+}
+
+// Edit returns a new eigenvalue array with edit e applied to s.Kappa (see the package
+// documentation); s is not modified. The soft/stiff split uses the first stored mode κ_p1
+// of each sample, which the cut never changes.
+func (s *Spectra) Edit(e Edit, par EditParams) ([]float64, EditInfo, error) {
+	par = par.withDefaults()
+	if par.CutAfter < 0 {
+		return nil, EditInfo{}, fmt.Errorf("fit: Edit: CutAfter=%d, expected >= 0", par.CutAfter)
+	}
+	kappa := append([]float64(nil), s.Kappa...)
+	var info EditInfo
+	if e == EditOriginal {
+		return kappa, info, nil
+	}
+	if e < EditOriginal || e > EditStiffCollapse {
+		return nil, info, fmt.Errorf("fit: Edit: unknown edit %d, expected 0..3", int(e))
+	}
+	for p := 0; p < s.N; p++ {
+		for m := par.CutAfter; m < s.K; m++ {
+			kappa[p*s.K+m] *= par.CutScale
+		}
+	}
+	if e == EditCut {
+		return kappa, info, nil
+	}
+	max1 := math.Inf(-1)
+	for p := 0; p < s.N; p++ {
+		max1 = math.Max(max1, kappa[p*s.K])
+	}
+	info.Threshold = par.SoftRatio * max1
+	var sum float64
+	for p := 0; p < s.N; p++ {
+		if k := kappa[p*s.K]; k <= info.Threshold {
+			info.Soft++
+			kappa[p*s.K] = par.SoftScale * k
+		} else {
+			info.Stiff++
+			sum += k
+		}
+	}
+	if info.Stiff > 0 {
+		info.StiffMean = sum / float64(info.Stiff)
+	}
+	if e == EditStiffCollapse {
+		for p := 0; p < s.N; p++ {
+			// The soft samples were already scaled, so test the original κ_p1.
+			if s.Kappa[p*s.K] > info.Threshold {
+				kappa[p*s.K] = info.StiffMean
+			}
+		}
+	}
+	return kappa, info, nil
+}
+
+// GapMode selects how the gap metric averages over samples.
+type GapMode int
+
+const (
+	// GapPooled: G_ik = Σ_p Σ_{m<k} e_pmi / Σ_p Σ_m e_pmi with e_pmi = κ_pm² w_pmi (share of
+	// the sum over samples). NaN for a direction with zero total energy.
+	GapPooled GapMode = iota
+	// GapMeanOfRatios: G_ik = mean over samples with Σ_m e_pmi > 0 of
+	// Σ_{m<k} e_pmi / Σ_m e_pmi (the authors' code). NaN if no sample has energy in i.
+	GapMeanOfRatios
+)
+
+// Gap returns the gap metric as a Dirs × K matrix: entry (i, k−1) is the share of the noise
+// energy of direction i captured by the first k stored modes (see GapMode), for eigenvalues
+// kappa (nil means s.Kappa). The modes keep their stored order even when an edit reorders
+// their magnitudes.
+func (s *Spectra) Gap(kappa []float64, mode GapMode) (*mat.Dense, error) {
+	kappa, err := s.kappaOrOwn(kappa)
+	if err != nil {
+		return nil, err
+	}
+	K, D := s.K, s.Dirs
+	acc := make([]float64, K*D) // acc[m*D+i]
+	out := mat.NewDense(D, K, nil)
+	switch mode {
+	case GapPooled:
+		for p := 0; p < s.N; p++ {
+			for m := 0; m < K; m++ {
+				k2 := kappa[p*K+m] * kappa[p*K+m]
+				if k2 == 0 {
+					continue
+				}
+				a := acc[m*D : (m+1)*D]
+				for i, w := range s.Row(p, m) {
+					a[i] += k2 * w
+				}
+			}
+		}
+		for i := 0; i < D; i++ {
+			var tot float64
+			for m := 0; m < K; m++ {
+				tot += acc[m*D+i]
+			}
+			var cum float64
+			for m := 0; m < K; m++ {
+				cum += acc[m*D+i]
+				out.Set(i, m, cum/tot)
+			}
+		}
+	case GapMeanOfRatios:
+		tot := make([]float64, D)
+		cum := make([]float64, D)
+		count := make([]float64, D)
+		for p := 0; p < s.N; p++ {
+			clear(tot)
+			clear(cum)
+			for m := 0; m < K; m++ {
+				k2 := kappa[p*K+m] * kappa[p*K+m]
+				for i, w := range s.Row(p, m) {
+					tot[i] += k2 * w
+				}
+			}
+			for i, t := range tot {
+				if t > 0 {
+					count[i]++
+				}
+			}
+			for m := 0; m < K; m++ {
+				k2 := kappa[p*K+m] * kappa[p*K+m]
+				a := acc[m*D : (m+1)*D]
+				for i, w := range s.Row(p, m) {
+					cum[i] += k2 * w
+					if tot[i] > 0 {
+						a[i] += cum[i] / tot[i]
+					}
+				}
+			}
+		}
+		for i := 0; i < D; i++ {
+			for m := 0; m < K; m++ {
+				out.Set(i, m, acc[m*D+i]/count[i])
+			}
+		}
+	default:
+		return nil, fmt.Errorf("fit: Gap: unknown GapMode %d, expected GapPooled or GapMeanOfRatios", int(mode))
+	}
+	return out, nil
+}
+
+// SuppressionOptions configures Suppression.
+type SuppressionOptions struct {
+	EditParams
+	Edits []Edit  // nil means AllEdits
+	Fit   Options // window rule for every fit (e.g. RuleV1 with TopN = N')
+	Gap   GapMode
+	NoGap bool // skip the gap metric (it costs another pass over W per edit)
+}
+
+// SuppressionRow is one row of Fig. 5: an edited spectrum and what it implies.
+type SuppressionRow struct {
+	Edit  Edit
+	Name  string
+	Kappa []float64 // edited eigenvalues, layout of Spectra.Kappa
+	Info  EditInfo
+	// H and Eh2 are the recomputed diagonals; Eh2 is the noise diagonal C_ii (AWD proxy).
+	H, Eh2 []float64
+	Fit    Result // log10 Eh2 on log10 H: the fitted γ of the edited spectrum
+	// HVsOrig and CVsOrig fit the new diagonal on the original one (columns 4 and 5 of
+	// Fig. 5), log10 new on log10 original, with the same window rule.
+	HVsOrig, CVsOrig Result
+	Gap              *mat.Dense // Dirs × K gap metric (nil with NoGap)
+	GapMean          []float64  // mean of Gap over the directions (finite entries), per k
+}
+
+// Suppression runs the suppression experiment of Fig. 5 (claim C6): for each edit it
+// recomputes H_ii and C_ii := [E h²]_ii from the edited spectra, fits γ, compares the new
+// diagonals with the original ones and computes the gap metric.
+func Suppression(s *Spectra, opt SuppressionOptions) ([]SuppressionRow, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	edits := opt.Edits
+	if edits == nil {
+		edits = AllEdits
+	}
+	h0, e0, err := s.Diagonals(nil)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]SuppressionRow, 0, len(edits))
+	for _, e := range edits {
+		kappa, info, err := s.Edit(e, opt.EditParams)
+		if err != nil {
+			return nil, err
+		}
+		r := SuppressionRow{Edit: e, Name: e.String(), Kappa: kappa, Info: info}
+		if r.H, r.Eh2, err = s.Diagonals(kappa); err != nil {
+			return nil, err
+		}
+		if r.Fit, err = LogLog(r.H, r.Eh2, opt.Fit); err != nil {
+			return nil, fmt.Errorf("fit: Suppression edit %s: C vs H: %w", r.Name, err)
+		}
+		if r.HVsOrig, err = LogLog(h0, r.H, opt.Fit); err != nil {
+			return nil, fmt.Errorf("fit: Suppression edit %s: new H vs original H: %w", r.Name, err)
+		}
+		if r.CVsOrig, err = LogLog(e0, r.Eh2, opt.Fit); err != nil {
+			return nil, fmt.Errorf("fit: Suppression edit %s: new C vs original C: %w", r.Name, err)
+		}
+		if !opt.NoGap {
+			if r.Gap, err = s.Gap(kappa, opt.Gap); err != nil {
+				return nil, err
+			}
+			r.GapMean = make([]float64, s.K)
+			for m := 0; m < s.K; m++ {
+				r.GapMean[m] = Aggregate(mat.Col(nil, m, r.Gap)).Mean // NaN directions skipped
+			}
+		}
+		rows = append(rows, r)
+	}
+	return rows, nil
+}

@@ -1,0 +1,324 @@
+package nn
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+const (
+	modelMagic   = "NCVMODEL"
+	modelVersion = 1
+	// maxHeaderLen bounds the JSON header so a corrupt length cannot trigger a huge allocation.
+	maxHeaderLen = 64 << 20
+)
+
+// Errors wrapped by Load and LoadFile, for errors.Is.
+var (
+	ErrBadMagic           = errors.New("bad magic (not a noisecurv model file)")
+	ErrUnsupportedVersion = errors.New("unsupported model file version")
+	ErrTruncated          = errors.New("truncated model file")
+	ErrChecksum           = errors.New("checksum mismatch (model file corrupted)")
+	ErrParamMismatch      = errors.New("parameters do not match the spec")
+)
+
+type modelHeader struct {
+	Spec Spec              `json:"spec"`
+	Meta map[string]string `json:"meta,omitempty"`
+}
+
+// Save writes m in the versioned binary model format (see WriteModel) without metadata.
+func Save(w io.Writer, m *Model) error { return WriteModel(w, m, nil) }
+
+// WriteModel writes m and free-form metadata (e.g. the training configuration, data set and
+// epoch) in the versioned binary model format. Version 1 (integers little-endian):
+//
+//	magic    8 bytes  "NCVMODEL"
+//	version  uint32   1
+//	hlen     uint32   length of the JSON header
+//	header   hlen bytes  {"spec": Spec, "meta": {string: string}}
+//	nparams  uint32   number of parameter tensors, in Model.Params() order
+//	per parameter:
+//	  nlen   uint32, name (nlen bytes)
+//	  rank   uint32, dims (rank x uint32)
+//	  count  uint64   number of values (product of dims)
+//	  values count x float64 (IEEE 754 bits, row-major as in Param.Value)
+//	trailer  32 bytes SHA-256 of every preceding byte
+//
+// ReadModel rebuilds the architecture from the spec, checks every name and shape against it
+// and verifies the checksum.
+func WriteModel(w io.Writer, m *Model, meta map[string]string) error {
+	if m == nil {
+		return errors.New("nn: save model: model is nil")
+	}
+	hdr, err := json.Marshal(modelHeader{Spec: m.Spec, Meta: meta})
+	if err != nil {
+		return fmt.Errorf("nn: save model: encoding header: %w", err)
+	}
+	h := sha256.New()
+	bw := bufio.NewWriterSize(io.MultiWriter(w, h), 1<<16)
+	var b8 [8]byte
+	u32 := func(v int) {
+		binary.LittleEndian.PutUint32(b8[:4], uint32(v))
+		bw.Write(b8[:4])
+	}
+	bw.WriteString(modelMagic)
+	u32(modelVersion)
+	u32(len(hdr))
+	bw.Write(hdr)
+	params := m.Params()
+	u32(len(params))
+	for _, p := range params {
+		u32(len(p.Name))
+		bw.WriteString(p.Name)
+		u32(len(p.Shape))
+		for _, d := range p.Shape {
+			u32(d)
+		}
+		binary.LittleEndian.PutUint64(b8[:], uint64(len(p.Value)))
+		bw.Write(b8[:])
+		for _, v := range p.Value {
+			binary.LittleEndian.PutUint64(b8[:], math.Float64bits(v))
+			bw.Write(b8[:])
+		}
+	}
+	// bufio.Writer keeps the first error; Flush reports it.
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("nn: save model: %w", err)
+	}
+	if _, err := w.Write(h.Sum(nil)); err != nil {
+		return fmt.Errorf("nn: save model: writing checksum: %w", err)
+	}
+	return nil
+}
+
+// Load reads a model written by Save or WriteModel.
+func Load(r io.Reader) (*Model, error) {
+	m, _, err := ReadModel(r)
+	return m, err
+}
+
+// ReadModel reads a model and its metadata. It reads exactly the bytes of one model, so several
+// models may follow each other in a stream. Errors wrap ErrBadMagic, ErrUnsupportedVersion,
+// ErrTruncated, ErrChecksum or ErrParamMismatch.
+func ReadModel(r io.Reader) (*Model, map[string]string, error) {
+	m, meta, err := readModel(r)
+	if err != nil {
+		return nil, nil, fmt.Errorf("nn: load model: %w", err)
+	}
+	return m, meta, nil
+}
+
+// hashReader hashes everything read through it.
+type hashReader struct {
+	r io.Reader
+	h hash.Hash
+}
+
+func (hr *hashReader) Read(p []byte) (int, error) {
+	n, err := hr.r.Read(p)
+	hr.h.Write(p[:n])
+	return n, err
+}
+
+func readModel(r io.Reader) (*Model, map[string]string, error) {
+	// No read-ahead buffer: every read asks for exactly the bytes of the next field, so a
+	// stream positioned after the model can be read on. Values are read in 32 KiB chunks.
+	hr := &hashReader{r: r, h: sha256.New()}
+	var b8 [8]byte
+	readFull := func(buf []byte, what string) error {
+		if _, err := io.ReadFull(hr, buf); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return fmt.Errorf("%w: reading %s: %v", ErrTruncated, what, err)
+			}
+			return fmt.Errorf("reading %s: %w", what, err)
+		}
+		return nil
+	}
+	u32 := func(what string) (int, error) {
+		if err := readFull(b8[:4], what); err != nil {
+			return 0, err
+		}
+		return int(binary.LittleEndian.Uint32(b8[:4])), nil
+	}
+
+	if err := readFull(b8[:], "magic"); err != nil {
+		return nil, nil, err
+	}
+	if string(b8[:]) != modelMagic {
+		return nil, nil, fmt.Errorf("%w: got %q, want %q", ErrBadMagic, b8[:], modelMagic)
+	}
+	ver, err := u32("version")
+	if err != nil {
+		return nil, nil, err
+	}
+	if ver != modelVersion {
+		return nil, nil, fmt.Errorf("%w: version %d, this build reads version %d", ErrUnsupportedVersion, ver, modelVersion)
+	}
+	hlen, err := u32("header length")
+	if err != nil {
+		return nil, nil, err
+	}
+	if hlen > maxHeaderLen {
+		return nil, nil, fmt.Errorf("header length %d exceeds the limit %d (corrupt file?)", hlen, maxHeaderLen)
+	}
+	hdrBytes := make([]byte, hlen)
+	if err := readFull(hdrBytes, "header"); err != nil {
+		return nil, nil, err
+	}
+	var hdr modelHeader
+	if err := json.Unmarshal(hdrBytes, &hdr); err != nil {
+		return nil, nil, fmt.Errorf("decoding JSON header: %w", err)
+	}
+	m, err := build(hdr.Spec)
+	if err != nil {
+		return nil, nil, fmt.Errorf("spec in header: %w", err)
+	}
+	params := m.Params()
+	np, err := u32("parameter count")
+	if err != nil {
+		return nil, nil, err
+	}
+	if np != len(params) {
+		return nil, nil, fmt.Errorf("%w: file has %d parameter tensors, spec has %d", ErrParamMismatch, np, len(params))
+	}
+	buf := make([]byte, 8*4096)
+	for i, p := range params {
+		nlen, err := u32(fmt.Sprintf("name length of parameter %d", i))
+		if err != nil {
+			return nil, nil, err
+		}
+		if nlen > 4096 {
+			return nil, nil, fmt.Errorf("%w: parameter %d name length %d, want %q", ErrParamMismatch, i, nlen, p.Name)
+		}
+		name := make([]byte, nlen)
+		if err := readFull(name, fmt.Sprintf("name of parameter %d", i)); err != nil {
+			return nil, nil, err
+		}
+		if string(name) != p.Name {
+			return nil, nil, fmt.Errorf("%w: parameter %d is %q, spec expects %q", ErrParamMismatch, i, name, p.Name)
+		}
+		rank, err := u32(p.Name + " rank")
+		if err != nil {
+			return nil, nil, err
+		}
+		if rank != len(p.Shape) {
+			return nil, nil, fmt.Errorf("%w: %s has rank %d, spec expects shape %v", ErrParamMismatch, p.Name, rank, p.Shape)
+		}
+		shape := make([]int, rank)
+		for k := range shape {
+			if shape[k], err = u32(p.Name + " shape"); err != nil {
+				return nil, nil, err
+			}
+		}
+		if !slices.Equal(shape, p.Shape) {
+			return nil, nil, fmt.Errorf("%w: %s has shape %v, spec expects %v", ErrParamMismatch, p.Name, shape, p.Shape)
+		}
+		if err := readFull(b8[:], p.Name+" value count"); err != nil {
+			return nil, nil, err
+		}
+		if cnt := binary.LittleEndian.Uint64(b8[:]); cnt != uint64(len(p.Value)) {
+			return nil, nil, fmt.Errorf("%w: %s has %d values, spec expects %d", ErrParamMismatch, p.Name, cnt, len(p.Value))
+		}
+		for lo := 0; lo < len(p.Value); lo += len(buf) / 8 {
+			hi := min(lo+len(buf)/8, len(p.Value))
+			chunk := buf[:8*(hi-lo)]
+			if err := readFull(chunk, p.Name+" values"); err != nil {
+				return nil, nil, err
+			}
+			for k := range p.Value[lo:hi] {
+				p.Value[lo+k] = math.Float64frombits(binary.LittleEndian.Uint64(chunk[8*k:]))
+			}
+		}
+	}
+	want := hr.h.Sum(nil)
+	var got [sha256.Size]byte
+	if _, err := io.ReadFull(r, got[:]); err != nil {
+		return nil, nil, fmt.Errorf("%w: reading checksum: %v", ErrTruncated, err)
+	}
+	if !bytes.Equal(got[:], want) {
+		return nil, nil, fmt.Errorf("%w: stored SHA-256 %x, computed %x", ErrChecksum, got[:8], want[:8])
+	}
+	return m, hdr.Meta, nil
+}
+
+// SaveFile writes m to path atomically (see SaveFileMeta).
+func SaveFile(path string, m *Model) error { return SaveFileMeta(path, m, nil) }
+
+// SaveFileMeta writes m and meta to path atomically: it writes a temporary file in the same
+// directory, syncs it to disk and renames it over path, so readers see either the old file or
+// the complete new one, never a partial write.
+func SaveFileMeta(path string, m *Model, meta map[string]string) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("nn: save model file %q: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+			err = fmt.Errorf("nn: save model file %q: %w", path, err)
+		}
+	}()
+	if err = WriteModel(f, m, meta); err != nil {
+		return err
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	// Make the rename durable; not every platform can sync a directory, so this is best effort.
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// LoadFile reads a model file written by SaveFile.
+func LoadFile(path string) (*Model, error) {
+	m, _, err := LoadFileMeta(path)
+	return m, err
+}
+
+// LoadFileMeta reads a model file and its metadata. Besides the checks of ReadModel it rejects
+// trailing bytes after the checksum.
+func LoadFileMeta(path string) (*Model, map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("nn: load model file: %w", err)
+	}
+	defer f.Close()
+	m, meta, err := readModel(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("nn: load model file %q: %w", path, err)
+	}
+	var extra [1]byte
+	if n, _ := io.ReadFull(f, extra[:]); n > 0 {
+		return nil, nil, fmt.Errorf("nn: load model file %q: %w: unexpected bytes after the checksum", path, ErrChecksum)
+	}
+	return m, meta, nil
+}

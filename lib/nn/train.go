@@ -1,0 +1,455 @@
+package nn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Paper's early-stopping rule (authors' train_model.py): after every epoch, stop when the mean
+// training accuracy over the last earlyStopWindow epochs exceeds earlyStopAcc and the epoch's
+// training loss is below TrainConfig.StopLoss (default DefaultStopLoss).
+const (
+	earlyStopWindow = 9
+	earlyStopAcc    = 0.9999
+	// DefaultStopLoss is the loss threshold of the paper's early-stopping rule.
+	DefaultStopLoss = 1e-5
+	// clipEps is added to the gradient norm before dividing, as torch.nn.utils.clip_grad_norm_.
+	clipEps = 1e-6
+	// defaultEvalBatch is used by Evaluate when batch <= 0.
+	defaultEvalBatch = 256
+)
+
+// ErrNonFinite matches (errors.Is) the *NonFiniteError Train returns when a minibatch loss or
+// gradient is NaN or infinite.
+var ErrNonFinite = errors.New("non-finite value")
+
+// NonFiniteError reports where training produced a NaN or infinite value. Epoch, Step (within
+// the epoch) and GlobalStep are 1-based.
+type NonFiniteError struct {
+	What                    string  // "loss" (mean minibatch loss) or "gradient norm" (total L2 norm)
+	Value                   float64 // the offending value
+	Epoch, Step, GlobalStep int
+}
+
+func (e *NonFiniteError) Error() string {
+	return fmt.Sprintf("nn: Train: non-finite %s %v at epoch %d step %d (global step %d)", e.What, e.Value, e.Epoch, e.Step, e.GlobalStep)
+}
+
+// Is makes errors.Is(err, ErrNonFinite) true.
+func (e *NonFiniteError) Is(target error) bool { return target == ErrNonFinite }
+
+// TrainConfig configures Train: plain minibatch SGD as in the paper (no momentum, no weight
+// decay), with the authors' cosine learning-rate schedule, gradient-norm clipping and early stop.
+type TrainConfig struct {
+	// LR is the initial learning rate eta_0 (> 0).
+	LR float64 `json:"lr"`
+	// EtaMin is the floor of the cosine schedule (the paper uses LR/100).
+	EtaMin float64 `json:"eta_min,omitempty"`
+	// Batch is the minibatch size B (> 0). The last, partial batch of an epoch is used too.
+	Batch int `json:"batch"`
+	// Epochs is the maximum number of passes over the data (> 0).
+	Epochs int `json:"epochs"`
+	// CosineTMax is T_max of the cosine schedule in epochs; 0 keeps the learning rate constant.
+	CosineTMax int `json:"cosine_t_max,omitempty"`
+	// ClipNorm clips the total L2 norm of the gradient over all parameters; 0 disables it.
+	ClipNorm float64 `json:"clip_norm,omitempty"`
+	// EarlyStop enables the paper's stopping rule (see Train). It implies EvalTrain.
+	EarlyStop bool `json:"early_stop,omitempty"`
+	// StopLoss is the loss threshold of the stopping rule; 0 means DefaultStopLoss (1e-5).
+	StopLoss float64 `json:"stop_loss,omitempty"`
+	// EvalTrain re-evaluates loss and accuracy on the whole training set after every epoch,
+	// with the epoch's final weights (the authors' protocol; one extra forward pass per epoch).
+	EvalTrain bool `json:"eval_train,omitempty"`
+	// Seed drives the per-epoch shuffles.
+	Seed uint64 `json:"seed"`
+	// Checkpoints lists epochs (1-based, <= Epochs) after which onCheckpoint is called.
+	Checkpoints []int `json:"checkpoints,omitempty"`
+}
+
+// EpochStats summarizes one epoch. Epochs are numbered from 1.
+type EpochStats struct {
+	Epoch int `json:"epoch"`
+	// Loss and Acc are the mean per-sample loss and the accuracy accumulated over the epoch's
+	// minibatches, each measured with the weights before that minibatch's update.
+	Loss float64 `json:"loss"`
+	Acc  float64 `json:"acc"`
+	// TrainLoss and TrainAcc are measured on the whole training set after the epoch when
+	// Evaluated is true (TrainConfig.EvalTrain or EarlyStop); otherwise they are zero.
+	TrainLoss float64 `json:"train_loss,omitempty"`
+	TrainAcc  float64 `json:"train_acc,omitempty"`
+	Evaluated bool    `json:"evaluated,omitempty"`
+	// LR is the learning rate used in this epoch.
+	LR float64 `json:"lr"`
+	// Steps is the number of SGD steps in the epoch; Clipped how many of them were clipped.
+	Steps   int `json:"steps"`
+	Clipped int `json:"clipped,omitempty"`
+	// GradNorm is the mean over the steps of the total gradient norm before clipping.
+	GradNorm float64 `json:"grad_norm"`
+	// Elapsed is the wall time of the epoch, evaluation included.
+	Elapsed time.Duration `json:"elapsed"`
+}
+
+// History is the record of a training run.
+type History struct {
+	Epochs []EpochStats `json:"epochs"`
+	// Stopped says why training ended: all epochs done, early stop, cancellation or an error.
+	Stopped string `json:"stopped"`
+	// EarlyStopped is true when the early-stopping rule ended the run.
+	EarlyStopped bool `json:"early_stopped,omitempty"`
+	// Steps is the total number of SGD steps taken.
+	Steps int `json:"steps"`
+}
+
+// CosineLR is the learning rate of epoch e (0-based) under cosine annealing, the closed form of
+// PyTorch's CosineAnnealingLR stepped once per epoch:
+//
+//	eta_e = eta_min + (eta_0 - eta_min) (1 + cos(pi e / T_max)) / 2.
+//
+// tMax <= 0 gives the constant eta_0.
+func CosineLR(lr, etaMin float64, tMax, e int) float64 {
+	if tMax <= 0 {
+		return lr
+	}
+	return etaMin + (lr-etaMin)*(1+math.Cos(math.Pi*float64(e)/float64(tMax)))/2
+}
+
+// Validate checks the configuration fields (the data are checked by Train).
+func (cfg TrainConfig) Validate() error {
+	switch {
+	case !(cfg.LR > 0) || math.IsInf(cfg.LR, 0):
+		return fmt.Errorf("nn: TrainConfig.LR = %v, want a finite value > 0", cfg.LR)
+	case cfg.EtaMin < 0 || math.IsNaN(cfg.EtaMin) || math.IsInf(cfg.EtaMin, 0):
+		return fmt.Errorf("nn: TrainConfig.EtaMin = %v, want a finite value >= 0", cfg.EtaMin)
+	case cfg.Batch <= 0:
+		return fmt.Errorf("nn: TrainConfig.Batch = %d, want > 0", cfg.Batch)
+	case cfg.Epochs <= 0:
+		return fmt.Errorf("nn: TrainConfig.Epochs = %d, want > 0", cfg.Epochs)
+	case cfg.CosineTMax < 0:
+		return fmt.Errorf("nn: TrainConfig.CosineTMax = %d, want >= 0 (0 = constant lr)", cfg.CosineTMax)
+	case cfg.ClipNorm < 0 || math.IsNaN(cfg.ClipNorm):
+		return fmt.Errorf("nn: TrainConfig.ClipNorm = %v, want >= 0 (0 = off)", cfg.ClipNorm)
+	case cfg.StopLoss < 0 || math.IsNaN(cfg.StopLoss):
+		return fmt.Errorf("nn: TrainConfig.StopLoss = %v, want >= 0 (0 = %g)", cfg.StopLoss, DefaultStopLoss)
+	}
+	for _, c := range cfg.Checkpoints {
+		if c < 1 || c > cfg.Epochs {
+			return fmt.Errorf("nn: TrainConfig.Checkpoints contains epoch %d, want 1..Epochs (%d)", c, cfg.Epochs)
+		}
+	}
+	return nil
+}
+
+// checkData validates a data set against the model: one label per row, features matching the
+// model's input, labels in [0, classes).
+func checkData(m *Model, x *mat.Dense, labels []int) error {
+	if m == nil {
+		return errors.New("model is nil")
+	}
+	if x == nil {
+		return errors.New("data matrix x is nil")
+	}
+	n, f := x.Dims()
+	if len(labels) != n {
+		return fmt.Errorf("%d labels for %d rows of x, want one label per row", len(labels), n)
+	}
+	if in := m.Spec.In.Size(); f != in {
+		return fmt.Errorf("x has %d columns, want the model's input size %d (%v)", f, in, m.Spec.In)
+	}
+	// Non-finite inputs are rejected up front: ReLU maps NaN to 0 and BLAS skips zero
+	// multipliers, so a NaN feature could otherwise vanish silently instead of poisoning the loss.
+	raw := x.RawMatrix()
+	for i := range n {
+		for j, v := range raw.Data[i*raw.Stride : i*raw.Stride+f] {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("x[%d, %d] = %v, want finite inputs", i, j, v)
+			}
+		}
+	}
+	classes := m.Classes()
+	for i, y := range labels {
+		if y < 0 || y >= classes {
+			return fmt.Errorf("labels[%d] = %d, want 0..%d (model has %d outputs)", i, y, classes-1, classes)
+		}
+	}
+	return nil
+}
+
+// Train runs minibatch SGD on (x, labels), modifying m in place, and returns the per-epoch
+// history. Each step on a minibatch B of size b (the last one of an epoch may be smaller):
+//
+//	g = (1/b) sum_{p in B} grad l_p(w)               (mean loss over the minibatch)
+//	g <- g * min(1, c / (|g|_2 + 1e-6))              (clipping, c = ClipNorm, if c > 0)
+//	w <- w - eta_e g                                 (eta_e = CosineLR(LR, EtaMin, CosineTMax, e))
+//
+// Epoch e draws a fresh permutation of the samples from a PCG stream seeded once from
+// cfg.Seed, so a run is bit-for-bit reproducible for the same model, data and configuration.
+//
+// Early stop (cfg.EarlyStop, the authors' rule): after epoch k the whole training set is
+// evaluated; training stops when the mean of the last min(k, 9) such accuracies is > 0.9999 and
+// the epoch's loss is < StopLoss. Checkpoint epochs after an early stop are still reported to
+// onCheckpoint, with the final model: a run launched with Epochs equal to such a checkpoint
+// would have stopped at the same point with the same weights (the schedule does not depend on
+// Epochs).
+//
+// onEpoch (may be nil) is called after every epoch; onCheckpoint (may be nil) after the epochs
+// listed in cfg.Checkpoints, and its error ends training. A NaN or infinite minibatch loss or
+// gradient stops training before the update, leaving m at its last finite weights, with a
+// *NonFiniteError (errors.Is ErrNonFinite) naming the epoch, the step in the epoch and the
+// global step (all 1-based). Inputs must be finite. Cancelling ctx stops training between
+// steps with an error wrapping ctx.Err(). In every case the returned History holds the
+// completed epochs.
+func Train(ctx context.Context, m *Model, loss Loss, x *mat.Dense, labels []int, cfg TrainConfig,
+	onEpoch func(EpochStats), onCheckpoint func(epoch int, m *Model) error) (History, error) {
+	var hist History
+	if err := cfg.Validate(); err != nil {
+		return hist, err
+	}
+	if loss == nil {
+		return hist, errors.New("nn: Train: loss is nil")
+	}
+	if x != nil && x.IsEmpty() {
+		return hist, errors.New("nn: Train: x has no rows")
+	}
+	if err := checkData(m, x, labels); err != nil {
+		return hist, fmt.Errorf("nn: Train: %w", err)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	stopLoss := cfg.StopLoss
+	if stopLoss == 0 {
+		stopLoss = DefaultStopLoss
+	}
+	evalTrain := cfg.EvalTrain || cfg.EarlyStop
+	checkpoints := slices.Clone(cfg.Checkpoints)
+	slices.Sort(checkpoints)
+	checkpoints = slices.Compact(checkpoints)
+
+	n, features := x.Dims()
+	classes := m.Classes()
+	params := m.Params()
+	rng := rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9E3779B97F4A7C15))
+	perm := make([]int, n)
+
+	// Minibatch buffers, reused across steps: one for full batches, one for the last partial
+	// batch of an epoch (its size is the same every epoch).
+	b := min(cfg.Batch, n)
+	xFull := mat.NewDense(b, features, nil)
+	var xTail *mat.Dense
+	if r := n % b; r != 0 {
+		xTail = mat.NewDense(r, features, nil)
+	}
+	yBuf := make([]int, b)
+	xRaw := x.RawMatrix()
+
+	var accs []float64 // full-set accuracies for the stopping rule
+	global := 0
+	ckIdx := 0
+	for e := 0; e < cfg.Epochs; e++ {
+		epoch := e + 1
+		start := time.Now()
+		lr := CosineLR(cfg.LR, cfg.EtaMin, cfg.CosineTMax, e)
+		for i := range perm {
+			perm[i] = i
+		}
+		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+
+		st := EpochStats{Epoch: epoch, LR: lr}
+		var lossSum, normSum float64
+		correct := 0
+		for lo, step := 0, 1; lo < n; lo, step = lo+b, step+1 {
+			if err := ctx.Err(); err != nil {
+				hist.Stopped = fmt.Sprintf("canceled at epoch %d step %d (global step %d): %v", epoch, step, global+1, err)
+				return hist, fmt.Errorf("nn: Train canceled at epoch %d step %d (global step %d): %w", epoch, step, global+1, err)
+			}
+			hi := min(lo+b, n)
+			xb := xFull
+			if hi-lo < b {
+				xb = xTail
+			}
+			yb := yBuf[:hi-lo]
+			xbRaw := xb.RawMatrix()
+			for r, p := range perm[lo:hi] {
+				copy(xbRaw.Data[r*xbRaw.Stride:r*xbRaw.Stride+features], xRaw.Data[p*xRaw.Stride:p*xRaw.Stride+features])
+				yb[r] = labels[p]
+			}
+			global++
+
+			logits := m.Forward(xb)
+			ls, g := loss.Eval(logits, yb)
+			batchLoss := 0.0
+			for _, l := range ls {
+				batchLoss += l
+			}
+			if math.IsNaN(batchLoss) || math.IsInf(batchLoss, 0) {
+				err := &NonFiniteError{What: "loss", Value: batchLoss / float64(hi-lo), Epoch: epoch, Step: step, GlobalStep: global}
+				hist.Stopped = err.Error()
+				return hist, err
+			}
+			lossSum += batchLoss
+			correct += countCorrect(logits, yb, classes)
+
+			// Mean loss over the minibatch: scale dl/dlogits by 1/b before backprop, as
+			// PyTorch's reduction="mean" does.
+			g.Scale(1/float64(hi-lo), g)
+			for _, p := range params {
+				clear(p.Grad)
+			}
+			m.BackwardParams(g)
+
+			sq := 0.0
+			for _, p := range params {
+				for _, v := range p.Grad {
+					sq += v * v
+				}
+			}
+			norm := math.Sqrt(sq)
+			if math.IsNaN(norm) || math.IsInf(norm, 0) {
+				err := &NonFiniteError{What: "gradient norm", Value: norm, Epoch: epoch, Step: step, GlobalStep: global}
+				hist.Stopped = err.Error()
+				return hist, err
+			}
+			normSum += norm
+			if cfg.ClipNorm > 0 {
+				// torch.nn.utils.clip_grad_norm_: coef = c/(|g|+1e-6), applied when < 1.
+				if coef := cfg.ClipNorm / (norm + clipEps); coef < 1 {
+					st.Clipped++
+					for _, p := range params {
+						for i := range p.Grad {
+							p.Grad[i] *= coef
+						}
+					}
+				}
+			}
+			for _, p := range params {
+				for i, v := range p.Grad {
+					p.Value[i] -= lr * v
+				}
+			}
+			st.Steps++
+		}
+		hist.Steps = global
+		st.Loss = lossSum / float64(n)
+		st.Acc = float64(correct) / float64(n)
+		st.GradNorm = normSum / float64(st.Steps)
+		if evalTrain {
+			st.TrainLoss, st.TrainAcc = evaluate(m, loss, x, labels, cfg.Batch)
+			st.Evaluated = true
+		}
+		st.Elapsed = time.Since(start)
+		hist.Epochs = append(hist.Epochs, st)
+		if onEpoch != nil {
+			onEpoch(st)
+		}
+		for ckIdx < len(checkpoints) && checkpoints[ckIdx] <= epoch {
+			if onCheckpoint != nil {
+				if err := onCheckpoint(checkpoints[ckIdx], m); err != nil {
+					hist.Stopped = fmt.Sprintf("checkpoint at epoch %d failed: %v", checkpoints[ckIdx], err)
+					return hist, fmt.Errorf("nn: Train: checkpoint at epoch %d: %w", checkpoints[ckIdx], err)
+				}
+			}
+			ckIdx++
+		}
+
+		if cfg.EarlyStop {
+			accs = append(accs, st.TrainAcc)
+			if stop, mean, w := earlyStopRule(accs, st.TrainLoss, stopLoss); stop {
+				hist.EarlyStopped = true
+				hist.Stopped = fmt.Sprintf("early stop after epoch %d: mean train accuracy over the last %d epochs %.6f > %g and train loss %.6g < %g",
+					epoch, w, mean, earlyStopAcc, st.TrainLoss, stopLoss)
+				for ; ckIdx < len(checkpoints); ckIdx++ {
+					if onCheckpoint != nil {
+						if err := onCheckpoint(checkpoints[ckIdx], m); err != nil {
+							return hist, fmt.Errorf("nn: Train: checkpoint at epoch %d (after early stop at epoch %d): %w", checkpoints[ckIdx], epoch, err)
+						}
+					}
+				}
+				return hist, nil
+			}
+		}
+	}
+	hist.Stopped = fmt.Sprintf("completed %d epochs", cfg.Epochs)
+	return hist, nil
+}
+
+// earlyStopRule is the authors' rule: the mean of the last min(len(accs), 9) full-set
+// accuracies exceeds 0.9999 and the latest loss is below stopLoss. It also returns the mean and
+// the window length.
+func earlyStopRule(accs []float64, loss, stopLoss float64) (stop bool, mean float64, window int) {
+	w := accs[max(0, len(accs)-earlyStopWindow):]
+	for _, a := range w {
+		mean += a
+	}
+	mean /= float64(len(w))
+	return mean > earlyStopAcc && loss < stopLoss, mean, len(w)
+}
+
+// countCorrect counts the rows whose largest logit (first one on ties) is at the label.
+func countCorrect(logits *mat.Dense, labels []int, classes int) int {
+	raw := logits.RawMatrix()
+	c := 0
+	for i, y := range labels {
+		r := raw.Data[i*raw.Stride : i*raw.Stride+classes]
+		best := 0
+		for j := 1; j < len(r); j++ {
+			if r[j] > r[best] {
+				best = j
+			}
+		}
+		if best == y {
+			c++
+		}
+	}
+	return c
+}
+
+// Evaluate returns the mean per-sample loss and the accuracy (argmax of the logits, first
+// maximum on ties) of m on (x, labels), in forward passes of at most batch rows (batch <= 0:
+// 256). It panics if the data do not fit the model, as gonum/mat does on shape errors; an empty
+// set gives NaN, NaN.
+func Evaluate(m *Model, loss Loss, x *mat.Dense, labels []int, batch int) (meanLoss, acc float64) {
+	if x != nil && x.IsEmpty() && len(labels) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	if err := checkData(m, x, labels); err != nil {
+		panic(fmt.Sprintf("nn: Evaluate: %v", err))
+	}
+	return evaluate(m, loss, x, labels, batch)
+}
+
+// evaluate is Evaluate without the data checks (Train has done them once).
+func evaluate(m *Model, loss Loss, x *mat.Dense, labels []int, batch int) (meanLoss, acc float64) {
+	n, features := x.Dims()
+	if n == 0 {
+		return math.NaN(), math.NaN()
+	}
+	if batch <= 0 {
+		batch = defaultEvalBatch
+	}
+	classes := m.Classes()
+	var sum float64
+	correct := 0
+	for lo := 0; lo < n; lo += batch {
+		hi := min(lo+batch, n)
+		// A row slice of a contiguous matrix is itself contiguous, so it can be passed as is;
+		// a strided view is copied, so layers always see Stride == Cols.
+		xb := x.Slice(lo, hi, 0, features).(*mat.Dense)
+		if xb.RawMatrix().Stride != features {
+			xb = mat.DenseCopyOf(xb)
+		}
+		logits := m.Forward(xb)
+		ls, _ := loss.Eval(logits, labels[lo:hi])
+		for _, l := range ls {
+			sum += l
+		}
+		correct += countCorrect(logits, labels[lo:hi], classes)
+	}
+	return sum / float64(n), float64(correct) / float64(n)
+}
