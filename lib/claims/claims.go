@@ -1,0 +1,149 @@
+// Package claims turns experiments into the paper's claims: one function per claim (C1..C8 of
+// the paper, see the package list in Reports) that runs or loads the needed experiments,
+// computes the numbers, draws the figures and states a verdict. The notebooks call these
+// functions and then explore further; `noisecurv reproduce` and `noisecurv report` call the
+// very same functions, so the report and the notebooks show the same numbers.
+package claims
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/noisecurv/noisecurv/lib/experiment"
+	"github.com/noisecurv/noisecurv/lib/viz"
+)
+
+// Options selects the preset and where results and progress go.
+type Options struct {
+	// Paper selects the paper's settings; otherwise the fast preset (experiment.Fast).
+	Paper bool
+	// Seeds are the seeds to run (default {0}); the paper averages over 4.
+	Seeds []uint64
+	// Experiment options: cache folder, data folder, progress.
+	Run experiment.Options
+}
+
+// FromEnv returns the options a notebook uses: NOISECURV_PRESET=paper selects the paper's
+// settings (anything else, or unset, the fast preset), NOISECURV_SEEDS a count of seeds, and
+// progress goes to a bar in the notebook (or lines on stderr outside one).
+func FromEnv() Options {
+	o := Options{Paper: strings.EqualFold(os.Getenv("NOISECURV_PRESET"), "paper")}
+	var n int
+	if _, err := fmt.Sscan(os.Getenv("NOISECURV_SEEDS"), &n); err == nil && n > 0 {
+		for s := 0; s < n; s++ {
+			o.Seeds = append(o.Seeds, uint64(s))
+		}
+	}
+	o.Run.Progress = progressBar()
+	return o
+}
+
+func (o Options) seeds() []uint64 {
+	if len(o.Seeds) == 0 {
+		return []uint64{0}
+	}
+	return o.Seeds
+}
+
+// Preset returns the config of one grid cell under these options (paper or fast).
+func (o Options) Preset(dataset, model, loss string, classes int, seed uint64) (experiment.Config, error) {
+	c, err := experiment.Paper(dataset, model, loss, classes, seed)
+	if err != nil {
+		return c, err
+	}
+	if !o.Paper {
+		c = experiment.Fast(c)
+	}
+	return c, nil
+}
+
+// PresetName is "paper" or "fast".
+func (o Options) PresetName() string {
+	if o.Paper {
+		return "paper"
+	}
+	return "fast"
+}
+
+// Verdict is the outcome of checking a claim.
+type Verdict string
+
+const (
+	Reproduced    Verdict = "reproduced"
+	Partly        Verdict = "partly reproduced"
+	NotReproduced Verdict = "not reproduced"
+	Informational Verdict = "shown" // the claim is an interpretation or a tour, nothing to check
+)
+
+// Row is one line of a claim's table: what was measured, the value, and what the paper says.
+type Row struct {
+	Quantity string
+	Measured string
+	Paper    string
+	Note     string
+}
+
+// Report is one claim's outcome: the numbers, the figures and the verdict.
+type Report struct {
+	ID        string // "C4"
+	Title     string
+	Statement string // the claim in one paragraph, with its equation
+	Notebook  string // "04_power_law.ipynb"
+	Rows      []Row
+	Figures   []*viz.Figure
+	Verdict   Verdict
+	Why       string
+	Preset    string
+}
+
+// Table renders the rows as a viz table (for notebooks and the report).
+func (r *Report) Table() *viz.Table {
+	t := &viz.Table{Header: []string{"quantity", "measured (" + r.Preset + ")", "paper", "note"}}
+	for _, row := range r.Rows {
+		t.Rows = append(t.Rows, []string{row.Quantity, row.Measured, row.Paper, row.Note})
+	}
+	return t
+}
+
+// Items returns everything to display for the report: statement, table, figures, verdict.
+func (r *Report) Items() []viz.Item {
+	items := []viz.Item{viz.Text(r.Statement), r.Table()}
+	for _, f := range r.Figures {
+		items = append(items, f)
+	}
+	items = append(items, viz.Text(fmt.Sprintf("Verdict: %s. %s", r.Verdict, r.Why)))
+	return items
+}
+
+// Print writes the table and verdict as plain text (for logs and terminals).
+func (r *Report) Print(w io.Writer) {
+	fmt.Fprintf(w, "%s %s [%s preset]\n", r.ID, r.Title, r.Preset)
+	for _, row := range r.Rows {
+		fmt.Fprintf(w, "  %-40s %-22s paper: %-20s %s\n", row.Quantity, row.Measured, row.Paper, row.Note)
+	}
+	fmt.Fprintf(w, "  verdict: %s. %s\n", r.Verdict, r.Why)
+}
+
+// Show displays the report inline in a notebook.
+func (r *Report) Show() error { return viz.Show(r.Items()...) }
+
+func progressBar() func(experiment.Event) {
+	var bar *viz.Progress
+	var run, stage string
+	return func(ev experiment.Event) {
+		if bar == nil || ev.Run != run || ev.Stage != stage {
+			if bar != nil {
+				bar.Done("")
+			}
+			run, stage = ev.Run, ev.Stage
+			bar = viz.NewProgress(ev.Run+" "+ev.Stage, max(ev.Total, 1))
+		}
+		bar.Update(ev.Done, ev.Message)
+	}
+}
+
+// Func is the signature of every claim function.
+type Func func(ctx context.Context, o Options) (*Report, error)
