@@ -594,3 +594,31 @@ func importNPZ(a npzArchive, spec Spec) (*Model, *mat.Dense, []int, []int, error
 	}
 	return m, x, y, idx, nil
 }
+
+// NPZWriter writes named float64 arrays into a NumPy .npz archive, in the same format as
+// ExportNPZ (uncompressed .npy 1.0, little-endian, C order). It serves other packages'
+// exports (curvature diagonals, spectra) so that every .npz this module writes reads alike.
+type NPZWriter struct {
+	nw npzWriter
+}
+
+// NewNPZWriter starts an archive on w; call Close to finish it.
+func NewNPZWriter(w io.Writer) *NPZWriter { return &NPZWriter{nw: npzWriter{z: zip.NewWriter(w)}} }
+
+// Float64s adds array key with the given shape (the product of shape must equal len(v)).
+func (w *NPZWriter) Float64s(key string, shape []int, v []float64) error {
+	n := 1
+	for _, s := range shape {
+		n *= s
+	}
+	if n != len(v) {
+		return fmt.Errorf("nn: npz key %q: shape %v holds %d values, got %d", key, shape, n, len(v))
+	}
+	return w.nw.float64s(key, shape, v)
+}
+
+// Ints adds a 1-D int64 array.
+func (w *NPZWriter) Ints(key string, v []int) error { return w.nw.ints(key, v) }
+
+// Close finishes the archive (it does not close the underlying writer).
+func (w *NPZWriter) Close() error { return w.nw.z.Close() }

@@ -1,0 +1,88 @@
+//go:build openblas
+
+package linalg
+
+// #include <cblas.h>
+import "C"
+
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// In the openblas build, gonum's mat (mat.Dense.Mul, SymDense.SymOuterK, ...)
+// is routed to OpenBLAS for the two level-3 kernels that dominate the
+// project's run time. Everything else stays on gonum's native
+// implementation, which is embedded.
+func init() { blas64.Use(openblasImpl{}) }
+
+// openblasImpl is gonum's native BLAS with Dgemm and Dsyrk replaced by
+// cblas_dgemm and cblas_dsyrk. It validates arguments like gonum does (BLAS
+// itself would only print a message), so misuse still panics.
+type openblasImpl struct{ gonum.Implementation }
+
+func (openblasImpl) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	aT, bT := isTrans(tA), isTrans(tB)
+	if m < 0 || n < 0 || k < 0 {
+		panic("linalg/openblas: Dgemm: negative dimension")
+	}
+	ar, ac := m, k
+	if aT {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if bT {
+		br, bc = n, k
+	}
+	if lda < max(1, ac) || ldb < max(1, bc) || ldc < max(1, n) {
+		panic("linalg/openblas: Dgemm: bad leading dimension")
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if (ar > 0 && ac > 0 && len(a) < lda*(ar-1)+ac) || (br > 0 && bc > 0 && len(b) < ldb*(br-1)+bc) || len(c) < ldc*(m-1)+n {
+		panic("linalg/openblas: Dgemm: slice too short")
+	}
+	C.cblas_dgemm(C.CblasRowMajor, ctrans(aT), ctrans(bT), cint("m", m), cint("n", n), cint("k", k),
+		C.double(alpha), ptr(a), cint("lda", lda), ptr(b), cint("ldb", ldb), C.double(beta), ptr(c), cint("ldc", ldc))
+}
+
+func (openblasImpl) Dsyrk(ul blas.Uplo, tA blas.Transpose, n, k int, alpha float64, a []float64, lda int, beta float64, c []float64, ldc int) {
+	if ul != blas.Upper && ul != blas.Lower {
+		panic("linalg/openblas: Dsyrk: bad uplo")
+	}
+	aT := isTrans(tA)
+	if n < 0 || k < 0 {
+		panic("linalg/openblas: Dsyrk: negative dimension")
+	}
+	ar, ac := n, k
+	if aT {
+		ar, ac = k, n
+	}
+	if lda < max(1, ac) || ldc < max(1, n) {
+		panic("linalg/openblas: Dsyrk: bad leading dimension")
+	}
+	if n == 0 {
+		return
+	}
+	if (ar > 0 && ac > 0 && len(a) < lda*(ar-1)+ac) || len(c) < ldc*(n-1)+n {
+		panic("linalg/openblas: Dsyrk: slice too short")
+	}
+	uplo := C.enum_CBLAS_UPLO(C.CblasUpper)
+	if ul == blas.Lower {
+		uplo = C.CblasLower
+	}
+	C.cblas_dsyrk(C.CblasRowMajor, uplo, ctrans(aT), cint("n", n), cint("k", k),
+		C.double(alpha), ptr(a), cint("lda", lda), C.double(beta), ptr(c), cint("ldc", ldc))
+}
+
+func isTrans(t blas.Transpose) bool {
+	switch t {
+	case blas.NoTrans:
+		return false
+	case blas.Trans, blas.ConjTrans:
+		return true
+	}
+	panic("linalg/openblas: bad transpose")
+}
