@@ -1,0 +1,293 @@
+package viz
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/stat"
+)
+
+// HeatMapSpec describes a heat map of a matrix whose values are already transformed
+// (e.g. by Symlog). Row 0 is drawn at the top, as a matrix is printed.
+type HeatMapSpec struct {
+	Title string
+	// Z is the matrix, Z[row][col]; rows must have equal length.
+	Z [][]float64
+	// XLabels (columns) and YLabels (rows); nil means "1".."n".
+	XLabels, YLabels []string
+	XName, YName     string
+	// ValueName labels the colour scale (e.g. "symlog |V^T A V|").
+	ValueName string
+	// Min and Max of the colour scale; both zero means symmetric ±max|Z| (diverging).
+	Min, Max float64
+	// Colors of the scale from Min to Max; nil means blue–white–red.
+	Colors        []string
+	Width, Height int
+}
+
+// HeatMap draws a matrix with a continuous visualMap. Category axes carry the labels
+// (go-echarts' HeatMap.SetXAxis is ignored, lab.md; raw options avoid that trap).
+// Values are rounded to 4 significant digits to keep large maps (300×300) small.
+func HeatMap(spec HeatMapSpec) (*Figure, error) {
+	const b = "HeatMap"
+	rows := len(spec.Z)
+	if rows == 0 {
+		return nil, fmt.Errorf("viz.%s %q: empty matrix", b, spec.Title)
+	}
+	cols := len(spec.Z[0])
+	if cols == 0 {
+		return nil, fmt.Errorf("viz.%s %q: row 0 is empty", b, spec.Title)
+	}
+	xl, yl := spec.XLabels, spec.YLabels
+	if xl == nil {
+		xl = indexLabels(cols)
+	}
+	if yl == nil {
+		yl = indexLabels(rows)
+	}
+	if len(xl) != cols {
+		return nil, fmt.Errorf("viz.%s %q: %d XLabels for %d columns", b, spec.Title, len(xl), cols)
+	}
+	if len(yl) != rows {
+		return nil, fmt.Errorf("viz.%s %q: %d YLabels for %d rows", b, spec.Title, len(yl), rows)
+	}
+	data := make([][3]float64, 0, rows*cols)
+	amax := 0.0
+	for i, row := range spec.Z {
+		if len(row) != cols {
+			return nil, fmt.Errorf("viz.%s %q: row %d has %d columns, row 0 has %d", b, spec.Title, i, len(row), cols)
+		}
+		for j, v := range row {
+			if !isFinite(v) {
+				return nil, fmt.Errorf("viz.%s %q: Z[%d][%d] = %v is not finite", b, spec.Title, i, j, v)
+			}
+			amax = math.Max(amax, math.Abs(v))
+			// ECharts heat map data is [xIndex, yIndex, value].
+			data = append(data, [3]float64{float64(j), float64(i), roundSig(v, 4)})
+		}
+	}
+	lo, hi := spec.Min, spec.Max
+	if lo == 0 && hi == 0 {
+		lo, hi = -amax, amax
+		if amax == 0 {
+			lo, hi = -1, 1
+		}
+	}
+	if !(hi > lo) {
+		return nil, fmt.Errorf("viz.%s %q: colour scale Min = %v must be below Max = %v", b, spec.Title, lo, hi)
+	}
+	colors := spec.Colors
+	if colors == nil {
+		colors = []string{"#2166ac", "#67a9cf", "#f7f7f7", "#ef8a62", "#b2182b"}
+	}
+	catAxis := func(name string, labels []string, inverse bool) map[string]any {
+		return map[string]any{
+			"type":         "category",
+			"data":         labels,
+			"name":         name,
+			"nameLocation": "middle",
+			"nameGap":      30,
+			"inverse":      inverse,
+			"splitArea":    map[string]any{"show": false},
+			"axisTick":     map[string]any{"show": false},
+		}
+	}
+	opt := map[string]any{
+		"grid":    map[string]any{"left": 70, "right": 90, "top": 50, "bottom": 50},
+		"tooltip": map[string]any{"trigger": "item", "confine": true},
+		"xAxis":   catAxis(spec.XName, xl, false),
+		"yAxis":   catAxis(spec.YName, yl, true),
+		"visualMap": map[string]any{
+			"type":       "continuous",
+			"min":        lo,
+			"max":        hi,
+			"calculable": true,
+			"orient":     "vertical",
+			"right":      5,
+			"top":        "middle",
+			"text":       []string{spec.ValueName, ""},
+			"precision":  2,
+			"inRange":    map[string]any{"color": colors},
+		},
+		"series": []any{map[string]any{
+			"type":        "heatmap",
+			"name":        spec.ValueName,
+			"data":        data,
+			"progressive": 0, // draw everything in one pass: markers and exports see the full map
+			"emphasis":    map[string]any{"itemStyle": map[string]any{"borderColor": "#333", "borderWidth": 1}},
+		}},
+	}
+	f := NewFigure(spec.Title, opt)
+	f.Width, f.Height = spec.Width, spec.Height
+	return f, nil
+}
+
+func indexLabels(n int) []string {
+	l := make([]string, n)
+	for i := range l {
+		l[i] = strconv.Itoa(i + 1)
+	}
+	return l
+}
+
+// HistSeries is one sample to bin.
+type HistSeries struct {
+	Name   string
+	Values []float64
+}
+
+// HistogramSpec describes histograms of one or more samples on shared bins.
+type HistogramSpec struct {
+	Title, XName string
+	YName        string // default "count" (or "density")
+	Series       []HistSeries
+	// Bins is the number of bins; 0 means ceil(sqrt(n)) clamped to [10, 80].
+	Bins int
+	// Lo, Hi fix the binned range; both zero means the data range. Values outside are
+	// counted in the report, not silently lost: see the legend.
+	Lo, Hi float64
+	// LogBins uses log-spaced bins (all values must be positive).
+	LogBins bool
+	// LogCounts uses a log y axis; empty bins are then left blank.
+	LogCounts bool
+	// Density divides counts by n·width so that the histogram integrates to 1.
+	Density       bool
+	Width, Height int
+}
+
+// Histogram bins each series with gonum's stat.Histogram on shared dividers and draws bars.
+func Histogram(spec HistogramSpec) (*Figure, error) {
+	const b = "Histogram"
+	if len(spec.Series) == 0 {
+		return nil, fmt.Errorf("viz.%s %q: no series", b, spec.Title)
+	}
+	lo, hi := spec.Lo, spec.Hi
+	auto := lo == 0 && hi == 0
+	if auto {
+		lo, hi = math.Inf(1), math.Inf(-1)
+	}
+	total := 0
+	for i, s := range spec.Series {
+		name := s.Name
+		if name == "" {
+			name = "series " + strconv.Itoa(i+1)
+		}
+		if err := checkFinite(b, name, "value", s.Values); err != nil {
+			return nil, err
+		}
+		if spec.LogBins {
+			if err := checkPositive(b, name, "value", s.Values); err != nil {
+				return nil, err
+			}
+		}
+		if auto && len(s.Values) > 0 {
+			lo, hi = math.Min(lo, floats.Min(s.Values)), math.Max(hi, floats.Max(s.Values))
+		}
+		total += len(s.Values)
+	}
+	if total == 0 {
+		return nil, fmt.Errorf("viz.%s %q: all series are empty", b, spec.Title)
+	}
+	if spec.LogBins && !(lo > 0) {
+		return nil, fmt.Errorf("viz.%s %q: LogBins needs Lo > 0, got %v", b, spec.Title, lo)
+	}
+	if !(hi >= lo) {
+		return nil, fmt.Errorf("viz.%s %q: Lo = %v must not exceed Hi = %v", b, spec.Title, lo, hi)
+	}
+	if hi == lo { // a single value: give it a unit-width (or factor-2) bin
+		if spec.LogBins {
+			lo, hi = lo/math.Sqrt2, hi*math.Sqrt2
+		} else {
+			lo, hi = lo-0.5, hi+0.5
+		}
+	}
+	nb := spec.Bins
+	if nb <= 0 {
+		nb = int(math.Ceil(math.Sqrt(float64(total) / float64(len(spec.Series)))))
+		nb = min(max(nb, 10), 80)
+	}
+	div := make([]float64, nb+1)
+	if spec.LogBins {
+		floats.LogSpan(div, lo, hi)
+	} else {
+		floats.Span(div, lo, hi)
+	}
+	// stat.Histogram counts x in [div[k], div[k+1]); pin the ends (Span's last value can
+	// round below hi) and nudge the top so that the maximum is counted.
+	div[0] = lo
+	div[nb] = math.Nextafter(hi, math.Inf(1))
+	labels := make([]string, nb)
+	for k := range labels {
+		c := (div[k] + div[k+1]) / 2
+		if spec.LogBins {
+			c = math.Sqrt(div[k] * div[k+1])
+		}
+		labels[k] = strconv.FormatFloat(c, 'g', 3, 64)
+	}
+	var series []any
+	var legend []string
+	for i, s := range spec.Series {
+		name := s.Name
+		if name == "" {
+			name = "series " + strconv.Itoa(i+1)
+		}
+		in := make([]float64, 0, len(s.Values))
+		for _, v := range s.Values {
+			if v >= div[0] && v < div[nb] {
+				in = append(in, v)
+			}
+		}
+		sort.Float64s(in)
+		if out := len(s.Values) - len(in); out > 0 {
+			name += fmt.Sprintf(" [%d outside range]", out)
+		}
+		counts := stat.Histogram(nil, div, in, nil)
+		data := make([]any, nb)
+		for k, c := range counts {
+			v := c
+			if spec.Density && len(in) > 0 {
+				v = c / (float64(len(in)) * (div[k+1] - div[k]))
+			}
+			if spec.LogCounts && v <= 0 {
+				data[k] = "-" // ECharts' empty value: nothing to draw on a log axis
+			} else {
+				data[k] = v
+			}
+		}
+		legend = append(legend, name)
+		series = append(series, map[string]any{
+			"type":           "bar",
+			"name":           name,
+			"data":           data,
+			"barGap":         "0%",
+			"barCategoryGap": "5%",
+			"itemStyle":      map[string]any{"color": Palette[i%len(Palette)], "opacity": 0.85},
+		})
+	}
+	yname := spec.YName
+	if yname == "" {
+		yname = "count"
+		if spec.Density {
+			yname = "density"
+		}
+	}
+	opt := baseOption(legend)
+	opt["tooltip"] = map[string]any{"trigger": "axis", "confine": true}
+	opt["xAxis"] = map[string]any{
+		"type": "category", "data": labels, "name": spec.XName,
+		"nameLocation": "middle", "nameGap": 30,
+	}
+	ya := valueAxis(yname, spec.LogCounts, 55)
+	if !spec.LogCounts {
+		ya["scale"] = false // counts start at 0
+		delete(ya, "boundaryGap")
+	}
+	opt["yAxis"] = ya
+	opt["series"] = series
+	f := NewFigure(spec.Title, opt)
+	f.Width, f.Height = spec.Width, spec.Height
+	return f, nil
+}

@@ -1,0 +1,240 @@
+package viz
+
+import (
+	"crypto/rand"
+	_ "embed"
+	"encoding/hex"
+	"fmt"
+	"hash/fnv"
+	"html"
+	"strconv"
+	"strings"
+)
+
+// EChartsVersion is the version of the embedded ECharts bundle (matches go-echarts v2.6.x).
+const EChartsVersion = "5.4.3"
+
+// echartsJS is dist/echarts.min.js from `npm pack echarts@5.4.3` (Apache-2.0; LICENSE,
+// NOTICE and LICENSE-d3 sit beside it in assets/).
+//
+//go:embed assets/echarts.min.js
+var echartsJS string
+
+// EChartsJS returns the embedded ECharts bundle.
+func EChartsJS() string { return echartsJS }
+
+// Marker attributes and class names shared with cmd/nbcheck.
+const (
+	// ChartClass is the class of every chart div.
+	ChartClass = "noisecurv-chart"
+	// StatusAttr is set by the chart script: "pending" in the static HTML, then "ok" or "error".
+	StatusAttr = "data-chart-status"
+	// ErrorAttr holds the error message when StatusAttr is "error".
+	ErrorAttr = "data-chart-error"
+	// TitleAttr holds the figure title (for error reports).
+	TitleAttr = "data-chart-title"
+)
+
+// WaitForEChartsMS is how long a chart script waits for window.echarts before it marks
+// its div as failed (in browser time; headless Chromium's virtual time counts too).
+const WaitForEChartsMS = 15000
+
+// LoaderHTML returns the script element that defines window.echarts, once per page:
+// it does nothing when window.echarts already exists, and hides window.define while
+// the UMD bundle runs so that require.js (Notebook 6, nbconvert HTML) does not capture
+// it as an anonymous AMD module (lab.md trap 3).
+func LoaderHTML() string {
+	var b strings.Builder
+	b.Grow(len(echartsJS) + 512)
+	b.WriteString("<script>/* Apache ECharts " + EChartsVersion + " (Apache-2.0), loaded by noisecurv/lib/viz */\n")
+	b.WriteString("(function(){if(window.echarts){return;}var d=window.define;window.define=undefined;try{\n")
+	b.WriteString(safeBundle())
+	b.WriteString("\n}finally{window.define=d;}})();</script>\n")
+	return b.String()
+}
+
+// safeBundle guards against a bundle that would end the script element early. The
+// shipped 5.4.3 bundle contains neither sequence (checked by a test), so this is a no-op.
+func safeBundle() string {
+	s := echartsJS
+	if strings.Contains(s, "</") || strings.Contains(s, "<!--") {
+		s = string(escapeScript([]byte(s)))
+	}
+	return s
+}
+
+// renderer hands out element ids: a prefix plus a counter, so output never depends on
+// map order. Inline display uses a random prefix per process (each GoNB cell is a new
+// process, and all cells share one DOM); pages use a prefix hashed from their title.
+type renderer struct {
+	prefix string
+	n      int
+}
+
+func newRandomRenderer() *renderer {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return &renderer{prefix: "nc"}
+	}
+	return &renderer{prefix: "nc" + hex.EncodeToString(b[:])}
+}
+
+func newDeterministicRenderer(seed string) *renderer {
+	h := fnv.New32a()
+	h.Write([]byte(seed))
+	return &renderer{prefix: fmt.Sprintf("nc%08x", h.Sum32())}
+}
+
+func (r *renderer) nextID() string {
+	r.n++
+	return r.prefix + "-" + strconv.Itoa(r.n)
+}
+
+// Item is anything that Show and Page can place: *Figure, *Grid, *Table, Text, HTML.
+type Item interface {
+	renderHTML(r *renderer) (string, error)
+}
+
+// HTML is trusted raw HTML placed verbatim.
+type HTML string
+
+func (h HTML) renderHTML(*renderer) (string, error) { return string(h), nil }
+
+// Text is plain text; blank lines separate paragraphs. It is HTML-escaped.
+type Text string
+
+func (t Text) renderHTML(*renderer) (string, error) {
+	var b strings.Builder
+	for _, p := range strings.Split(strings.TrimSpace(string(t)), "\n\n") {
+		if strings.TrimSpace(p) == "" {
+			continue
+		}
+		b.WriteString("<p>")
+		b.WriteString(strings.ReplaceAll(html.EscapeString(strings.TrimSpace(p)), "\n", "<br>"))
+		b.WriteString("</p>\n")
+	}
+	return b.String(), nil
+}
+
+// Table is a simple text table.
+type Table struct {
+	Caption string
+	Header  []string
+	Rows    [][]string
+}
+
+func (t *Table) renderHTML(*renderer) (string, error) {
+	if t == nil {
+		return "", fmt.Errorf("viz: nil table")
+	}
+	var b strings.Builder
+	b.WriteString(`<table class="noisecurv-table">`)
+	if t.Caption != "" {
+		b.WriteString("<caption>" + html.EscapeString(t.Caption) + "</caption>")
+	}
+	if len(t.Header) > 0 {
+		b.WriteString("<thead><tr>")
+		for _, h := range t.Header {
+			b.WriteString("<th>" + html.EscapeString(h) + "</th>")
+		}
+		b.WriteString("</tr></thead>")
+	}
+	b.WriteString("<tbody>")
+	for _, row := range t.Rows {
+		b.WriteString("<tr>")
+		for _, c := range row {
+			b.WriteString("<td>" + html.EscapeString(c) + "</td>")
+		}
+		b.WriteString("</tr>")
+	}
+	b.WriteString("</tbody></table>\n")
+	return b.String(), nil
+}
+
+// HTML renders the figure as a chart snippet (div + script) with a fresh element id.
+// The snippet needs window.echarts: in a notebook call Setup first; in a page the
+// loader is added by Page.
+func (f *Figure) HTML() (string, error) {
+	return f.renderHTML(inlineRenderer())
+}
+
+func (f *Figure) renderHTML(r *renderer) (string, error) {
+	if f == nil {
+		return "", fmt.Errorf("viz: nil figure (did a builder return an error?)")
+	}
+	opt, err := f.OptionJSON()
+	if err != nil {
+		return "", err
+	}
+	id := r.nextID()
+	width := "100%"
+	if f.Width > 0 {
+		width = strconv.Itoa(f.Width) + "px"
+	}
+	height := f.Height
+	if height <= 0 {
+		height = DefaultHeight
+	}
+	var b strings.Builder
+	b.Grow(len(opt) + 1500)
+	fmt.Fprintf(&b, `<div id="%s" class="%s" %s="pending" %s="%s" style="width:%s;max-width:100%%;height:%dpx"></div>`,
+		id, ChartClass, StatusAttr, TitleAttr, html.EscapeString(f.Title), width, height)
+	b.WriteString("\n<script>(function(){\n")
+	fmt.Fprintf(&b, "var el=document.getElementById(%q);\nvar option=", id)
+	b.Write(opt)
+	b.WriteString(";\n")
+	fmt.Fprintf(&b, `var t0=Date.now();
+function mark(s,msg){if(!el){return;}el.setAttribute(%q,s);if(msg){el.setAttribute(%q,msg);el.style.height="auto";el.textContent="chart error: "+msg;}}
+function draw(){
+if(!el){return;}
+if(!window.echarts){
+if(Date.now()-t0>%d){mark("error","window.echarts is not defined after %d ms: run viz.Setup() in the first cell (or the page lacks the ECharts loader)");return;}
+setTimeout(draw,50);return;}
+try{var c=echarts.init(el,null,{renderer:"svg"});c.setOption(option);mark("ok");
+if(window.ResizeObserver){new ResizeObserver(function(){c.resize();}).observe(el);}
+}catch(e){mark("error",String((e&&e.message)||e));}
+}
+draw();
+})();</script>
+`, StatusAttr, ErrorAttr, WaitForEChartsMS, WaitForEChartsMS)
+	return b.String(), nil
+}
+
+// Grid lays out several figures as small multiples in a CSS grid.
+type Grid struct {
+	Title   string
+	Columns int // 0 means 2
+	Figures []*Figure
+}
+
+// NewGrid returns a grid with the given number of columns.
+func NewGrid(title string, columns int, figs ...*Figure) *Grid {
+	return &Grid{Title: title, Columns: columns, Figures: figs}
+}
+
+func (g *Grid) renderHTML(r *renderer) (string, error) {
+	if g == nil {
+		return "", fmt.Errorf("viz: nil grid")
+	}
+	cols := g.Columns
+	if cols <= 0 {
+		cols = 2
+	}
+	var b strings.Builder
+	if g.Title != "" {
+		b.WriteString(`<div class="noisecurv-grid-title" style="font:bold 15px sans-serif;margin:8px 0">` + html.EscapeString(g.Title) + "</div>\n")
+	}
+	fmt.Fprintf(&b, `<div class="noisecurv-grid" style="display:grid;grid-template-columns:repeat(%d,minmax(0,1fr));gap:8px;width:100%%">`+"\n", cols)
+	for i, f := range g.Figures {
+		if f == nil {
+			return "", fmt.Errorf("viz: grid %q: figure %d is nil", g.Title, i)
+		}
+		s, err := f.renderHTML(r)
+		if err != nil {
+			return "", fmt.Errorf("viz: grid %q: figure %d: %w", g.Title, i, err)
+		}
+		b.WriteString("<div>" + s + "</div>\n")
+	}
+	b.WriteString("</div>\n")
+	return b.String(), nil
+}

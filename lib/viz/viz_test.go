@@ -1,0 +1,530 @@
+package viz
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+)
+
+// optionOf decodes a figure's option as plain JSON (JS values stay marked strings).
+func optionOf(t *testing.T, f *Figure) map[string]any {
+	t.Helper()
+	raw, err := json.Marshal(f.Option)
+	if err != nil {
+		t.Fatalf("marshal option: %v", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("unmarshal option: %v", err)
+	}
+	return m
+}
+
+func seriesList(t *testing.T, opt map[string]any) []map[string]any {
+	t.Helper()
+	raw, ok := opt["series"].([]any)
+	if !ok {
+		t.Fatalf("option has no series list: %T", opt["series"])
+	}
+	out := make([]map[string]any, len(raw))
+	for i, s := range raw {
+		out[i] = s.(map[string]any)
+	}
+	return out
+}
+
+func points(t *testing.T, s map[string]any) [][]float64 {
+	t.Helper()
+	var out [][]float64
+	for _, p := range s["data"].([]any) {
+		var row []float64
+		for _, v := range p.([]any) {
+			row = append(row, v.(float64))
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// powerLaw returns n points y = c x^s · noise, seeded.
+func powerLaw(n int, c, s float64, seed uint64) (x, y []float64) {
+	r := rand.New(rand.NewPCG(seed, seed^0x9E3779B97F4A7C15))
+	for i := 0; i < n; i++ {
+		xi := math.Pow(10, -4+3*r.Float64())
+		x = append(x, xi)
+		y = append(y, c*math.Pow(xi, s)*math.Exp(0.2*r.NormFloat64()))
+	}
+	return x, y
+}
+
+func TestLogLogOption(t *testing.T) {
+	x1, y1 := powerLaw(200, 1, 1.5, 1)
+	x2, y2 := powerLaw(150, 3, 1.2, 2)
+	fit1, err := FitLogLog(x1, y1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(fit1.Slope-1.5) > 0.05 || fit1.R2 < 0.9 {
+		t.Fatalf("FitLogLog = %+v, want slope≈1.5, high R²", fit1)
+	}
+	f, err := LogLog(LogLogSpec{
+		Title: "C_ii vs H_ii", XName: "H_ii", YName: "C_ii",
+		Series: []XYSeries{
+			{Name: "MLP/MNIST/CE", X: x1, Y: y1, Fit: &fit1},
+			{Name: "MLP/MNIST/MSE", X: x2, Y: y2, Fit: &Fit{Slope: 1.2, Intercept: math.Log10(3), R2: 0.97}, Offset: 2},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := optionOf(t, f)
+	for _, ax := range []string{"xAxis", "yAxis"} {
+		if typ := opt[ax].(map[string]any)["type"]; typ != "log" {
+			t.Errorf("%s type = %v, want log", ax, typ)
+		}
+	}
+	if opt["xAxis"].(map[string]any)["name"] != "H_ii" || opt["yAxis"].(map[string]any)["name"] != "C_ii" {
+		t.Errorf("axis names wrong: %v / %v", opt["xAxis"], opt["yAxis"])
+	}
+	if opt["animation"] != false {
+		t.Errorf("animation = %v, want false", opt["animation"])
+	}
+	if opt["title"].(map[string]any)["text"] != "C_ii vs H_ii" {
+		t.Errorf("title = %v", opt["title"])
+	}
+	ss := seriesList(t, opt)
+	// scatter + fit for each series, then the two guides.
+	if len(ss) != 6 {
+		t.Fatalf("got %d series, want 6", len(ss))
+	}
+	wantTypes := []string{"scatter", "line", "scatter", "line", "line", "line"}
+	for i, s := range ss {
+		if s["type"] != wantTypes[i] {
+			t.Errorf("series %d type = %v, want %s", i, s["type"], wantTypes[i])
+		}
+	}
+	legend := opt["legend"].(map[string]any)["data"].([]any)
+	want0 := "MLP/MNIST/CE: slope " + fmtf(fit1.Slope) + ", R² " + fmtf(fit1.R2) + ", n=200"
+	if legend[0] != want0 {
+		t.Errorf("legend[0] = %q, want %q", legend[0], want0)
+	}
+	if l := legend[1].(string); !strings.Contains(l, "(×1e2)") || !strings.Contains(l, "slope 1.200, R² 0.970") {
+		t.Errorf("legend[1] = %q, want offset note and slope/R²", l)
+	}
+	if legend[2] != "slope 1" || legend[3] != "slope 2" {
+		t.Errorf("guide legend = %v %v", legend[2], legend[3])
+	}
+	// Scatter and fit line share the legend name so one click toggles both.
+	if ss[0]["name"] != ss[1]["name"] {
+		t.Errorf("scatter and fit names differ: %v / %v", ss[0]["name"], ss[1]["name"])
+	}
+	// Offset: displayed y = 100 · y.
+	p := points(t, ss[2])
+	if math.Abs(p[0][1]/y2[0]-100) > 1e-9 {
+		t.Errorf("offset series y = %v, want 100 × %v", p[0][1], y2[0])
+	}
+	// Guides have slopes 1 and 2 in log space and stay within the data's y range.
+	for gi, want := range []float64{1, 2} {
+		g := points(t, ss[4+gi])
+		slope := (math.Log10(g[1][1]) - math.Log10(g[0][1])) / (math.Log10(g[1][0]) - math.Log10(g[0][0]))
+		if math.Abs(slope-want) > 1e-9 {
+			t.Errorf("guide %d slope = %v, want %v", gi, slope, want)
+		}
+		if ss[4+gi]["lineStyle"].(map[string]any)["type"] != "dashed" {
+			t.Errorf("guide %d not dashed", gi)
+		}
+	}
+	// Fit line follows y = 10^b x^s.
+	fl := points(t, ss[1])
+	if want := math.Pow(10, fit1.Intercept) * math.Pow(fl[0][0], fit1.Slope); math.Abs(fl[0][1]/want-1) > 1e-12 {
+		t.Errorf("fit line y = %v, want %v", fl[0][1], want)
+	}
+	// Rendered snippet: log axes get the JS tick formatter, unquoted.
+	snip, err := f.HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(snip, `"formatter":function(v){`) {
+		t.Errorf("JS formatter not unquoted in snippet")
+	}
+	if strings.Contains(snip, "__f__") {
+		t.Errorf("JS marker left in snippet")
+	}
+}
+
+func fmtf(v float64) string { return strconvF(v) }
+
+func TestLogLogGuidesOff(t *testing.T) {
+	f, err := LogLog(LogLogSpec{Series: []XYSeries{{Name: "a", X: []float64{1, 10}, Y: []float64{1, 10}}}, Guides: []float64{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(seriesList(t, optionOf(t, f))); n != 1 {
+		t.Errorf("got %d series with Guides empty, want 1", n)
+	}
+}
+
+func TestNonPositiveOnLogAxisRejected(t *testing.T) {
+	x := []float64{1, 2, 3, 4, 5}
+	y := []float64{1, 2, 3, -0.5, 5}
+	_, err := LogLog(LogLogSpec{Series: []XYSeries{{Name: "ok", X: x, Y: x}, {Name: "MLP/MNIST/MSE", X: x, Y: y}}})
+	if err == nil {
+		t.Fatal("LogLog accepted a negative y")
+	}
+	for _, want := range []string{`"MLP/MNIST/MSE"`, "y[3]", "-0.5", "not positive", "MaskPositive"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	x2 := []float64{1, 0, 3, 4, 5}
+	if _, err := LogLog(LogLogSpec{Series: []XYSeries{{Name: "s", X: x2, Y: x}}}); err == nil || !strings.Contains(err.Error(), "x[1]") {
+		t.Errorf("zero x: err = %v, want one naming x[1]", err)
+	}
+	if _, err := Lines(LineSpec{LogY: true, Series: []XYSeries{{Name: "g", Y: []float64{1, 0}}}}); err == nil || !strings.Contains(err.Error(), "y[1]") {
+		t.Errorf("Lines LogY zero: err = %v", err)
+	}
+	if _, err := Spectra(SpectraSpec{Series: []Spectrum{{Name: "H", Values: []float64{3, 2, 1, -1e-9}}}}); err == nil || !strings.Contains(err.Error(), `"H"`) || !strings.Contains(err.Error(), "y[3]") {
+		t.Errorf("Spectra negative: err = %v", err)
+	}
+	if _, err := Lines(LineSpec{Series: []XYSeries{{Name: "g", Y: []float64{1, math.NaN()}}}}); err == nil || !strings.Contains(err.Error(), "not finite") {
+		t.Errorf("NaN: err = %v", err)
+	}
+	// Masking is explicit and reported.
+	f, err := LogLog(LogLogSpec{Series: []XYSeries{{Name: "MSE", X: x, Y: y, Mask: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := optionOf(t, f)
+	if l := opt["legend"].(map[string]any)["data"].([]any)[0].(string); !strings.Contains(l, "1 of 5 dropped") {
+		t.Errorf("masked legend = %q, want drop count", l)
+	}
+	if n := len(points(t, seriesList(t, opt)[0])); n != 4 {
+		t.Errorf("masked series has %d points, want 4", n)
+	}
+}
+
+func TestMaskPositive(t *testing.T) {
+	mx, my, rep := MaskPositive(nil, []float64{5, 0, 3, math.NaN(), -1, 1}, true, true)
+	if rep.Total != 6 || rep.Kept != 3 || rep.NonPositive != 2 || rep.NonFinite != 1 {
+		t.Fatalf("report = %+v", rep)
+	}
+	if want := []float64{1, 3, 6}; !equal(mx, want) {
+		t.Errorf("ranks kept = %v, want %v", mx, want)
+	}
+	if want := []float64{5, 3, 1}; !equal(my, want) {
+		t.Errorf("values kept = %v, want %v", my, want)
+	}
+	if s := rep.String(); s != "kept 3/6 (2 non-positive, 1 non-finite)" {
+		t.Errorf("String = %q", s)
+	}
+}
+
+func equal(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestLinesRefsAndOffsets(t *testing.T) {
+	ep := []float64{1, 10, 30, 50}
+	f, err := Lines(LineSpec{
+		Title: "gamma vs epoch", XName: "epoch", YName: "γ",
+		Series: []XYSeries{{Name: "C", X: ep, Y: []float64{1.2, 1.4, 1.5, 1.6}}, {Name: "C shifted", X: ep, Y: []float64{1, 1, 1, 1}, Offset: 0.5}},
+		Refs:   []RefLine{{Y: 1, Label: "γ = 1"}, {Y: 2}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := optionOf(t, f)
+	ss := seriesList(t, opt)
+	if len(ss) != 4 {
+		t.Fatalf("got %d series, want 2 data + 2 refs", len(ss))
+	}
+	if opt["xAxis"].(map[string]any)["type"] != "value" {
+		t.Errorf("x axis type = %v", opt["xAxis"].(map[string]any)["type"])
+	}
+	ref := points(t, ss[2])
+	if ref[0][0] != 1 || ref[1][0] != 50 || ref[0][1] != 1 || ref[1][1] != 1 {
+		t.Errorf("ref line γ=1 = %v, want from (1,1) to (50,1)", ref)
+	}
+	if ss[3]["name"] != "y = 2" {
+		t.Errorf("default ref label = %v", ss[3]["name"])
+	}
+	if p := points(t, ss[1]); p[0][1] != 1.5 {
+		t.Errorf("additive offset: y = %v, want 1.5", p[0][1])
+	}
+	if !strings.Contains(ss[1]["name"].(string), "(+0.5)") {
+		t.Errorf("offset not in legend: %v", ss[1]["name"])
+	}
+	if _, err := Lines(LineSpec{LogY: true, Series: []XYSeries{{Y: []float64{1, 2}}}, Refs: []RefLine{{Y: 0}}}); err == nil {
+		t.Errorf("ref at 0 on a log axis accepted")
+	}
+}
+
+func TestSpectra(t *testing.T) {
+	f, err := Spectra(SpectraSpec{Title: "spectra", Normalize: true, Series: []Spectrum{
+		{Name: "H", Values: []float64{4, 2, 1}},
+		{Name: "C", Values: []float64{8, 4, -1, 1}, Mask: true},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := optionOf(t, f)
+	if opt["xAxis"].(map[string]any)["type"] != "log" || opt["yAxis"].(map[string]any)["type"] != "log" {
+		t.Errorf("spectra axes not log-log")
+	}
+	ss := seriesList(t, opt)
+	if p := points(t, ss[0]); p[2][0] != 3 || p[2][1] != 0.25 {
+		t.Errorf("normalized spectrum point = %v, want rank 3, 0.25", p[2])
+	}
+	if p := points(t, ss[1]); len(p) != 3 || p[2][0] != 4 {
+		t.Errorf("masked spectrum = %v, want rank 4 kept as rank 4", p)
+	}
+}
+
+func TestHeatMap(t *testing.T) {
+	z := Symlog([][]float64{{1, -10, 100}, {0, 1e-3, -1e3}}, 1)
+	if math.Abs(z[0][1]+math.Log10(11)) > 1e-12 || z[1][0] != 0 {
+		t.Errorf("Symlog wrong: %v", z)
+	}
+	f, err := HeatMap(HeatMapSpec{Title: "V^T A V", Z: z, XLabels: []string{"a", "b", "c"}, ValueName: "symlog"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := optionOf(t, f)
+	xa, ya := opt["xAxis"].(map[string]any), opt["yAxis"].(map[string]any)
+	if xa["type"] != "category" || ya["type"] != "category" {
+		t.Errorf("heat map axes must be categories")
+	}
+	if got := xa["data"].([]any); len(got) != 3 || got[0] != "a" || got[2] != "c" {
+		t.Errorf("x categories = %v", got)
+	}
+	if got := ya["data"].([]any); len(got) != 2 || got[0] != "1" || got[1] != "2" {
+		t.Errorf("default y categories = %v", got)
+	}
+	if ya["inverse"] != true {
+		t.Errorf("row 0 must be at the top (inverse y)")
+	}
+	vm := opt["visualMap"].(map[string]any)
+	if vm["max"].(float64) != math.Log10(1001) || vm["min"].(float64) != -math.Log10(1001) {
+		t.Errorf("visualMap range = [%v, %v], want symmetric ±log10(1001)", vm["min"], vm["max"])
+	}
+	hs := seriesList(t, opt)[0]
+	if hs["type"] != "heatmap" || len(hs["data"].([]any)) != 6 {
+		t.Errorf("heatmap series = %v with %d cells", hs["type"], len(hs["data"].([]any)))
+	}
+	// Cell [x=2, y=1] holds Z[1][2].
+	cell := hs["data"].([]any)[5].([]any)
+	if cell[0].(float64) != 2 || cell[1].(float64) != 1 || math.Abs(cell[2].(float64)-z[1][2]) > 1e-3 {
+		t.Errorf("last cell = %v, want [2 1 %v]", cell, z[1][2])
+	}
+	if _, err := HeatMap(HeatMapSpec{Z: [][]float64{{1, 2}, {3}}}); err == nil || !strings.Contains(err.Error(), "row 1") {
+		t.Errorf("ragged matrix: err = %v", err)
+	}
+	if _, err := HeatMap(HeatMapSpec{Z: [][]float64{{1, 2}}, XLabels: []string{"a"}}); err == nil {
+		t.Errorf("label count mismatch accepted")
+	}
+}
+
+func TestHistogram(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3^0x9E3779B97F4A7C15))
+	var a, b []float64
+	for i := 0; i < 500; i++ {
+		a = append(a, r.NormFloat64())
+		b = append(b, 1+r.NormFloat64())
+	}
+	f, err := Histogram(HistogramSpec{Title: "h", XName: "v", Bins: 20, Series: []HistSeries{{Name: "a", Values: a}, {Name: "b", Values: b}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := optionOf(t, f)
+	if n := len(opt["xAxis"].(map[string]any)["data"].([]any)); n != 20 {
+		t.Errorf("%d bin labels, want 20", n)
+	}
+	for i, s := range seriesList(t, opt) {
+		sum := 0.0
+		for _, v := range s["data"].([]any) {
+			sum += v.(float64)
+		}
+		if s["type"] != "bar" || sum != 500 {
+			t.Errorf("series %d: type %v, counts sum to %v, want bar and 500 (max value must be counted)", i, s["type"], sum)
+		}
+	}
+	f, err = Histogram(HistogramSpec{Bins: 4, LogCounts: true, Series: []HistSeries{{Name: "c", Values: []float64{0, 0, 0, 3}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := seriesList(t, optionOf(t, f))[0]["data"].([]any)
+	if d[0].(float64) != 3 || d[1] != "-" || d[3].(float64) != 1 {
+		t.Errorf("log-count bins = %v, want [3 - - 1]", d)
+	}
+	if _, err := Histogram(HistogramSpec{LogBins: true, Series: []HistSeries{{Name: "neg", Values: []float64{1, -1}}}}); err == nil || !strings.Contains(err.Error(), "value[1]") {
+		t.Errorf("LogBins negative: err = %v", err)
+	}
+}
+
+func TestEscaping(t *testing.T) {
+	evil := `</script><script>alert(1)</script><!--`
+	f, err := Lines(LineSpec{Title: evil, XName: evil, Series: []XYSeries{{Name: evil, Y: []float64{1, 2}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := f.OptionJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(js, []byte("</")) || bytes.Contains(js, []byte("<!--")) {
+		t.Errorf("option JSON contains an unescaped </ or <!--: %s", js)
+	}
+	if !bytes.Contains(js, []byte(`<\/script>`)) {
+		t.Errorf("expected <\\/script> in %s", js)
+	}
+	snip, err := f.HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(snip, "</script>"); n != 1 {
+		t.Errorf("snippet has %d </script>, want exactly 1 (its own)", n)
+	}
+	if strings.Contains(snip, `data-chart-title="</script>`) {
+		t.Errorf("title attribute not escaped")
+	}
+}
+
+func TestPageOneLoaderNCharts(t *testing.T) {
+	mk := func(name string) *Figure {
+		return Must(Lines(LineSpec{Title: name, Series: []XYSeries{{Name: name, Y: []float64{1, 2, 3}}}}))
+	}
+	p := &Page{Title: "report"}
+	p.Add("intro", Text("Line one.\n\nLine <two>."), &Table{Header: []string{"a", "b"}, Rows: [][]string{{"1", "2"}}})
+	p.Add("figures", mk("f1"), mk("f2"), NewGrid("grid", 2, mk("g1"), mk("g2"), mk("g3")))
+	out, err := p.HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(out)
+	if n := strings.Count(s, "loaded by noisecurv/lib/viz"); n != 1 {
+		t.Errorf("%d loaders, want 1", n)
+	}
+	divs := regexp.MustCompile(`<div id="([^"]+)" class="`+ChartClass+`"`).FindAllStringSubmatch(s, -1)
+	if len(divs) != 5 {
+		t.Errorf("%d chart divs, want 5", len(divs))
+	}
+	seen := map[string]bool{}
+	for _, d := range divs {
+		if seen[d[1]] {
+			t.Errorf("duplicate id %s", d[1])
+		}
+		seen[d[1]] = true
+	}
+	if !strings.Contains(s, "Line &lt;two&gt;.") || !strings.Contains(s, "<td>2</td>") {
+		t.Errorf("text or table missing/unescaped")
+	}
+	again, _ := p.HTML()
+	if !bytes.Equal(out, again) {
+		t.Errorf("page rendering is not deterministic")
+	}
+	path := filepath.Join(t.TempDir(), "sub", "report.html")
+	if err := p.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, out) {
+		t.Errorf("WriteFile content differs (err %v)", err)
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(path)); len(ents) != 1 {
+		t.Errorf("temp files left behind: %v", ents)
+	}
+}
+
+func TestInlineIDsUniqueAndShowErrors(t *testing.T) {
+	f := Must(Lines(LineSpec{Series: []XYSeries{{Y: []float64{1, 2}}}}))
+	a, _ := f.HTML()
+	b, _ := f.HTML()
+	id := regexp.MustCompile(`id="([^"]+)"`)
+	if id.FindStringSubmatch(a)[1] == id.FindStringSubmatch(b)[1] {
+		t.Errorf("two renders share an id")
+	}
+	var nilFig *Figure
+	s, err := ShowHTML(f, nilFig, Text("x"))
+	if err == nil || !strings.Contains(err.Error(), "item 1 is nil") {
+		t.Errorf("ShowHTML(nil figure) err = %v", err)
+	}
+	if strings.Count(s, StatusAttr+`="error"`) != 1 || strings.Count(s, StatusAttr+`="pending"`) != 1 {
+		t.Errorf("ShowHTML output lacks the error marker or the chart:\n%s", s)
+	}
+	if !strings.Contains(SetupHTML(), "if(window.echarts){return;}var d=window.define;window.define=undefined;") {
+		t.Errorf("loader does not guard window.echarts / hide window.define")
+	}
+}
+
+func TestBundle(t *testing.T) {
+	js := EChartsJS()
+	if len(js) < 900_000 || !strings.Contains(js, "5.4.3") {
+		t.Fatalf("embedded bundle looks wrong: %d bytes", len(js))
+	}
+	if strings.Contains(strings.ToLower(js), "</script") || strings.Contains(js, "<!--") {
+		t.Errorf("bundle contains </script or <!--")
+	}
+	for _, f := range []string{"LICENSE", "NOTICE", "LICENSE-d3"} {
+		if _, err := os.Stat(filepath.Join("assets", f)); err != nil {
+			t.Errorf("assets/%s missing: %v", f, err)
+		}
+	}
+}
+
+func TestFromChart(t *testing.T) {
+	sc := charts.NewScatter()
+	sc.SetGlobalOptions(charts.WithXAxisOpts(opts.XAxis{Type: "log"}),
+		charts.WithTooltipOpts(opts.Tooltip{Formatter: opts.FuncOpts("function(p){return p.name;}")}))
+	sc.AddSeries("s", []opts.ScatterData{{Value: []float64{1, 2}}, {Value: []float64{10, 20}}})
+	f, err := FromChart("go-echarts", sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := f.OptionJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(js, []byte(`"formatter":function(p){return p.name;}`)) {
+		t.Errorf("go-echarts FuncOpts not unquoted: %s", js)
+	}
+	if !bytes.Contains(js, []byte(`"type":"log"`)) || !bytes.Contains(js, []byte(`"type":"scatter"`)) {
+		t.Errorf("go-echarts option lost: %s", js)
+	}
+}
+
+func strconvF(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
+
+func TestProgressOutsideNotebook(t *testing.T) {
+	var buf bytes.Buffer
+	old := stderrOut
+	stderrOut = &buf
+	defer func() { stderrOut = old }()
+	p := NewProgress("train", 4)
+	p.Update(1, "epoch 1") // first update prints
+	p.Update(2, "epoch 2") // throttled
+	p.Update(4, "epoch 4") // completion always prints
+	p.Done("loss 0.1")
+	p.Done("again") // no second final line
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "train: 1/4 (25%)") || !strings.Contains(lines[1], "4/4 (100%)") ||
+		!strings.HasSuffix(lines[2], "loss 0.1 done") {
+		t.Errorf("progress lines:\n%s", buf.String())
+	}
+}

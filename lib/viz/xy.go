@@ -1,0 +1,493 @@
+package viz
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"gonum.org/v1/gonum/stat"
+)
+
+// numberFormatter prints axis ticks compactly: 1e-5, 2.5e3, 0.125.
+const numberFormatter JS = `function(v){if(v===0){return '0';}var a=Math.abs(v);` +
+	`if(a>=1e4||a<1e-3){var e=Math.floor(Math.log10(a)+1e-9);var m=Math.round(v/Math.pow(10,e)*100)/100;return m+'e'+e;}` +
+	`return String(+v.toPrecision(4));}`
+
+// XYSeries is one named series of points.
+type XYSeries struct {
+	Name string
+	// X may be nil: then x = 1, 2, ..., len(Y).
+	X, Y []float64
+	// Fit, when set, is drawn as the power law y = 10^Intercept · x^Slope (LogLog only)
+	// and its slope and R² are written into the legend entry.
+	Fit *Fit
+	// Offset shifts the series vertically for display: on a log axis y is multiplied by
+	// 10^Offset (Offset counts decades), on a linear axis Offset is added. The legend
+	// says so. Use it to separate several series in one panel (Fig. 3).
+	Offset float64
+	// Mask drops points a log axis cannot show (and NaN/Inf) and reports the count in the
+	// legend entry. Without it such points are an error naming the series and index.
+	Mask bool
+}
+
+// Fit is a power law fitted in log-log space: log10 y = Intercept + Slope · log10 x.
+type Fit struct {
+	Slope, Intercept float64
+	R2               float64 // coefficient of determination of the log-log regression
+	N                int     // number of points used (shown in the legend when > 0)
+	// XMin, XMax is the x window the line is drawn over; zero means the series' x range.
+	XMin, XMax float64
+}
+
+// FitLogLog fits log10 y = b + s log10 x by ordinary least squares on all points (which
+// must be positive; mask first) and returns s, b and R² = 1 - SS_res/SS_tot in log space.
+// lib/fit implements the paper's windowed fits; this is for quick looks and examples.
+func FitLogLog(x, y []float64) (Fit, error) {
+	if len(x) != len(y) {
+		return Fit{}, fmt.Errorf("viz.FitLogLog: len(x) = %d but len(y) = %d", len(x), len(y))
+	}
+	if len(x) < 2 {
+		return Fit{}, fmt.Errorf("viz.FitLogLog: need at least 2 points, got %d", len(x))
+	}
+	if err := checkPositive("FitLogLog", "", "x", x); err != nil {
+		return Fit{}, err
+	}
+	if err := checkPositive("FitLogLog", "", "y", y); err != nil {
+		return Fit{}, err
+	}
+	lx := make([]float64, len(x))
+	ly := make([]float64, len(y))
+	for i := range x {
+		lx[i], ly[i] = math.Log10(x[i]), math.Log10(y[i])
+	}
+	b, s := stat.LinearRegression(lx, ly, nil, false)
+	r2 := stat.RSquared(lx, ly, nil, b, s)
+	return Fit{Slope: s, Intercept: b, R2: r2, N: len(x)}, nil
+}
+
+// RefLine is a horizontal reference line (e.g. γ = 1 and γ = 2).
+type RefLine struct {
+	Y     float64
+	Label string // default "y = <Y>"
+}
+
+// LogLogSpec describes a Fig. 3 style panel: log-log scatter, fit lines, guides.
+type LogLogSpec struct {
+	Title, XName, YName string
+	Series              []XYSeries
+	// Guides are slopes of dashed guide lines through the centroid (in log space) of all
+	// displayed points, clipped to the data box. nil means {1, 2}; an empty slice none.
+	Guides        []float64
+	Width, Height int
+}
+
+// LineSpec describes lines vs a variable (e.g. fitted γ vs epoch) with reference lines.
+type LineSpec struct {
+	Title, XName, YName string
+	LogX, LogY          bool
+	Series              []XYSeries
+	Refs                []RefLine
+	// Symbols shows a marker at each point; by default only for series of ≤ 40 points.
+	Symbols       bool
+	Width, Height int
+}
+
+// Spectrum is one eigenvalue spectrum, sorted in the order to plot against rank 1..n.
+type Spectrum struct {
+	Name   string
+	Values []float64
+	// Mask drops non-positive values (keeping the others' ranks) and says how many in the legend.
+	Mask bool
+}
+
+// SpectraSpec describes spectra vs rank on log axes (appendix: spectrum decay).
+type SpectraSpec struct {
+	Title string
+	YName string // default "eigenvalue"
+	// LinearRank uses a linear rank axis instead of a log one.
+	LinearRank bool
+	// Normalize divides each spectrum by its first value (λ_k/λ_1).
+	Normalize     bool
+	Series        []Spectrum
+	Width, Height int
+}
+
+type xyKind int
+
+const (
+	kindScatter xyKind = iota
+	kindLine
+)
+
+// prepared is a validated series ready for display.
+type prepared struct {
+	name   string
+	x, y   []float64
+	fit    *Fit
+	color  string
+	offset float64
+}
+
+// prepare validates one series, applies masking and offset, and builds its legend name.
+func prepare(builder string, i int, s XYSeries, logX, logY bool) (prepared, error) {
+	name := s.Name
+	if name == "" {
+		name = "series " + strconv.Itoa(i+1)
+	}
+	x := s.X
+	if x == nil {
+		x = make([]float64, len(s.Y))
+		for k := range x {
+			x[k] = float64(k + 1)
+		}
+	}
+	if len(x) != len(s.Y) {
+		return prepared{}, fmt.Errorf("viz.%s: series %q: len(X) = %d but len(Y) = %d", builder, name, len(x), len(s.Y))
+	}
+	if !isFinite(s.Offset) {
+		return prepared{}, fmt.Errorf("viz.%s: series %q: Offset = %v is not finite", builder, name, s.Offset)
+	}
+	y := s.Y
+	label := name
+	if s.Mask {
+		var rep MaskReport
+		x, y, rep = MaskPositive(x, y, logX, logY)
+		if rep.Dropped() > 0 {
+			label += fmt.Sprintf(" [%d of %d dropped: %d ≤ 0, %d non-finite]", rep.Dropped(), rep.Total, rep.NonPositive, rep.NonFinite)
+		}
+	} else {
+		if err := checkFinite(builder, name, "x", x); err != nil {
+			return prepared{}, err
+		}
+		if err := checkFinite(builder, name, "y", y); err != nil {
+			return prepared{}, err
+		}
+		if logX {
+			if err := checkPositive(builder, name, "x", x); err != nil {
+				return prepared{}, err
+			}
+		}
+		if logY {
+			if err := checkPositive(builder, name, "y", y); err != nil {
+				return prepared{}, err
+			}
+		}
+	}
+	if s.Offset != 0 {
+		shifted := make([]float64, len(y))
+		for k, v := range y {
+			if logY {
+				shifted[k] = v * math.Pow(10, s.Offset)
+			} else {
+				shifted[k] = v + s.Offset
+			}
+		}
+		y = shifted
+		if logY {
+			label += fmt.Sprintf(" (×1e%g)", s.Offset)
+		} else {
+			label += fmt.Sprintf(" (%+g)", s.Offset)
+		}
+	}
+	if s.Fit != nil {
+		f := *s.Fit
+		if !isFinite(f.Slope) || !isFinite(f.Intercept) || !isFinite(f.R2) {
+			return prepared{}, fmt.Errorf("viz.%s: series %q: fit has non-finite slope/intercept/R² (%v, %v, %v)", builder, name, f.Slope, f.Intercept, f.R2)
+		}
+		label += fmt.Sprintf(": slope %.3f, R² %.3f", f.Slope, f.R2)
+		if f.N > 0 {
+			label += fmt.Sprintf(", n=%d", f.N)
+		}
+	}
+	return prepared{name: label, x: x, y: y, fit: s.Fit, color: Palette[i%len(Palette)], offset: s.Offset}, nil
+}
+
+func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// valueAxis returns an ECharts value or log axis with readable tick labels.
+func valueAxis(name string, log bool, gap int) map[string]any {
+	t := "value"
+	if log {
+		t = "log"
+	}
+	ax := map[string]any{
+		"type":          t,
+		"name":          name,
+		"nameLocation":  "middle",
+		"nameGap":       gap,
+		"nameTextStyle": map[string]any{"fontSize": 12},
+		"axisLabel":     map[string]any{"formatter": numberFormatter},
+		"splitLine":     map[string]any{"show": true, "lineStyle": map[string]any{"color": "#e8e8e8"}},
+		"axisLine":      map[string]any{"onZero": false},
+	}
+	if log {
+		ax["logBase"] = 10
+	} else {
+		// Let the data set the range (not forced through 0), with a margin so that
+		// reference lines at the extremes are not hidden on the frame.
+		ax["scale"] = true
+		ax["boundaryGap"] = []string{"5%", "5%"}
+	}
+	return ax
+}
+
+func pairs(x, y []float64) [][2]float64 {
+	out := make([][2]float64, len(x))
+	for i := range x {
+		out[i] = [2]float64{x[i], y[i]}
+	}
+	return out
+}
+
+func baseOption(legend []string) map[string]any {
+	return map[string]any{
+		"grid":    map[string]any{"left": 75, "right": 40, "top": 80, "bottom": 55},
+		"legend":  map[string]any{"data": legend, "top": 26, "type": "scroll", "textStyle": map[string]any{"fontSize": 11}},
+		"tooltip": map[string]any{"trigger": "item", "confine": true},
+	}
+}
+
+// LogLog draws a log-log scatter with optional fit lines and slope guides (Fig. 3).
+// Non-positive values are an error naming the series and index unless the series sets Mask.
+func LogLog(spec LogLogSpec) (*Figure, error) {
+	const b = "LogLog"
+	if len(spec.Series) == 0 {
+		return nil, fmt.Errorf("viz.%s %q: no series", b, spec.Title)
+	}
+	var ps []prepared
+	for i, s := range spec.Series {
+		p, err := prepare(b, i, s, true, true)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	// Data box and centroid in log space over all displayed points.
+	lxMin, lxMax, lyMin, lyMax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	var sx, sy float64
+	var n int
+	for _, p := range ps {
+		for k := range p.x {
+			lx, ly := math.Log10(p.x[k]), math.Log10(p.y[k])
+			lxMin, lxMax = math.Min(lxMin, lx), math.Max(lxMax, lx)
+			lyMin, lyMax = math.Min(lyMin, ly), math.Max(lyMax, ly)
+			sx += lx
+			sy += ly
+			n++
+		}
+	}
+	var series []any
+	var legend []string
+	for _, p := range ps {
+		legend = append(legend, p.name)
+		size := 6
+		if len(p.x) > 500 {
+			size = 4
+		}
+		series = append(series, map[string]any{
+			"type":       "scatter",
+			"name":       p.name,
+			"data":       pairs(p.x, p.y),
+			"symbolSize": size,
+			"itemStyle":  map[string]any{"color": p.color, "opacity": 0.55},
+			"large":      len(p.x) > 2000,
+		})
+		if p.fit != nil && len(p.x) > 0 {
+			x0, x1 := p.fit.XMin, p.fit.XMax
+			if !(x0 > 0) {
+				x0 = minOf(p.x)
+			}
+			if !(x1 > 0) {
+				x1 = maxOf(p.x)
+			}
+			line := func(x float64) float64 { return math.Pow(10, p.fit.Intercept+p.offset) * math.Pow(x, p.fit.Slope) }
+			series = append(series, map[string]any{
+				"type":       "line",
+				"name":       p.name,
+				"data":       [][2]float64{{x0, line(x0)}, {x1, line(x1)}},
+				"showSymbol": false,
+				"lineStyle":  map[string]any{"color": p.color, "width": 2},
+				"itemStyle":  map[string]any{"color": p.color},
+				"z":          3,
+			})
+		}
+	}
+	guides := spec.Guides
+	if guides == nil {
+		guides = []float64{1, 2}
+	}
+	if n > 0 {
+		cx, cy := sx/float64(n), sy/float64(n)
+		grays := []string{"#555555", "#999999", "#bbbbbb"}
+		for gi, s := range guides {
+			if !isFinite(s) {
+				return nil, fmt.Errorf("viz.%s %q: guide slope %v is not finite", b, spec.Title, s)
+			}
+			seg, ok := clipGuide(cx, cy, s, lxMin, lxMax, lyMin, lyMax)
+			if !ok {
+				continue
+			}
+			name := fmt.Sprintf("slope %g", s)
+			legend = append(legend, name)
+			series = append(series, map[string]any{
+				"type":       "line",
+				"name":       name,
+				"data":       seg,
+				"showSymbol": false,
+				"lineStyle":  map[string]any{"color": grays[gi%len(grays)], "type": "dashed", "width": 1.5},
+				"itemStyle":  map[string]any{"color": grays[gi%len(grays)]},
+				"tooltip":    map[string]any{"show": false},
+				"z":          1,
+			})
+		}
+	}
+	opt := baseOption(legend)
+	// The legend entries are long (slope, R², n): stack them inside the plot's upper-left
+	// corner, as in the paper's panels, where rising log-log data leaves room.
+	opt["legend"] = map[string]any{
+		"data": legend, "orient": "vertical", "left": 85, "top": 45,
+		"backgroundColor": "rgba(255,255,255,0.85)", "borderColor": "#cccccc", "borderWidth": 1,
+		"padding": 6, "itemGap": 4, "textStyle": map[string]any{"fontSize": 11},
+	}
+	opt["grid"] = map[string]any{"left": 75, "right": 40, "top": 40, "bottom": 55}
+	opt["xAxis"] = valueAxis(spec.XName, true, 30)
+	opt["yAxis"] = valueAxis(spec.YName, true, 55)
+	opt["series"] = series
+	f := NewFigure(spec.Title, opt)
+	f.Width, f.Height = spec.Width, spec.Height
+	return f, nil
+}
+
+// clipGuide returns the segment of the line ly = cy + s (lx - cx) inside the box, in
+// linear coordinates, or false when it misses the box.
+func clipGuide(cx, cy, s, x0, x1, y0, y1 float64) ([][2]float64, bool) {
+	lo, hi := x0, x1
+	if s != 0 {
+		a := cx + (y0-cy)/s
+		c := cx + (y1-cy)/s
+		if a > c {
+			a, c = c, a
+		}
+		lo, hi = math.Max(lo, a), math.Min(hi, c)
+	} else if cy < y0 || cy > y1 {
+		return nil, false
+	}
+	if !(hi > lo) {
+		return nil, false
+	}
+	f := func(lx float64) [2]float64 { return [2]float64{math.Pow(10, lx), math.Pow(10, cy+s*(lx-cx))} }
+	return [][2]float64{f(lo), f(hi)}, true
+}
+
+func minOf(v []float64) float64 {
+	m := math.Inf(1)
+	for _, x := range v {
+		m = math.Min(m, x)
+	}
+	return m
+}
+
+func maxOf(v []float64) float64 {
+	m := math.Inf(-1)
+	for _, x := range v {
+		m = math.Max(m, x)
+	}
+	return m
+}
+
+// Lines draws line series vs x (e.g. γ vs epoch) with horizontal reference lines.
+// Reference lines are real two-point series over the x range, so the axis always
+// includes them and the legend can toggle them.
+func Lines(spec LineSpec) (*Figure, error) {
+	return lines("Lines", spec)
+}
+
+func lines(b string, spec LineSpec) (*Figure, error) {
+	if len(spec.Series) == 0 {
+		return nil, fmt.Errorf("viz.%s %q: no series", b, spec.Title)
+	}
+	var series []any
+	var legend []string
+	xMin, xMax := math.Inf(1), math.Inf(-1)
+	for i, s := range spec.Series {
+		p, err := prepare(b, i, s, spec.LogX, spec.LogY)
+		if err != nil {
+			return nil, err
+		}
+		if len(p.x) > 0 {
+			xMin, xMax = math.Min(xMin, minOf(p.x)), math.Max(xMax, maxOf(p.x))
+		}
+		legend = append(legend, p.name)
+		series = append(series, map[string]any{
+			"type":       "line",
+			"name":       p.name,
+			"data":       pairs(p.x, p.y),
+			"showSymbol": spec.Symbols || len(p.x) <= 40,
+			"symbolSize": 5,
+			"lineStyle":  map[string]any{"color": p.color, "width": 2},
+			"itemStyle":  map[string]any{"color": p.color},
+		})
+	}
+	for _, r := range spec.Refs {
+		label := r.Label
+		if label == "" {
+			label = fmt.Sprintf("y = %g", r.Y)
+		}
+		if !isFinite(r.Y) || (spec.LogY && r.Y <= 0) {
+			return nil, fmt.Errorf("viz.%s %q: reference line %q at y = %v cannot be drawn on this y axis", b, spec.Title, label, r.Y)
+		}
+		if math.IsInf(xMin, 0) {
+			continue
+		}
+		legend = append(legend, label)
+		series = append(series, map[string]any{
+			"type":       "line",
+			"name":       label,
+			"data":       [][2]float64{{xMin, r.Y}, {xMax, r.Y}},
+			"showSymbol": false,
+			"lineStyle":  map[string]any{"color": "#777777", "type": "dashed", "width": 1.2},
+			"itemStyle":  map[string]any{"color": "#777777"},
+			"endLabel":   map[string]any{"show": true, "formatter": label, "color": "#555555", "fontSize": 11},
+			"tooltip":    map[string]any{"show": false},
+			"z":          1,
+		})
+	}
+	opt := baseOption(legend)
+	opt["tooltip"] = map[string]any{"trigger": "axis", "confine": true}
+	opt["grid"].(map[string]any)["right"] = 70 // room for end labels
+	opt["xAxis"] = valueAxis(spec.XName, spec.LogX, 30)
+	opt["yAxis"] = valueAxis(spec.YName, spec.LogY, 55)
+	opt["series"] = series
+	f := NewFigure(spec.Title, opt)
+	f.Width, f.Height = spec.Width, spec.Height
+	return f, nil
+}
+
+// Spectra draws eigenvalue spectra against rank 1..n on log axes.
+func Spectra(spec SpectraSpec) (*Figure, error) {
+	ls := LineSpec{
+		Title: spec.Title, XName: "rank", YName: spec.YName,
+		LogX: !spec.LinearRank, LogY: true, Width: spec.Width, Height: spec.Height,
+	}
+	if ls.YName == "" {
+		ls.YName = "eigenvalue"
+		if spec.Normalize {
+			ls.YName = "λ_k / λ_1"
+		}
+	}
+	for _, s := range spec.Series {
+		v := s.Values
+		if spec.Normalize && len(v) > 0 {
+			if !(v[0] > 0) || !isFinite(v[0]) {
+				return nil, fmt.Errorf("viz.Spectra: series %q: cannot normalize by the first value %v (must be positive)", s.Name, v[0])
+			}
+			n := make([]float64, len(v))
+			for i, x := range v {
+				n[i] = x / v[0]
+			}
+			v = n
+		}
+		ls.Series = append(ls.Series, XYSeries{Name: s.Name, Y: v, Mask: s.Mask})
+	}
+	return lines("Spectra", ls)
+}
