@@ -21,5 +21,7 @@ export PATH="$(go env GOPATH | cut -d: -f1)/bin:$PATH"
 TOKEN="${JUPYTER_TOKEN:-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
 echo "lab: http://127.0.0.1:$PORT/?token=$TOKEN"
 cd "$ROOT/notebooks"
+ROOTFLAG=()
+[ "$(id -u)" = 0 ] && ROOTFLAG=(--allow-root) # Jupyter refuses root without it (containers, CI)
 exec jupyter notebook --no-browser --ip=127.0.0.1 --port="$PORT" \
-	--NotebookApp.token="$TOKEN" --notebook-dir="$ROOT/notebooks"
+	--NotebookApp.token="$TOKEN" --notebook-dir="$ROOT/notebooks" "${ROOTFLAG[@]}"
