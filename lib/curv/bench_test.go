@@ -3,6 +3,7 @@ package curv
 import (
 	"math/rand/v2"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -179,15 +180,99 @@ func BenchmarkAnalyze(b *testing.B) {
 	eachSize(b, func(b *testing.B, p *Problem) {
 		for b.Loop() {
 			p.Reset()
+			t0, c0 := time.Now(), processCPU()
 			a, err := Analyze(p, AnalysisOptions{Batch: 50, Seed: 1})
 			if err != nil {
 				b.Fatal(err)
 			}
+			b.ReportMetric(time.Since(t0).Seconds(), "s/total")
+			b.ReportMetric((processCPU() - c0).Seconds(), "cpu-s/total")
 			for _, s := range a.Timings {
 				b.ReportMetric(s.Elapsed.Seconds(), "s/"+s.Name)
+				b.ReportMetric(s.CPU.Seconds(), "cpu-s/"+s.Name)
 			}
 		}
 	})
+}
+
+// BenchmarkKronProducts times each Kronecker/vech product of the dense analysis (H, E_p[h_p^2],
+// EF (= C before the rank-one correction, Eq. 2), F) against a plain dgemm of exactly the same
+// shape, P = U^T W with U, W random N x Dout(Dout+1)/2 and N x In(In+1)/2, timed alternately in
+// the same iteration so both see the same machine load. Metrics are medians over the
+// iterations (use -benchtime=3x or more on a shared machine): s/kron, s/dgemm, their ratio
+// (the overhead of filling the per-sample rows and scattering P into K) and GFLOP/s of both
+// (2 N no ni flops). Sub-benchmark syrk_NxD is the naive route for reference: one dsyrk of the
+// N x D per-sample gradient matrix (N D (D+1) flops, about 2x the vech product's).
+func BenchmarkKronProducts(b *testing.B) {
+	eachSize(b, func(b *testing.B, p *Problem) {
+		f, err := p.Factors()
+		if err != nil {
+			b.Fatal(err)
+		}
+		no, ni := f.Dout*(f.Dout+1)/2, f.In*(f.In+1)/2
+		rng := rand.New(rand.NewPCG(3, 4))
+		rnd := func(r, c int) *mat.Dense {
+			m := mat.NewDense(r, c, nil)
+			for i, raw := 0, m.RawMatrix().Data; i < len(raw); i++ {
+				raw[i] = rng.Float64()
+			}
+			return m
+		}
+		U, W := rnd(f.N, no), rnd(f.N, ni)
+		flops := linalg.FlopsGemm(no, ni, f.N)
+		for _, q := range []struct {
+			name string
+			fac  kfac
+		}{{"H", f.hessFac()}, {"Eh2", f.h2Fac()}, {"EF", f.efFac()}, {"F", f.fisherFac()}} {
+			b.Run(q.name, func(b *testing.B) {
+				var tk, tg []float64
+				P := mat.NewDense(no, ni, nil)
+				for b.Loop() {
+					t0 := time.Now()
+					linalg.MulTA(P, 1, U, W, 0)
+					tg = append(tg, time.Since(t0).Seconds())
+					t1 := time.Now()
+					if _, err := f.kronDense(p.Budget, p.chunk(), 1/float64(f.N), q.fac); err != nil {
+						b.Fatal(err)
+					}
+					tk = append(tk, time.Since(t1).Seconds())
+				}
+				mk, mg := median(tk), median(tg)
+				b.ReportMetric(mk, "s/kron")
+				b.ReportMetric(mg, "s/dgemm")
+				b.ReportMetric(mk/mg, "ratio")
+				b.ReportMetric(flops/mk/1e9, "GFLOP/s-kron")
+				b.ReportMetric(flops/mg/1e9, "GFLOP/s-dgemm")
+			})
+		}
+		b.Run("syrk_NxD", func(b *testing.B) {
+			G, err := f.PerSampleGrads(-1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ef := mat.NewSymDense(f.D, nil)
+			var ts []float64
+			for b.Loop() {
+				t0 := time.Now()
+				linalg.SymRankK(ef, 1/float64(f.N), G, 0)
+				ts = append(ts, time.Since(t0).Seconds())
+			}
+			b.ReportMetric(median(ts), "s/dsyrk")
+			b.ReportMetric(linalg.FlopsSymRankK(f.N, f.D)/median(ts)/1e9, "GFLOP/s")
+		})
+	})
+}
+
+func median(x []float64) float64 {
+	s := slices.Clone(x)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // BenchmarkHVPRoute compares per-sample cost: the brute-force route (D exact HVP passes over a

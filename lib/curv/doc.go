@@ -26,7 +26,9 @@
 // minibatch with its own mean, and subtracts g g^T with the full-data g.
 //
 // "Diagonal" means in H's eigenbasis, eigenvalues sorted descending: H = V diag(lambda) V^T,
-// A_ii = v_i^T A v_i (Diag forms A V in panels and dots the columns; Rotate forms V^T A V).
+// A_ii = v_i^T A v_i (Diag reads only A's upper triangle, splitting it recursively into halves:
+// v^T A v = v_1^T A_11 v_1 + v_2^T A_22 v_2 + 2 (A_12 v_2).v_1, one gemm per off-diagonal block
+// and panel of V, about half the flops of A V; Rotate forms V^T A V).
 //
 // # The Kronecker factorization (science.md, "Structure that makes exact computation cheap")
 //

@@ -413,6 +413,40 @@ func (k kfac) fillM(p, dout int, m, tmp []float64) {
 	}
 }
 
+// fillVech writes vech(M_p), the row-major upper triangle of M_p = U_p^T S_p U_p
+// (Dout(Dout+1)/2 entries), into u, using tmp (len r*Dout). Same sums in the same order as
+// fillM; columns of U_p that are zero (inactive ReLU units downstream) are skipped.
+func (k kfac) fillVech(p, dout int, u, tmp []float64) {
+	U := rowOf(k.U, p)
+	r := k.r
+	T := U // T = S_p U_p (r x dout)
+	if k.S != nil {
+		S := rowOf(k.S, p)
+		T = tmp[:r*dout]
+		clear(T)
+		for a := 0; a < r; a++ {
+			ta := T[a*dout : (a+1)*dout]
+			for b := 0; b < r; b++ {
+				if s := S[a*r+b]; s != 0 {
+					axpy(ta, s, U[b*dout:(b+1)*dout])
+				}
+			}
+		}
+	}
+	u = u[:dout*(dout+1)/2]
+	clear(u)
+	for a := 0; a < r; a++ {
+		ua, ta := U[a*dout:(a+1)*dout], T[a*dout:(a+1)*dout]
+		idx := 0
+		for i, x := range ua {
+			if x != 0 {
+				axpy(u[idx:idx+dout-i], x, ta[i:])
+			}
+			idx += dout - i
+		}
+	}
+}
+
 // quad returns y^T M_p y = (U_p y)^T S_p (U_p y), using t (len r).
 func (k kfac) quad(p, dout int, y, t []float64) float64 {
 	U := rowOf(k.U, p)

@@ -590,3 +590,39 @@ func TestReportErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestKronDenseChunking: the fused product over several chunks (including a partial last one,
+// so the first chunk's beta = 0 and the accumulation with beta = 1 are both exercised) agrees
+// with one chunk for every factor, with and without bias.
+func TestKronDenseChunking(t *testing.T) {
+	for _, c := range aggCases()[:2] {
+		t.Run(c.name, func(t *testing.T) {
+			p := makeProblem(t, c, 5)
+			f, err := p.Factors()
+			if err != nil {
+				t.Fatal(err)
+			}
+			facs := []kfac{f.hessFac(), f.h2Fac(), f.efFac(), f.fisherFac()}
+			one, err := f.kronDense(-1, f.N, 1/float64(f.N), facs...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			many, err := f.kronDense(-1, 5, 1/float64(f.N), facs...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for q := range facs {
+				single, err := f.kronDense(-1, 7, 1/float64(f.N), facs[q])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if e := relErr(many[q], one[q]); e > 1e-13 {
+					t.Errorf("factor %d: chunk 5 vs one chunk: rel err %.3g", q, e)
+				}
+				if e := relErr(single[0], one[q]); e > 1e-13 {
+					t.Errorf("factor %d alone, chunk 7 vs fused one chunk: rel err %.3g", q, e)
+				}
+			}
+		})
+	}
+}

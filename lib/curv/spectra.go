@@ -3,6 +3,7 @@ package curv
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
 
 	"gonum.org/v1/gonum/mat"
@@ -57,13 +58,30 @@ func (f *Factors) Spectra(k int) (*Spectra, error) {
 	}
 	s := &Spectra{N: f.N, K: k, Kappa: mat.NewDense(f.N, k, nil), Rank: make([]int, f.N),
 		E: mat.NewDense(f.N, k*dout, nil), ANorm2: make([]float64, f.N), f: f}
+	// Samples are independent: share them out to GOMAXPROCS workers, each with its own scratch.
+	workers := max(1, runtime.GOMAXPROCS(0))
+	errs := make([]error, workers)
+	parallelRange(f.N, workers, func(w, p0, p1 int) {
+		errs[w] = f.spectraRange(s, k, p0, p1)
+	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// spectraRange fills the spectra of samples p0..p1-1 (see Spectra).
+func (f *Factors) spectraRange(s *Spectra, k, p0, p1 int) error {
+	C, dout := f.Classes, f.Dout
 	qt := make([]float64, C*dout) // orthonormal basis vectors, rows
 	R := make([]float64, C*C)     // R[a*C+c]: coefficient of basis vector a in column c of B^T
 	small := mat.NewSymDense(C, nil)
 	var es mat.EigenSym
 	var ev mat.Dense
 	idx := make([]int, C)
-	for p := 0; p < f.N; p++ {
+	for p := p0; p < p1; p++ {
 		B, Q := rowOf(f.Jac, p), rowOf(f.Q, p)
 		a2 := dot(rowOf(f.A, p), rowOf(f.A, p))
 		s.ANorm2[p] = a2
@@ -118,7 +136,7 @@ func (f *Factors) Spectra(k int) (*Spectra, error) {
 			}
 		}
 		if !es.Factorize(small, true) {
-			return nil, fmt.Errorf("curv: per-sample spectra: eigendecomposition of sample %d failed", p)
+			return fmt.Errorf("curv: per-sample spectra: eigendecomposition of sample %d failed", p)
 		}
 		vals := es.Values(nil)
 		ev.Reset()
@@ -139,7 +157,7 @@ func (f *Factors) Spectra(k int) (*Spectra, error) {
 			}
 		}
 	}
-	return s, nil
+	return nil
 }
 
 // KappaMax returns max_p kappa_p1, the largest per-sample curvature (the constant in

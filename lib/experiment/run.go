@@ -49,6 +49,9 @@ type Layer struct {
 	Eigenvalues               []float64
 	H, C, Covar, Eh2, F, EF   []float64
 	KappaMax, MeanLoss, GNorm float64
+	// Coord holds the same matrices' diagonals in the parameter (coordinate) basis, keyed
+	// "H", "C", "Covar", "Eh2", "F", "EF"; entry j*Din+k is weight W_jk.
+	Coord map[string][]float64
 	// Fits of log10 A_ii on log10 H_ii: keys "C/v1", "C/v2", "Covar/v1", "Covar/v2",
 	// "Eh2/v1", "Eh2/v2" (gamma_emp uses C or Covar, gamma_AWD uses Eh2), "F/v1", "EF/v1".
 	Fits map[string]fit.Result
@@ -196,6 +199,23 @@ func AnalyzeLayer(ctx context.Context, c Config, m *nn.Model, set *data.Set, tar
 	}
 	for _, s := range a.Timings {
 		l.Timings[s.Name] = s.Elapsed.Seconds()
+	}
+	if d := a.Dense; d != nil {
+		l.Coord = map[string][]float64{}
+		for _, q := range []struct {
+			name string
+			m    *mat.SymDense
+		}{{"H", d.H}, {"C", d.NoiseCov}, {"Covar", d.MinibatchCov}, {"Eh2", d.HessianSquare}, {"F", d.TrueFisher}, {"EF", d.EmpiricalFisher}} {
+			if q.m == nil {
+				continue
+			}
+			n := q.m.SymmetricDim()
+			v := make([]float64, n)
+			for i := range v {
+				v[i] = q.m.At(i, i)
+			}
+			l.Coord[q.name] = v
+		}
 	}
 	t0 := time.Now()
 	FitLayer(l, c.NPrime, c.Seed)

@@ -2,8 +2,10 @@ package linalg_test
 
 import (
 	"flag"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
@@ -116,6 +118,54 @@ func BenchmarkEigSym(b *testing.B) {
 			reportGFLOPs(b, linalg.FlopsEigSym(s.d))
 		})
 	}
+}
+
+// BenchmarkDiagOfVtAV: v_i^T A v_i for all d columns of an orthogonal-size V
+// (d x d), the "diagonal in H's eigenbasis" read of every analysed matrix,
+// against the plain route A V (one d x d x d dgemm) timed in the same
+// iteration. Metrics are medians over the iterations; GFLOP/s are nominal
+// (2 d^3 for both, so they compare the wall times).
+func BenchmarkDiagOfVtAV(b *testing.B) {
+	logBackend(b)
+	for _, s := range eigShapes {
+		b.Run(s.name, func(b *testing.B) {
+			skipUnlessSelected(b, s.name)
+			rng := newRand(103)
+			a := randSym(rng, s.d)
+			v := randDense(rng, s.d, s.d, 0)
+			full := mat.NewDense(s.d, s.d, nil)
+			linalg.DenseOfSym(full, a)
+			w := mat.NewDense(s.d, s.d, nil)
+			var td, tg []float64
+			for b.Loop() {
+				t0 := time.Now()
+				linalg.Mul(w, full, v)
+				tg = append(tg, time.Since(t0).Seconds())
+				t1 := time.Now()
+				linalg.DiagOfVtAV(v, a)
+				td = append(td, time.Since(t1).Seconds())
+			}
+			md, mg := median(td), median(tg)
+			fl := linalg.FlopsGemm(s.d, s.d, s.d)
+			b.ReportMetric(md, "s/diag")
+			b.ReportMetric(mg, "s/dgemm")
+			b.ReportMetric(md/mg, "ratio")
+			b.ReportMetric(fl/md/1e9, "GFLOP/s-nominal-diag")
+			b.ReportMetric(fl/mg/1e9, "GFLOP/s-dgemm")
+		})
+	}
+}
+
+func median(x []float64) float64 {
+	s := slices.Clone(x)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // BenchmarkRank1Trap is the anti-pattern, for comparison with

@@ -86,7 +86,7 @@
 //	SymRankK, a N x d:         N d (d+1)            (upper triangle only)
 //	MulTA / Gemm, m x n out:   2 m n k              (k = inner dimension)
 //	MulSym, a d x d, b d x k:  2 d^2 k
-//	DiagOfVtAV, V d x k:       2 d^2 k + 2 d k
+//	DiagOfVtAV, V d x k:       about d^2 k + 384 d k (upper triangle only)
 //	VtAV, V d x k:             2 d^2 k + 2 d k^2
 //	EigSym, d x d:             about 14/3 d^3 nominal (4/3 d^3 tridiagonalisation,
 //	                           <= 4/3 d^3 divide and conquer, 2 d^3 back-transformation)

@@ -250,7 +250,7 @@ func TestMul(t *testing.T) {
 
 func TestMulSymAndDiagOfVtAV(t *testing.T) {
 	rng := newRand(6)
-	for _, sz := range []struct{ d, k int }{{1, 1}, {40, 7}, {300, 300}, {130, 600}} {
+	for _, sz := range []struct{ d, k int }{{1, 1}, {40, 7}, {300, 300}, {130, 600}, {901, 30}} { // 901 > vtaBlock: recursive split
 		a := randSym(rng, sz.d)
 		full := mat.NewDense(sz.d, sz.d, nil)
 		linalg.DenseOfSym(full, a)

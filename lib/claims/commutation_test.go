@@ -1,0 +1,156 @@
+package claims
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/noisecurv/noisecurv/lib/commute"
+	"github.com/noisecurv/noisecurv/lib/experiment"
+	"github.com/noisecurv/noisecurv/lib/fit"
+)
+
+func TestCommutationConfigCheckpoints(t *testing.T) {
+	fast, err := CommutationConfig(Options{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{1, 5, 10, 20}; !slices.Equal(fast.Checkpoints, want) || fast.Epochs != 30 {
+		t.Errorf("fast: checkpoints %v epochs %d, want %v and 30", fast.Checkpoints, fast.Epochs, want)
+	}
+	if err := fast.Validate(); err != nil {
+		t.Errorf("fast config invalid: %v", err)
+	}
+	paper, err := CommutationConfig(Options{Paper: true}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{1, 10, 30, 50, 70, 80, 90}; !slices.Equal(paper.Checkpoints, want) || paper.Epochs != 100 || paper.Seed != 3 {
+		t.Errorf("paper: checkpoints %v epochs %d seed %d", paper.Checkpoints, paper.Epochs, paper.Seed)
+	}
+}
+
+func TestC3Separates(t *testing.T) {
+	comm, diag, rho := c3Metrics[0], c3Metrics[3], c3Metrics[4]
+	if comm.Key != "commutator" || diag.Key != "diagenergy" || rho.Key != "spearman" {
+		t.Fatalf("c3Metrics order changed: %v", c3Metrics)
+	}
+	nan := math.NaN()
+	cases := []struct {
+		m            c3Metric
+		data, random float64
+		want         bool
+	}{
+		{comm, 0.05, 0.1, true},  // exactly a factor 2 lower
+		{comm, 0.06, 0.1, false}, // lower, but not by a factor 2
+		{comm, 0.2, 0.1, false},  // higher than random: wrong side
+		{diag, 0.9, 0.01, true},  // far more diagonal energy
+		{diag, 0.015, 0.01, false},
+		{diag, 0.001, 0.01, false}, // wrong side
+		{rho, 0.95, 0.0, true},
+		{rho, 0.2, 0.0, false},
+		{rho, -0.9, 0.0, false},
+		{comm, nan, 0.1, false},
+		{comm, 0.01, nan, false},
+		{comm, 0, 0.1, false}, // a zero commutator is degenerate (zero matrix), not evidence
+	}
+	for _, c := range cases {
+		if got := c3Separates(c.m, c.data, c.random); got != c.want {
+			t.Errorf("c3Separates(%s, %v, %v) = %v, want %v", c.m.Key, c.data, c.random, got, c.want)
+		}
+	}
+}
+
+// c3FakeResult builds a result with snapshots at the given epochs; the commutator of C on the
+// full window is 0.1*epoch, its random baseline 1, and γ(C/v1) = 1 + epoch/100.
+func c3FakeResult(epochs ...int) *experiment.Result {
+	r := &experiment.Result{}
+	for _, e := range epochs {
+		full := commute.Full(4)
+		top := commute.Top(2)
+		l := experiment.Layer{
+			Fits: map[string]fit.Result{"C/v1": {Slope: 1 + float64(e)/100}},
+			Commute: map[string]experiment.CommuteSummary{"C": {
+				Windows: []commute.WindowMetrics{
+					{Window: full, Commutator: 0.1 * float64(e), DiagEnergy: 0.9, Spearman: 0.99, OffDiagRatio: 0.01},
+					{Window: top, Commutator: 0.2, DiagEnergy: 0.5, Spearman: math.NaN()},
+				},
+				Random: []commute.BaselineMetrics{
+					{Window: full, Commutator: fit.Summary{Mean: 1}, DiagEnergy: fit.Summary{Mean: 0.01}},
+					{Window: top, Commutator: fit.Summary{Mean: 0.3}},
+				},
+			}},
+		}
+		r.Snapshots = append(r.Snapshots, experiment.Snapshot{Epoch: e, Layers: []experiment.Layer{l}})
+	}
+	return r
+}
+
+func TestC3SeriesAndGammas(t *testing.T) {
+	r := c3FakeResult(1, 5, 30)
+	x, d, rn := c3Series(r, "C", "full", "commutator")
+	if !slices.Equal(x, []float64{1, 5, 30}) || math.Abs(d[2]-3) > 1e-12 || rn[0] != 1 {
+		t.Errorf("c3Series full commutator: x %v data %v random %v", x, d, rn)
+	}
+	_, d, _ = c3Series(r, "C", "top", "diagenergy")
+	if d[0] != 0.5 {
+		t.Errorf("top diag energy = %v, want 0.5", d[0])
+	}
+	_, d, rn = c3Series(r, "C", "bulk", "commutator") // no bulk window: NaN, not a panic
+	if !math.IsNaN(d[0]) || !math.IsNaN(rn[0]) {
+		t.Errorf("missing window gave %v, %v; want NaN", d, rn)
+	}
+	_, d, _ = c3Series(r, "Eh2", "full", "commutator") // no Eh2 metrics at all
+	if !math.IsNaN(d[1]) {
+		t.Errorf("missing matrix gave %v; want NaN", d)
+	}
+	_, g := c3Gammas(r, "C/v1")
+	if math.Abs(g[2]-1.3) > 1e-12 {
+		t.Errorf("γ at epoch 30 = %v, want 1.3", g[2])
+	}
+	_, g = c3Gammas(r, "Eh2/v1")
+	if !math.IsNaN(g[0]) {
+		t.Errorf("missing fit gave γ %v, want NaN", g[0])
+	}
+}
+
+func TestC3Finite(t *testing.T) {
+	x, y := c3Finite([]float64{1, 2, 3, 4}, []float64{0.5, math.NaN(), -1, math.Inf(1)}, true)
+	if !slices.Equal(x, []float64{1}) || !slices.Equal(y, []float64{0.5}) {
+		t.Errorf("log: got %v %v", x, y)
+	}
+	x, _ = c3Finite([]float64{1, 2, 3, 4}, []float64{0.5, math.NaN(), -1, math.Inf(1)}, false)
+	if !slices.Equal(x, []float64{1, 3}) {
+		t.Errorf("linear: got %v, want [1 3] (negative values are fine on a linear axis)", x)
+	}
+}
+
+func TestC3Verdict(t *testing.T) {
+	lbl := func(m int, w string) string { return c3Metrics[m].Label + " (" + w + ")" }
+	all := []string{lbl(1, "top100"), lbl(2, "full"), lbl(3, "full"), lbl(4, "full")}
+	if v, why := c3Verdict(all, nil); v != Reproduced {
+		t.Errorf("all core metrics (authors' commutator): %s: %s", v, why)
+	} else if !strings.Contains(why, "separates on no window") {
+		t.Errorf("why does not say the symmetric commutator separates nowhere: %s", why)
+	}
+	sym := []string{lbl(0, "top100"), lbl(2, "full"), lbl(3, "full"), lbl(4, "full")}
+	if v, _ := c3Verdict(sym, nil); v != Reproduced {
+		t.Errorf("all core metrics (symmetric commutator): %s", v)
+	}
+	// The full-space commutator alone is not a top-window commutator.
+	noTop := []string{lbl(0, "full"), lbl(2, "full"), lbl(3, "full"), lbl(4, "full")}
+	if v, _ := c3Verdict(noTop, nil); v != Partly {
+		t.Errorf("no top-window commutator: %s, want partly", v)
+	}
+	if v, _ := c3Verdict(nil, []string{"x"}); v != NotReproduced {
+		t.Errorf("nothing separates for C: %s, want not reproduced", v)
+	}
+}
+
+func ExampleCommutationConfig() {
+	c, _ := CommutationConfig(Options{}, 0)
+	fmt.Println(c.Name(), c.Epochs, c.Checkpoints)
+	// Output: mnist-mlp-ce-c10-s0 30 [1 5 10 20]
+}

@@ -1,0 +1,244 @@
+package claims
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/noisecurv/noisecurv/lib/curv"
+	"github.com/noisecurv/noisecurv/lib/data"
+	"github.com/noisecurv/noisecurv/lib/fit"
+	"github.com/noisecurv/noisecurv/lib/nn"
+)
+
+// c1TinyProblem is a small random MLP problem (8-6-5-4, target fc2) with its weights scaled up
+// so that the probabilities are far from uniform.
+func c1TinyProblem(t testing.TB, act, loss string, n int, seed uint64) *curv.Problem {
+	t.Helper()
+	m, err := nn.Build(nn.MLP(8, []int{6, 5}, 4, act), seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range m.Params() {
+		for i := range p.Value {
+			p.Value[i] *= 3
+		}
+	}
+	lf, err := nn.LossByName(loss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(seed+1, 7))
+	x := mat.NewDense(n, 8, nil)
+	labels := make([]int, n)
+	for p := 0; p < n; p++ {
+		for j := 0; j < 8; j++ {
+			x.Set(p, j, r.NormFloat64())
+		}
+		labels[p] = r.IntN(2) // two classes, so that same-class partners exist
+	}
+	return &curv.Problem{Model: m, Loss: lf, X: x, Labels: labels, Block: nn.Block{Layers: []string{"fc2"}}}
+}
+
+func TestC1PerSampleAgainstExplicit(t *testing.T) {
+	for _, loss := range []string{"ce", "mse"} {
+		p := c1TinyProblem(t, "relu", loss, 12, 3)
+		f, err := p.Factors()
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := c1PerSample(f, p.Labels)
+		G, err := p.Model.Clone().PerSampleGrads(p.X, p.Labels, p.Loss, p.Block)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx := make([]int, p.N())
+		for i := range idx {
+			idx[i] = i
+		}
+		hs, err := curv.PerSampleHessians(p, idx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logits := p.Model.Clone().Forward(p.X)
+		for i := 0; i < p.N(); i++ {
+			g := G.RawRowView(i)
+			if want := c1Dot(g, g); math.Abs(d.g2[i]-want) > 1e-10*math.Max(want, 1e-300)+1e-300 {
+				t.Errorf("%s sample %d: |g|² = %g, explicit %g", loss, i, d.g2[i], want)
+			}
+			if want := mat.Trace(hs[i]); math.Abs(d.trh[i]-want) > 1e-9*math.Max(math.Abs(want), 1e-12) {
+				t.Errorf("%s sample %d: tr h = %g, explicit %g", loss, i, d.trh[i], want)
+			}
+			pr := nn.Softmax(nil, logits.RawRowView(i))
+			if want := 1 - pr[p.Labels[i]]; math.Abs(d.eps[i]-want) > 1e-12 {
+				t.Errorf("%s sample %d: ε = %g, 1 − p_y = %g", loss, i, d.eps[i], want)
+			}
+			if loss == "ce" {
+				// The logit-level identities of the derivation: |G|²/ε² ∈ [1, 2], tr Q/ε ∈ [1 − ε, 2].
+				e := d.eps[i]
+				if r := d.logitG2[i] / (e * e); r < 1-1e-9 || r > 2+1e-9 {
+					t.Errorf("sample %d: |G|²/ε² = %g outside [1, 2]", i, r)
+				}
+				if r := d.trQ[i] / e; r < 1-e-1e-9 || r > 2+1e-9 {
+					t.Errorf("sample %d: tr Q/ε = %g outside [1 − ε, 2]", i, r)
+				}
+			}
+		}
+	}
+}
+
+func TestC1ResidualProbes(t *testing.T) {
+	for _, c := range []struct {
+		act  string
+		zero bool
+	}{{"relu", true}, {"tanh", false}} {
+		p := c1TinyProblem(t, c.act, "ce", 20, 5)
+		r, err := c1ResidualProbes(p.Model, p.Loss, p.X, p.Labels, p.Block, 3, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range r {
+			if c.zero && v > 1e-12 {
+				t.Errorf("%s probe %d: residual ratio %g, want rounding-level", c.act, i, v)
+			}
+			if !c.zero && v < 1e-4 {
+				t.Errorf("%s probe %d: residual ratio %g, want clearly non-zero", c.act, i, v)
+			}
+		}
+	}
+}
+
+func TestC1FitScalingSynthetic(t *testing.T) {
+	// |g|² = 1.5 ε², tr h = 1.8 ε exactly, plus far-from-converged samples outside the window.
+	out := &FisherLoss{}
+	for i := 0; i < 200; i++ {
+		e := math.Pow(10, -8+7*float64(i)/199)
+		out.Eps = append(out.Eps, e)
+		out.G2 = append(out.G2, 1.5*e*e)
+		out.TrH = append(out.TrH, 1.8*e)
+		out.LogitG2 = append(out.LogitG2, 1.5*e*e)
+		out.TrQ = append(out.TrQ, 1.8*e)
+	}
+	out.Eps = append(out.Eps, 0.5, 0) // outside the window / ε = 0 (masked)
+	out.G2 = append(out.G2, 7, 0)
+	out.TrH = append(out.TrH, 7, 0)
+	out.LogitG2 = append(out.LogitG2, 7, 0)
+	out.TrQ = append(out.TrQ, 7, 0)
+	c1FitScaling(out)
+	if out.EpsWindow != c1EpsMax {
+		t.Fatalf("window %g, want %g", out.EpsWindow, c1EpsMax)
+	}
+	for _, f := range []struct {
+		name string
+		r    fit.Result
+		want float64
+	}{{"|g|² vs ε", out.FitG2Eps, 2}, {"tr h vs ε", out.FitTrEps, 1}, {"|g|² vs tr h", out.FitG2Tr, 2}} {
+		if math.Abs(f.r.Slope-f.want) > 1e-9 {
+			t.Errorf("%s: slope %g, want %g", f.name, f.r.Slope, f.want)
+		}
+	}
+	if out.NearConv != 200 {
+		t.Errorf("NearConv = %d, want 200", out.NearConv)
+	}
+	if math.Abs(out.G2EpsRange[0]-1.5) > 1e-9 || math.Abs(out.TrQEpsRange[1]-1.8) > 1e-9 {
+		t.Errorf("ranges %v %v", out.G2EpsRange, out.TrQEpsRange)
+	}
+}
+
+func TestC1EpsWindow(t *testing.T) {
+	var near []float64
+	for i := 0; i < c1MinNear; i++ {
+		near = append(near, 0.01)
+	}
+	if w := c1EpsWindow(near); w != c1EpsMax {
+		t.Errorf("window %g with %d near-converged samples, want %g", w, c1MinNear, c1EpsMax)
+	}
+	far := []float64{0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9}
+	if w := c1EpsWindow(far); w != 0.3 {
+		t.Errorf("far window %g, want the lower quartile 0.3", w)
+	}
+}
+
+func TestC1Helpers(t *testing.T) {
+	if m := c1Median([]float64{3, 1, 2}); m != 2 {
+		t.Errorf("median %g", m)
+	}
+	if m := c1Median([]float64{4, 1, 2, 3}); m != 2.5 {
+		t.Errorf("median %g", m)
+	}
+	if !math.IsNaN(c1Median(nil)) {
+		t.Error("median of nothing should be NaN")
+	}
+	a := mat.NewSymDense(2, []float64{1, 2, 2, 3})
+	b := mat.NewSymDense(2, []float64{1, 2, 2, 4})
+	if r, want := c1RelFrob(a, b), 1/math.Sqrt(1+8+16); math.Abs(r-want) > 1e-15 {
+		t.Errorf("relFrob %g, want %g", r, want)
+	}
+	// EF_ii = 2, (g·v_i)² = 0.5 → B C_ii = 1.5; the ratio is 0.25 in every direction.
+	ef := []float64{2, 2, 2, -1}
+	c := []float64{1.5 / 10, 1.5 / 10, 1.5 / 10, 0}
+	if r := c1MeanGradDir(ef, c, 10, 0); math.Abs(r-0.25) > 1e-12 {
+		t.Errorf("mean-gradient share %g, want 0.25", r)
+	}
+}
+
+func TestC1Verdict(t *testing.T) {
+	mk := func(ok ...bool) []c1Check {
+		var cs []c1Check
+		for i, o := range ok {
+			cs = append(cs, c1Check{Name: string(rune('a' + i)), OK: o})
+		}
+		return cs
+	}
+	for _, c := range []struct {
+		checks []c1Check
+		want   Verdict
+	}{
+		{mk(true, true, true, true), Reproduced},
+		{mk(true, true, false, false), Partly},
+		{mk(true, false, false, false), NotReproduced},
+	} {
+		if v, _ := c1Verdict(c.checks); v != c.want {
+			t.Errorf("%v: verdict %s, want %s", c.checks, v, c.want)
+		}
+	}
+}
+
+func TestC2DualExactness(t *testing.T) {
+	p := c1TinyProblem(t, "relu", "ce", 40, 9)
+	set := &data.Set{X: p.X, Labels: p.Labels, Classes: 4}
+	ex, err := c2DualExactness(p.Model, p.Loss, set, "fc2", 2, 25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex.Pairs == 0 || ex.MaxRelLogit > 1e-12 || ex.MaxRelLoss > 1e-10 {
+		t.Errorf("duality: %+v, want exact to rounding", ex)
+	}
+	if ex.MeanRelDist <= 0 || ex.MeanRelStep <= 0 {
+		t.Errorf("partners should differ: %+v", ex)
+	}
+}
+
+func TestC2Proportionality(t *testing.T) {
+	var eh2, c []float64
+	for i := 0; i < 50; i++ {
+		v := math.Pow(10, -float64(i)/10)
+		eh2 = append(eh2, v)
+		c = append(c, 0.003*v)
+	}
+	r, s2 := c2Proportionality(eh2, c, 30, 50)
+	if math.Abs(r.Slope-1) > 1e-12 || r.N != 30 {
+		t.Errorf("fit %+v, want slope 1 over 30 points", r)
+	}
+	if math.Abs(s2-2*50*0.003) > 1e-12 {
+		t.Errorf("σ² = %g, want %g", s2, 2*50*0.003)
+	}
+	if m := c2MedianRatio(c, eh2, 10); math.Abs(m-0.003) > 1e-15 {
+		t.Errorf("median ratio %g", m)
+	}
+	if r := c2Fit([]float64{1, 2}, []float64{1, 2}, 0); !math.IsNaN(r.Slope) {
+		t.Errorf("a failed fit should give NaN, got %g", r.Slope)
+	}
+}

@@ -1,0 +1,180 @@
+package claims
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/noisecurv/noisecurv/lib/experiment"
+	"github.com/noisecurv/noisecurv/lib/fit"
+)
+
+func TestC7Evaluate(t *testing.T) {
+	for _, tc := range []struct {
+		loss            string
+		emp, awd        float64
+		sign, awdOK, bd bool
+	}{
+		{"ce", 1.25, 1.30, true, true, true},
+		{"ce", 1.00, 1.00, false, true, true}, // CE must be strictly superlinear
+		{"ce", 1.60, 1.60, false, true, true}, // above the paper's range
+		{"ce", 1.25, 1.45, true, false, true}, // AWD off by 0.2
+		{"mse", 1.10, 1.05, true, true, true},
+		{"mse", 1.20, 1.20, false, true, true},
+		{"mse", 0.90, 0.90, true, true, false}, // near linear but below the C4 bound
+		{"ce", math.NaN(), 1.2, false, false, false},
+	} {
+		c := c7Evaluate("x", tc.loss, tc.emp, tc.awd)
+		if c.SignOK != tc.sign || c.AWDOK != tc.awdOK || c.BoundOK != tc.bd || c.All != (tc.sign && tc.awdOK && tc.bd) {
+			t.Errorf("c7Evaluate(%s, %v, %v) = %+v, want sign %v awd %v bound %v", tc.loss, tc.emp, tc.awd, c, tc.sign, tc.awdOK, tc.bd)
+		}
+	}
+}
+
+func TestC7Verdict(t *testing.T) {
+	good := []c7Check{c7Evaluate("a", "ce", 1.2, 1.25), c7Evaluate("b", "mse", 1.05, 1.0)}
+	broad := c7Coverage{Datasets: 2, Models: 2, Losses: 2, Classes: 2}
+	if v, _ := c7Verdict(good, broad); v != Reproduced {
+		t.Errorf("all pass, broad coverage: %s, want reproduced", v)
+	}
+	v, why := c7Verdict(good, c7Coverage{Datasets: 1, Models: 1, Losses: 2, Classes: 2})
+	if v != Partly || !strings.Contains(why, "breadth") {
+		t.Errorf("all pass, narrow coverage: %s (%s), want partly with a word on breadth", v, why)
+	}
+	bad := append(good, c7Evaluate("c", "ce", 0.9, 1.3))
+	v, why = c7Verdict(bad, broad)
+	if v != Partly || !strings.Contains(why, "c: γ_emp 0.900 outside (1, 1.5]") || !strings.Contains(why, "|γ_AWD − γ_emp| = 0.400") {
+		t.Errorf("2 of 3 pass: %s (%s)", v, why)
+	}
+	worse := []c7Check{c7Evaluate("a", "ce", 0.9, 1.3), c7Evaluate("b", "ce", 0.8, 0.8), c7Evaluate("c", "ce", 1.2, 1.2)}
+	if v, _ := c7Verdict(worse, broad); v != NotReproduced {
+		t.Errorf("1 of 3 pass: %s, want not reproduced", v)
+	}
+	if v, _ := c7Verdict(nil, broad); v != Informational {
+		t.Errorf("nothing evaluated: %s, want shown", v)
+	}
+}
+
+func TestGridLayoutAndCommands(t *testing.T) {
+	o := Options{Seeds: []uint64{0, 1}, Run: experiment.Options{CacheDir: t.TempDir()}}
+	cells, err := gridLayout(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 8 rows x 3 class counts of Table 1, then the Fashion-MNIST row.
+	if len(cells) != 27 {
+		t.Fatalf("%d cells, want 24 + 3", len(cells))
+	}
+	for i, c := range cells {
+		if len(c.Configs) != 2 || c.Configs[1].Seed != 1 || c.Configs[0].Classes != c.Classes {
+			t.Errorf("cell %s: configs %d", c.Label(), len(c.Configs))
+		}
+		if c.Extension != (i >= 24) {
+			t.Errorf("cell %d %s: extension %v", i, c.Label(), c.Extension)
+		}
+		want, _ := o.Preset(c.Dataset, c.Model, c.Loss, c.Classes, 0)
+		if c.Configs[0].Key() != want.Key() {
+			t.Errorf("cell %s: config differs from the preset's (cache keys would not match)", c.Label())
+		}
+	}
+	if got := cells[0].Label(); got != "MNIST MLP CE, C'=3" {
+		t.Errorf("first cell %q", got)
+	}
+	// Nothing cached: every cell reads as missing and names its command.
+	got, err := GridData(context.Background(), o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := got[6] // MNIST CNN CE C'=3
+	if c.Available() != 0 || len(c.Missing()) != 2 {
+		t.Fatalf("cell %s: available %d missing %v", c.Label(), c.Available(), c.Missing())
+	}
+	if cmd := c.Command(false); cmd != "go run ./cmd/noisecurv grid --seeds 0,1 --datasets mnist --models cnn --losses ce" {
+		t.Errorf("command %q", cmd)
+	}
+	ext := got[26]
+	if cmd := ext.Command(true); !strings.Contains(cmd, "analyze --dataset fashion-mnist --model mlp --loss ce --classes 10 --seed 0 --paper; ") ||
+		!strings.HasSuffix(cmd, "--seed 1 --paper") {
+		t.Errorf("extension command %q", cmd)
+	}
+	if _, err := GridData(context.Background(), o, []GridSpec{{"cifar10", "mlp", "ce", 4}}); err == nil {
+		t.Error("GridData accepted a cell outside the grid")
+	}
+}
+
+func TestGridSummaryAndFigures(t *testing.T) {
+	mk := func(emp, awd float64) *experiment.Result {
+		l := experiment.Layer{Target: "fc2", D: 4, Fits: map[string]fit.Result{"C/v1": {Slope: emp}, "Eh2/v1": {Slope: awd}}}
+		return &experiment.Result{Snapshots: []experiment.Snapshot{{Epoch: 30, Layers: []experiment.Layer{l}}}}
+	}
+	a := &GridCell{GridSpec: GridSpec{"mnist", "mlp", "ce", 3}, Seeds: []uint64{0, 1, 2}, Results: []*experiment.Result{mk(1.2, 1.3), nil, mk(1.4, 1.5)}}
+	a.summarize()
+	if a.Available() != 2 || math.Abs(a.GammaEmp.Mean-1.3) > 1e-12 || math.Abs(a.GammaEmp.Std-math.Sqrt(0.02)) > 1e-12 || a.GammaAWD.N != 2 {
+		t.Errorf("summary %+v %+v", a.GammaEmp, a.GammaAWD)
+	}
+	if got := FmtSummary(a.GammaEmp); got != "1.300 ± 0.141" {
+		t.Errorf("FmtSummary = %q", got)
+	}
+	if got := FmtSummary(fit.Summary{}); got != "–" {
+		t.Errorf("FmtSummary(empty) = %q", got)
+	}
+	b := &GridCell{GridSpec: GridSpec{"mnist", "mlp", "ce", 10}, Seeds: []uint64{0}, Results: []*experiment.Result{mk(1.1, 1.2)}}
+	b.summarize()
+	m := &GridCell{GridSpec: GridSpec{"mnist", "mlp", "mse", 10}, Seeds: []uint64{0}, Results: []*experiment.Result{mk(1.0, 0.95)}}
+	m.summarize()
+	cells := []*GridCell{b, m, a}
+	labels, groups := gridGroups(cells)
+	if len(labels) != 2 || labels[0] != "MNIST MLP CE" || groups["MNIST MLP CE"][0].Classes != 3 {
+		t.Errorf("groups %v (first CE class %d): want CE first, sorted by C'", labels, groups["MNIST MLP CE"][0].Classes)
+	}
+	sc, err := GridScatter(cells)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.OptionJSON(); err != nil {
+		t.Fatal(err)
+	}
+	series := sc.Option["series"].([]any)
+	if len(series) != 3 { // two rows + y = x
+		t.Errorf("scatter has %d series, want 3", len(series))
+	}
+	if _, err := GridByClasses(cells); err != nil {
+		t.Fatal(err)
+	}
+	if cov := c7Cover(cells); cov != (c7Coverage{1, 1, 2, 2}) {
+		t.Errorf("coverage %+v", cov)
+	}
+}
+
+func TestGridCellPasses(t *testing.T) {
+	mk := func(loss string, emp, awd float64) *GridCell {
+		c := &GridCell{GridSpec: GridSpec{"mnist", "mlp", loss, 3}, Seeds: []uint64{0}, Results: []*experiment.Result{{}}}
+		c.GammaEmp, c.GammaAWD = fit.Summary{Mean: emp, N: 1}, fit.Summary{Mean: awd, N: 1}
+		return c
+	}
+	if ok, why := mk("ce", 1.2, 1.25).Passes(); !ok || why != "" {
+		t.Errorf("good CE cell: %v %q", ok, why)
+	}
+	if ok, why := mk("mse", 1.3, 1.3).Passes(); ok || why != "γ_emp 1.300 not within 0.15 of 1" {
+		t.Errorf("superlinear MSE cell: %v %q", ok, why)
+	}
+	empty := &GridCell{Seeds: []uint64{0}, Results: []*experiment.Result{nil}}
+	if ok, why := empty.Passes(); ok || why != "no result" {
+		t.Errorf("empty cell: %v %q", ok, why)
+	}
+}
+
+func TestGridCellTrained(t *testing.T) {
+	for _, tc := range []struct {
+		loss string
+		acc  float64
+		n    int
+		want bool
+	}{{"ce", 0.995, 1, true}, {"ce", 0.98, 1, false}, {"mse", 0.96, 1, true}, {"mse", 0.169, 1, false}, {"ce", 1, 0, false}} {
+		c := &GridCell{GridSpec: GridSpec{Loss: tc.loss}, TrainAcc: fit.Summary{Mean: tc.acc, N: tc.n}}
+		if got := c.Trained(); got != tc.want {
+			t.Errorf("%s acc %v (n=%d): Trained = %v, want %v", tc.loss, tc.acc, tc.n, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,639 @@
+package claims
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/noisecurv/noisecurv/lib/curv"
+	"github.com/noisecurv/noisecurv/lib/experiment"
+	"github.com/noisecurv/noisecurv/lib/fit"
+	"github.com/noisecurv/noisecurv/lib/nn"
+	"github.com/noisecurv/noisecurv/lib/viz"
+)
+
+// v2 layer-wise exponents: in the deeper MNIST MLP 784-50-50-50-50-10 (cross-entropy) every
+// hidden-to-hidden weight matrix has its own power law C_ii ∝ H_ii^γ_l, with layer-dependent
+// exponents bounded by 1 ≤ γ_l ≤ 2, fitted with the v2 rule (sort by H_ii, drop points below
+// the 5th percentile of either log, fit the top 80% of the rest).
+
+// Verdict thresholds of v2.
+const (
+	lwBoundTol = 0.05 // 1 − tol ≤ γ_l ≤ 2 + tol
+	lwAWDTol   = 0.15 // |γ_AWD − γ_emp| ≤ 0.15 per layer
+)
+
+// LayerWiseJointPerClass and LayerWiseJointTopK size the joint-block exploration: the joint
+// Hessian of two adjacent layers (D = 2 · 32² = 2048 on the fast preset) is not Kronecker
+// factorized, so it goes through exact Hessian-vector products: Lanczos for its top-K
+// eigenpairs and one per-sample HVP pass per direction for [E_p h_p²]_ii, on a balanced
+// subset of LayerWiseJointPerClass samples per class.
+var (
+	LayerWiseJointPerClass = 100
+	LayerWiseJointTopK     = 100
+)
+
+// LayerWiseConfig is the v2 run under o: experiment.LayerWise (fast: experiment.Fast of it,
+// hidden widths 32, D = 1024 per layer, targets fc2, fc3, fc4).
+func LayerWiseConfig(o Options, seed uint64) experiment.Config {
+	c := experiment.LayerWise(seed)
+	if !o.Paper {
+		c = experiment.Fast(c)
+	}
+	return c
+}
+
+// LayerFits is one target layer's exponents over seeds.
+type LayerFits struct {
+	Target string
+	D      int
+	// Gammas by fit key ("C/v2", "Eh2/v2", "C/v1", "Eh2/v1", "Covar/v2", ...) over seeds.
+	Gammas map[string][]float64
+	// First is the layer of the first seed (diagonals for plots).
+	First *experiment.Layer
+}
+
+// Gamma summarises fit key over seeds.
+func (l *LayerFits) Gamma(key string) fit.Summary { return fit.Aggregate(l.Gammas[key]) }
+
+var lwKeys = []string{"C/v2", "Eh2/v2", "Covar/v2", "C/v1", "Eh2/v1", "Covar/v1"}
+
+// LayerWiseData runs (or loads) the v2 run for every seed and collects the per-layer fits.
+func LayerWiseData(ctx context.Context, o Options) ([]*LayerFits, *experiment.Result, error) {
+	var layers []*LayerFits
+	var first *experiment.Result
+	for si, seed := range o.seeds() {
+		c := LayerWiseConfig(o, seed)
+		r, err := experiment.Run(ctx, c, o.Run)
+		if err != nil {
+			return nil, nil, fmt.Errorf("claims: v2 layer-wise seed %d: %w", seed, err)
+		}
+		if si == 0 {
+			first = r
+		}
+		for ti, target := range c.Targets {
+			l, err := r.Final(target)
+			if err != nil {
+				return nil, nil, err
+			}
+			if si == 0 {
+				layers = append(layers, &LayerFits{Target: target, D: l.D, Gammas: map[string][]float64{}, First: l})
+			}
+			for _, k := range lwKeys {
+				layers[ti].Gammas[k] = append(layers[ti].Gammas[k], l.Gamma(k))
+			}
+		}
+	}
+	return layers, first, nil
+}
+
+// lwCheck is the verdict logic of one layer (means over seeds, rule v2).
+type lwCheck struct {
+	Target             string
+	GammaEmp, GammaAWD float64
+	BoundOK, AWDOK     bool
+}
+
+func lwEvaluate(target string, gEmp, gAWD float64) lwCheck {
+	return lwCheck{Target: target, GammaEmp: gEmp, GammaAWD: gAWD,
+		BoundOK: gEmp >= 1-lwBoundTol && gEmp <= 2+lwBoundTol,
+		AWDOK:   math.Abs(gAWD-gEmp) <= lwAWDTol}
+}
+
+// lwVerdict: reproduced when every layer has 1 ≤ γ_emp ≤ 2 (±0.05) and |γ_AWD − γ_emp| ≤ 0.15
+// (rule v2); partly when every layer is within the bounds but the AWD exponent misses on some,
+// or when at least half the layers are within the bounds; not reproduced otherwise.
+func lwVerdict(cs []lwCheck) (Verdict, string) {
+	if len(cs) == 0 {
+		return NotReproduced, "No layer was analysed."
+	}
+	var parts []string
+	inBounds, awd := 0, 0
+	for _, c := range cs {
+		s := fmt.Sprintf("%s γ_emp %.3f (%s), γ_AWD %.3f (%s)", c.Target, c.GammaEmp, okWord(c.BoundOK, "in [1, 2]", "outside [1, 2]"),
+			c.GammaAWD, okWord(c.AWDOK, fmt.Sprintf("within %g", lwAWDTol), fmt.Sprintf("off by %.3f", math.Abs(c.GammaAWD-c.GammaEmp))))
+		parts = append(parts, s)
+		if c.BoundOK {
+			inBounds++
+		}
+		if c.AWDOK {
+			awd++
+		}
+	}
+	why := fmt.Sprintf("Rule v2, C of Eq. 2, means over seeds: %s. %d of %d layers within 1 ≤ γ ≤ 2 (±%g); γ_AWD tracks γ_emp on %d of %d.",
+		strings.Join(parts, "; "), inBounds, len(cs), lwBoundTol, awd, len(cs))
+	switch {
+	case inBounds == len(cs) && awd == len(cs):
+		return Reproduced, why
+	case inBounds == len(cs) || 2*inBounds >= len(cs):
+		return Partly, why
+	default:
+		return NotReproduced, why
+	}
+}
+
+func okWord(ok bool, yes, no string) string {
+	if ok {
+		return yes
+	}
+	return no
+}
+
+// lwRefit redoes the cached fit key on l's diagonals so that the used points are known (the
+// cache drops them); no bootstrap.
+func lwRefit(l *experiment.Layer, key string, nPrime int) (fit.Result, error) {
+	name, rule, _ := strings.Cut(key, "/")
+	var y []float64
+	switch name {
+	case "C":
+		y = l.C
+	case "Covar":
+		y = l.Covar
+	case "Eh2":
+		y = l.Eh2
+	case "EF":
+		y = l.EF
+	default:
+		return fit.Result{}, fmt.Errorf("claims: fit key %q: unknown matrix", key)
+	}
+	if y == nil {
+		return fit.Result{}, fmt.Errorf("claims: layer %s has no %s diagonal", l.Target, name)
+	}
+	opt := fit.Options{Rule: fit.Rule(rule)}
+	if opt.Rule == fit.RuleV1 {
+		opt.TopN = nPrime
+	}
+	return fit.LogLog(l.H, y, opt)
+}
+
+// lwVizFit converts a fit into the line viz draws, over the x range of the used points.
+func lwVizFit(f fit.Result, x []float64) *viz.Fit {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, i := range f.Used {
+		lo, hi = math.Min(lo, x[i]), math.Max(hi, x[i])
+	}
+	vf := &viz.Fit{Slope: f.Slope, Intercept: f.Intercept, R2: f.R2, N: f.N}
+	if lo < hi {
+		vf.XMin, vf.XMax = lo, hi
+	}
+	return vf
+}
+
+// LayerPanel draws diagonal key's matrix against H_ii for several layers in one log-log
+// panel, each series shifted down by gap decades from the previous one, with its fit.
+func LayerPanel(title, yName, key string, layers []*experiment.Layer, names []string, nPrime int, gap float64) (*viz.Figure, error) {
+	var series []viz.XYSeries
+	for i, l := range layers {
+		f, err := lwRefit(l, key, nPrime)
+		if err != nil {
+			return nil, fmt.Errorf("claims: %s %s: %w", names[i], key, err)
+		}
+		var y []float64
+		name, _, _ := strings.Cut(key, "/")
+		switch name {
+		case "C":
+			y = l.C
+		case "Covar":
+			y = l.Covar
+		case "Eh2":
+			y = l.Eh2
+		case "EF":
+			y = l.EF
+		}
+		series = append(series, viz.XYSeries{Name: names[i], X: l.H, Y: y, Mask: true, Offset: -gap * float64(i), Fit: lwVizFit(f, l.H)})
+	}
+	return viz.LogLog(viz.LogLogSpec{Title: title, XName: "H_ii (eigenvalue of H)", YName: yName, Series: series})
+}
+
+// LayerGammaFigure draws γ per layer for the v2 and v1 rules (means over seeds).
+func LayerGammaFigure(layers []*LayerFits) (*viz.Figure, error) {
+	var series []viz.XYSeries
+	for _, k := range []struct{ key, name string }{
+		{"C/v2", "γ_emp (C, v2)"}, {"Eh2/v2", "γ_AWD (E h², v2)"}, {"C/v1", "γ_emp (C, v1)"}, {"Eh2/v1", "γ_AWD (E h², v1)"},
+	} {
+		var x, y []float64
+		for i, l := range layers {
+			if g := l.Gamma(k.key); g.N > 0 {
+				x = append(x, float64(i+2)) // fc2 is the first hidden-to-hidden layer
+				y = append(y, g.Mean)
+			}
+		}
+		if len(x) > 0 {
+			series = append(series, viz.XYSeries{Name: k.name, X: x, Y: y})
+		}
+	}
+	if len(series) == 0 {
+		return nil, fmt.Errorf("claims: v2: no finite exponent to draw")
+	}
+	return viz.Lines(viz.LineSpec{Title: "v2: γ per layer (layer index l of fc_l; mean over seeds)", XName: "layer l (fc_l)", YName: "γ",
+		Series: series, Refs: []viz.RefLine{{Y: 1, Label: "γ = 1"}, {Y: 2, Label: "γ = 2"}}, Symbols: true})
+}
+
+// LayerWise checks the v2 layer-wise claim on the deeper MLP: one exponent per hidden-to-hidden
+// layer with the v2 rule (and the v1 rule for comparison), empirical and AWD, a log-log panel
+// with one series per layer, and, as an exploration, the joint Hessian of the first two target
+// layers through exact Hessian-vector products on a sample subset (see LayerWiseJoint).
+func LayerWise(ctx context.Context, o Options) (*Report, error) {
+	rep := &Report{
+		ID: "v2", Title: "Layer-wise exponents in a deeper MLP", Notebook: "08_layerwise.ipynb", Preset: o.PresetName(),
+		Statement: "v2 of the paper: in the MNIST MLP 784-50-50-50-50-10 trained with cross-entropy, each hidden-to-hidden weight matrix W_l has its own " +
+			"power law C_ii ∝ H_ii^γ_l in the eigenbasis of that layer's Hessian H_l (C = (1/B)(E_p[g_p g_pᵀ] − g gᵀ) restricted to W_l), with layer-dependent " +
+			"exponents bounded by 1 ≤ γ_l ≤ 2, and the AWD prediction [E_p h_p²]_ii ∝ H_ii^γ_AWD tracks each. Rule v2: sort by H_ii descending, drop points " +
+			"below the 5th percentile of either log variable, fit the top 80% of the rest. The fast preset uses widths 32 (D = 1024 per layer).",
+	}
+	layers, first, err := LayerWiseData(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	c := first.Config
+	var ls []*experiment.Layer
+	var names []string
+	var checks []lwCheck
+	for _, l := range layers {
+		ls = append(ls, l.First)
+		names = append(names, fmt.Sprintf("%s (%d×%d)", l.Target, int(math.Sqrt(float64(l.D))), int(math.Sqrt(float64(l.D)))))
+		for _, k := range []struct{ key, name, paper string }{
+			{"C/v2", "γ_emp (C, v2)", "1 ≤ γ ≤ 2, layer-dependent"},
+			{"Eh2/v2", "γ_AWD (E h², v2)", "≈ γ_emp"},
+			{"Covar/v2", "γ_emp (Covar, v2)", "1 ≤ γ ≤ 2"},
+			{"C/v1", "γ_emp (C, v1)", "(v1 rule: top-N' window)"},
+			{"Eh2/v1", "γ_AWD (E h², v1)", "≈ γ_emp"},
+		} {
+			row := Row{Quantity: l.Target + ": " + k.name, Paper: k.paper}
+			if f, ok := l.First.Fits[k.key]; ok {
+				row.Measured = FmtSummary(l.Gamma(k.key))
+				row.Note = fmt.Sprintf("seed 0: R² %.3f, %d points of %d", f.R2, f.N, f.Window)
+				if f.CI != nil {
+					row.Note += fmt.Sprintf(", 95%% CI [%.3f, %.3f]", f.CI.Lo, f.CI.Hi)
+				}
+			} else {
+				row.Measured = "fit failed"
+				row.Note = l.First.FitErrors[k.key]
+			}
+			rep.Rows = append(rep.Rows, row)
+		}
+		checks = append(checks, lwEvaluate(l.Target, l.Gamma("C/v2").Mean, l.Gamma("Eh2/v2").Mean))
+	}
+	acc := math.NaN()
+	if h := first.History.Epochs; len(h) > 0 {
+		acc = h[len(h)-1].Acc
+	}
+	rep.Rows = append(rep.Rows, Row{Quantity: "setup", Measured: fmt.Sprintf("hidden %v, N %d, %d epochs, train acc %.4f", c.Hidden, first.N, len(first.History.Epochs), acc),
+		Paper: "784-50-50-50-50-10, 2000/class, CE"})
+
+	emp, err := LayerPanel("v2: C_ii vs H_ii per layer, rule v2 fits (offset 2 decades per layer)", "C_ii (offset)", "C/v2", ls, names, c.NPrime, 2)
+	if err != nil {
+		return nil, err
+	}
+	awd, err := LayerPanel("v2: [E_p h_p²]_ii vs H_ii per layer, rule v2 fits (offset 2 decades per layer)", "[E h²]_ii (offset)", "Eh2/v2", ls, names, c.NPrime, 2)
+	if err != nil {
+		return nil, err
+	}
+	gf, err := LayerGammaFigure(layers)
+	if err != nil {
+		return nil, err
+	}
+	rep.Figures = []*viz.Figure{emp, awd, gf}
+	rep.Verdict, rep.Why = lwVerdict(checks)
+
+	// Exploration: the joint Hessian of the first two target layers.
+	if len(c.Targets) >= 2 {
+		jb, err := LayerWiseJoint(ctx, o, o.seeds()[0], c.Targets[:2], LayerWiseJointPerClass, LayerWiseJointTopK)
+		if err != nil {
+			return nil, fmt.Errorf("claims: v2 joint block: %w", err)
+		}
+		for _, b := range append([]*JointBlock{jb}, jb.Singles...) {
+			rep.Rows = append(rep.Rows, Row{
+				Quantity: "joint exploration: " + b.Name + ": γ_emp / γ_AWD (top-K, v1)",
+				Measured: fmt.Sprintf("%s / %s", fmtFitG(b.Layer.Fits["C/v1"]), fmtFitG(b.Layer.Fits["Eh2/v1"])),
+				Paper:    "not in the paper",
+				Note:     fmt.Sprintf("D %d, top %d eigenpairs by Lanczos, N %d samples (%d per class), %.1f s", b.Layer.D, len(b.Layer.H), b.N, b.PerClass, b.Seconds),
+			})
+		}
+		rep.Rows = append(rep.Rows, Row{Quantity: "joint exploration: top-K eigenvectors of the joint H with > 90% of their mass in one layer",
+			Measured: fmt.Sprintf("%d of %d", jb.Localized(0.9), len(jb.Share)), Paper: "not in the paper",
+			Note: fmt.Sprintf("mean share of the top-10 in %s: %.3f", jb.Layers[0], meanOf(jb.Share[:min(10, len(jb.Share))]))})
+		jf, err := JointFigure(jb)
+		if err != nil {
+			return nil, err
+		}
+		rep.Figures = append(rep.Figures, jf)
+	}
+	return rep, nil
+}
+
+func fmtFitG(f fit.Result) string {
+	if f.N == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.3f (R² %.2f)", f.Slope, f.R2)
+}
+
+func meanOf(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+// JointBlock is the analysis of a block of one or more layers in the top-K eigenbasis of its
+// Hessian, computed by exact Hessian-vector products on a sample subset.
+type JointBlock struct {
+	Name     string
+	Layers   []string
+	N        int
+	PerClass int
+	// Layer holds the top-K eigenvalues and the diagonals H, C, Covar, Eh2, EF in that basis,
+	// with the fits (rule v1 over all K points, and v2) in Layer.Fits.
+	Layer *experiment.Layer
+	// Share[i] is the fraction of |v_i|² on the first layer's coordinates (joint blocks only).
+	Share []float64
+	// Singles are the same analysis for each layer alone on the same samples.
+	Singles []*JointBlock
+	Seconds float64
+}
+
+// Localized counts the eigenvectors with more than frac of their mass in one layer.
+func (j *JointBlock) Localized(frac float64) int {
+	n := 0
+	for _, s := range j.Share {
+		if s > frac || s < 1-frac {
+			n++
+		}
+	}
+	return n
+}
+
+// cachedGob returns the value stored under key in the experiment cache (the same folder as
+// experiment.Run's results), or computes, stores and returns it. Claim-level analyses that
+// experiment.Run does not cache (subset analyses, joint blocks) use it so that a notebook's
+// exploration cells and the CLI do not recompute them; key must determine the value (it
+// includes the run's config key and a version of the analysis).
+func cachedGob[T any](o Options, key string, compute func() (*T, error)) (*T, error) {
+	dir := o.Run.CacheDir
+	if dir == "" {
+		dir = filepath.Join(experiment.RepoRoot(), "results", "cache")
+	}
+	ch := experiment.Cache{Dir: dir}
+	if !o.Run.Recompute {
+		if files, ok, _ := ch.Get(key); ok {
+			var v T
+			if err := gob.NewDecoder(bytes.NewReader(files["value.gob"])).Decode(&v); err == nil {
+				return &v, nil
+			}
+		}
+	}
+	v, err := compute()
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := gob.NewEncoder(&b).Encode(v); err != nil {
+		return nil, fmt.Errorf("claims: encoding %s: %w", key, err)
+	}
+	if err := ch.Put(key, map[string][]byte{"value.gob": b.Bytes()}); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// LayerWiseJoint analyses the joint Hessian of the given adjacent layers of the v2 model (seed
+// seed) on a balanced subset of perClass samples per class: top-k eigenpairs of the joint H by
+// Lanczos on the exact HVP operator, C, Covar, EF and [E_p h_p²] in that basis (HVPDiagonals),
+// the fits, and the same for each layer alone on the same samples.
+func LayerWiseJoint(ctx context.Context, o Options, seed uint64, layers []string, perClass, k int) (*JointBlock, error) {
+	c := LayerWiseConfig(o, seed)
+	key := fmt.Sprintf("%s-joint-%s-n%d-k%d-v1", c.Key(), strings.Join(layers, "+"), perClass, k)
+	return cachedGob(o, key, func() (*JointBlock, error) { return layerWiseJoint(ctx, o, c, seed, layers, perClass, k) })
+}
+
+func layerWiseJoint(ctx context.Context, o Options, c experiment.Config, seed uint64, layers []string, perClass, k int) (*JointBlock, error) {
+	set, err := experiment.Data(c, o.Run)
+	if err != nil {
+		return nil, err
+	}
+	t, err := experiment.Train(ctx, c, set, o.Run)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := set.Subset(c.Classes, perClass, seed+1)
+	if err != nil {
+		return nil, err
+	}
+	loss, err := nn.LossByName(c.Loss)
+	if err != nil {
+		return nil, err
+	}
+	one := func(ls []string) (*JointBlock, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		start := time.Now()
+		p := &curv.Problem{Model: t.Model, Loss: loss, X: sub.X, Labels: sub.Labels, Block: nn.Block{Layers: ls}}
+		l, vecs, err := TopKAnalysis(p, k, c.Batch, seed)
+		if err != nil {
+			return nil, err
+		}
+		jb := &JointBlock{Name: strings.Join(ls, "+"), Layers: ls, N: sub.Len(), PerClass: perClass, Layer: l}
+		if len(ls) > 1 {
+			d0, err := t.Model.BlockSize(nn.Block{Layers: ls[:1]})
+			if err != nil {
+				return nil, err
+			}
+			jb.Share = BlockShare(vecs, d0)
+		}
+		jb.Seconds = time.Since(start).Seconds()
+		if o.Run.Progress != nil {
+			o.Run.Progress(experiment.Event{Run: c.Name(), Stage: "joint", Done: 1, Total: 1, Message: jb.Name})
+		}
+		return jb, nil
+	}
+	jb, err := one(layers)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range layers {
+		s, err := one([]string{name})
+		if err != nil {
+			return nil, err
+		}
+		jb.Singles = append(jb.Singles, s)
+	}
+	return jb, nil
+}
+
+// BlockShare returns, for every column v_i of vecs, the fraction of |v_i|² on the first d0
+// coordinates (the first layer of a joint block in nn.Block layout).
+func BlockShare(vecs *mat.Dense, d0 int) []float64 {
+	d, k := vecs.Dims()
+	out := make([]float64, k)
+	for i := 0; i < k; i++ {
+		var a, tot float64
+		for r := 0; r < d; r++ {
+			v := vecs.At(r, i)
+			tot += v * v
+			if r < d0 {
+				a += v * v
+			}
+		}
+		if tot > 0 {
+			out[i] = a / tot
+		}
+	}
+	return out
+}
+
+// TopKAnalysis finds the top-k eigenpairs of the problem's Hessian by Lanczos on curv's
+// Hessian operator (exact HVPs on the general route), reads C, Covar, EF and E_p[h_p²] in that
+// basis with HVPDiagonals and fits them (rule v1 over all k points, and rule v2).
+func TopKAnalysis(p *curv.Problem, k, batch int, seed uint64) (*experiment.Layer, *mat.Dense, error) {
+	d, err := p.Dim()
+	if err != nil {
+		return nil, nil, err
+	}
+	k = min(k, d)
+	op, err := curv.HessianOperator(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	t0 := time.Now()
+	vals, vecs, err := curv.TopEigen(op, k, curv.LanczosOptions{Seed: seed})
+	if err != nil {
+		return nil, nil, err
+	}
+	tl := time.Since(t0).Seconds()
+	l, err := HVPLayer(p, vals, vecs, batch, seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	l.Route = "hvp-lanczos"
+	l.Timings["lanczos"] = tl
+	experiment.FitLayer(l, k, seed)
+	return l, vecs, nil
+}
+
+// HVPLayer builds an experiment.Layer from eigenpairs (vals, columns of vecs) of the
+// problem's H: diagonals from HVPDiagonals, H_ii = λ_i. Fits are left to the caller.
+func HVPLayer(p *curv.Problem, vals []float64, vecs *mat.Dense, batch int, seed uint64) (*experiment.Layer, error) {
+	t0 := time.Now()
+	dg, err := HVPDiagonals(p, vecs, batch, seed)
+	if err != nil {
+		return nil, err
+	}
+	d, _ := vecs.Dims()
+	l := &experiment.Layer{
+		Target: strings.Join(p.Block.Layers, "+"), D: d, Route: "hvp-diag", Eigenvalues: vals,
+		H: append([]float64(nil), vals...), C: dg.C, Covar: dg.Covar, Eh2: dg.Eh2, EF: dg.EF,
+		KappaMax: math.NaN(), Fits: map[string]fit.Result{}, FitErrors: map[string]string{}, Timings: map[string]float64{},
+	}
+	l.Timings["diagonals"] = time.Since(t0).Seconds()
+	return l, nil
+}
+
+// HVPDiag holds diagonals v_iᵀ A v_i in the basis of given directions.
+type HVPDiag struct {
+	C, Covar, EF, Eh2 []float64
+}
+
+// HVPDiagonals computes, for every column v_i of v (D x k), the diagonals of C (Eq. 2),
+// the minibatch estimator Covar, the empirical Fisher EF and E_p[h_p²] without forming any
+// D x D curvature matrix:
+//
+//	[E h²]_ii = (1/N) Σ_p |h_p v_i|²   (one exact per-sample HVP pass per direction)
+//	EF_ii     = (1/N) Σ_p (g_p·v_i)²,  C_ii = (EF_ii − (g·v_i)²)/B
+//	Covar_ii  = mean_b (g_b·v_i)² − (g·v_i)²  (g_b: mean gradient of minibatch b of a seeded shuffle)
+//
+// It works on any block (joint blocks, smooth activations), costing k HVP passes over the N
+// samples plus one N x D x k product, whereas curv's general route forms E_p[h_p²] densely at
+// N·D³ flops (one rank-N update per basis vector).
+func HVPDiagonals(p *curv.Problem, v *mat.Dense, batch int, seed uint64) (*HVPDiag, error) {
+	if batch <= 0 {
+		return nil, fmt.Errorf("claims: HVPDiagonals: batch %d, want > 0", batch)
+	}
+	d, err := p.Dim()
+	if err != nil {
+		return nil, err
+	}
+	vr, k := v.Dims()
+	if vr != d {
+		return nil, fmt.Errorf("claims: HVPDiagonals: directions have %d rows, the block has D = %d", vr, d)
+	}
+	n := p.N()
+	m := p.Model.Clone()
+	out := &HVPDiag{C: make([]float64, k), Covar: make([]float64, k), EF: make([]float64, k), Eh2: make([]float64, k)}
+	col := make([]float64, d)
+	for i := 0; i < k; i++ {
+		mat.Col(col, i, v)
+		R, err := m.PerSampleHVP(p.X, p.Labels, p.Loss, p.Block, col)
+		if err != nil {
+			return nil, fmt.Errorf("claims: HVPDiagonals: %w", err)
+		}
+		var s float64
+		for _, x := range R.RawMatrix().Data {
+			s += x * x
+		}
+		out.Eh2[i] = s / float64(n)
+	}
+	G, err := curv.PerSampleGrads(p)
+	if err != nil {
+		return nil, err
+	}
+	var gv mat.Dense
+	gv.Mul(G, v) // N x k: g_p · v_i
+	mean := make([]float64, k)
+	for r := 0; r < n; r++ {
+		for i := 0; i < k; i++ {
+			x := gv.At(r, i)
+			out.EF[i] += x * x / float64(n)
+			mean[i] += x / float64(n)
+		}
+	}
+	for i := range out.C {
+		out.C[i] = (out.EF[i] - mean[i]*mean[i]) / float64(batch)
+	}
+	// Minibatch estimator: the same shuffle as curv.MinibatchCov, read in the basis.
+	mb, err := curv.MinibatchCov(p, batch, seed)
+	if err != nil {
+		return nil, err
+	}
+	out.Covar = curv.Diag(mb, v)
+	return out, nil
+}
+
+// JointFigure draws, for the joint block, the share of each top eigenvector's mass on the
+// first layer against its rank, and the C_ii vs H_ii panel of the joint block and of each
+// layer alone (top-K, same samples).
+func JointFigure(jb *JointBlock) (*viz.Figure, error) {
+	ls := []*experiment.Layer{jb.Layer}
+	names := []string{"joint " + jb.Name}
+	for _, s := range jb.Singles {
+		ls = append(ls, s.Layer)
+		names = append(names, s.Name+" alone")
+	}
+	return LayerPanel(fmt.Sprintf("v2 exploration: joint Hessian of %s vs each layer alone (top %d eigenpairs, N = %d; offset 2 decades)",
+		jb.Name, len(jb.Layer.H), jb.N), "C_ii (offset)", "C/v1", ls, names, len(jb.Layer.H), 2)
+}
+
+// JointShareFigure draws the share of each top eigenvector of the joint Hessian on the first
+// layer of the block, against the eigenvalue rank.
+func JointShareFigure(jb *JointBlock) (*viz.Figure, error) {
+	x := make([]float64, len(jb.Share))
+	for i := range x {
+		x[i] = float64(i + 1)
+	}
+	return viz.Lines(viz.LineSpec{Title: fmt.Sprintf("Joint Hessian of %s: share of eigenvector mass on %s", jb.Name, jb.Layers[0]),
+		XName: "rank i of λ_i (joint H)", YName: "|v_i on " + jb.Layers[0] + "|²", LogX: true,
+		Series: []viz.XYSeries{{Name: "share on " + jb.Layers[0], X: x, Y: jb.Share}},
+		Refs:   []viz.RefLine{{Y: 0.5, Label: "even split"}}, Symbols: true})
+}

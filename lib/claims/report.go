@@ -1,0 +1,205 @@
+package claims
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/noisecurv/noisecurv/lib/experiment"
+	"github.com/noisecurv/noisecurv/lib/viz"
+)
+
+// Entry names a claim function for the report.
+type Entry struct {
+	ID   string
+	Name string
+	Fn   Func
+}
+
+// All lists every claim in the paper's order; `noisecurv reproduce` runs them all and the
+// notebooks call them one by one.
+func All() []Entry {
+	return []Entry{
+		{"C1", "Fisher vs Hessian", Fisher},
+		{"C2", "Activity-Weight Duality", Duality},
+		{"C3", "Commutation", Commutation},
+		{"C4-C5", "Power law", PowerLaw},
+		{"C6a", "Bounds and per-sample spectra", Bounds},
+		{"C6b", "Suppression experiment", Suppression},
+		{"C7", "The grid", GridTable},
+		{"v2", "Layer-wise exponents", LayerWise},
+		{"C8", "Interpretation", Interpretation},
+		{"ext", "Beyond the paper", Beyond},
+	}
+}
+
+// Outcome is one claim's report or the error that stopped it.
+type Outcome struct {
+	Entry   Entry
+	Report  *Report
+	Err     error
+	Seconds float64
+}
+
+// RunAll runs the selected claims (all when only is empty), continuing past failures so one
+// broken claim does not hide the others.
+func RunAll(ctx context.Context, o Options, only []string) []Outcome {
+	var out []Outcome
+	for _, e := range All() {
+		if len(only) > 0 && !contains(only, e.ID) {
+			continue
+		}
+		if ctx.Err() != nil {
+			out = append(out, Outcome{Entry: e, Err: ctx.Err()})
+			continue
+		}
+		start := time.Now()
+		r, err := e.Fn(ctx, o)
+		out = append(out, Outcome{Entry: e, Report: r, Err: err, Seconds: time.Since(start).Seconds()})
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// WriteReport writes dir/index.html (a standalone page: summary table, then each claim with
+// its figures), dir/claims.json and dir/claims.csv (every row of every claim), and
+// dir/runs.csv and dir/runs.json (every cached experiment's fits). All files are written
+// atomically.
+func WriteReport(dir string, o Options, outs []Outcome) error {
+	page := &viz.Page{Title: "noisecurv: SGD noise covariance vs curvature (arXiv 2602.05600)"}
+	summary := &viz.Table{Caption: "Claims, " + o.PresetName() + " preset",
+		Header: []string{"claim", "title", "notebook", "verdict", "why", "seconds"}}
+	for _, oc := range outs {
+		if oc.Err != nil {
+			summary.Rows = append(summary.Rows, []string{oc.Entry.ID, oc.Entry.Name, "", "error", oc.Err.Error(), fmt.Sprintf("%.0f", oc.Seconds)})
+			continue
+		}
+		r := oc.Report
+		summary.Rows = append(summary.Rows, []string{r.ID, r.Title, r.Notebook, string(r.Verdict), r.Why, fmt.Sprintf("%.0f", oc.Seconds)})
+	}
+	page.Add("Summary", viz.Text(fmt.Sprintf("Generated %s with the %s preset. Regenerate with `go run ./cmd/noisecurv reproduce%s`.",
+		time.Now().UTC().Format(time.RFC3339), o.PresetName(), map[bool]string{true: " --paper", false: ""}[o.Paper])), summary)
+	for _, oc := range outs {
+		if oc.Err != nil {
+			page.Add(oc.Entry.ID+" "+oc.Entry.Name, viz.Text("Failed: "+oc.Err.Error()))
+			continue
+		}
+		page.Add(oc.Report.ID+" "+oc.Report.Title, oc.Report.Items()...)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := page.WriteFile(filepath.Join(dir, "index.html")); err != nil {
+		return err
+	}
+	// Every claim row, as JSON and CSV.
+	type jrow struct {
+		Claim, Quantity, Measured, Paper, Note, Verdict string
+	}
+	var rows []jrow
+	for _, oc := range outs {
+		if oc.Report == nil {
+			continue
+		}
+		for _, r := range oc.Report.Rows {
+			rows = append(rows, jrow{oc.Report.ID, r.Quantity, r.Measured, r.Paper, r.Note, string(oc.Report.Verdict)})
+		}
+	}
+	jb, _ := json.MarshalIndent(rows, "", "  ")
+	if err := experiment.WriteFileAtomic(filepath.Join(dir, "claims.json"), jb); err != nil {
+		return err
+	}
+	var sb strings.Builder
+	cw := csv.NewWriter(&sb)
+	cw.Write([]string{"claim", "quantity", "measured", "paper", "note", "verdict"})
+	for _, r := range rows {
+		cw.Write([]string{r.Claim, r.Quantity, r.Measured, r.Paper, r.Note, r.Verdict})
+	}
+	cw.Flush()
+	if err := experiment.WriteFileAtomic(filepath.Join(dir, "claims.csv"), []byte(sb.String())); err != nil {
+		return err
+	}
+	return writeRuns(dir, o)
+}
+
+// writeRuns tabulates every cached experiment result: one row per run, epoch and layer.
+func writeRuns(dir string, o Options) error {
+	results, err := experiment.CachedResults(o.Run)
+	if err != nil {
+		return err
+	}
+	sort.Slice(results, func(i, j int) bool { return results[i].Config.Name() < results[j].Config.Name() })
+	header := []string{"run", "key", "dataset", "model", "loss", "act", "classes", "per_class", "batch", "seed", "epoch", "layer", "D", "N"}
+	keys := experiment.FitKeys()
+	for _, k := range keys {
+		header = append(header, "gamma_"+k, "r2_"+k)
+	}
+	var sb strings.Builder
+	cw := csv.NewWriter(&sb)
+	cw.Write(header)
+	type jl struct {
+		Run, Key, Layer string
+		Epoch, D, N     int
+		Config          experiment.Config
+		Gamma, R2       map[string]*float64
+	}
+	var js []jl
+	num := func(v float64) string {
+		if math.IsNaN(v) {
+			return ""
+		}
+		return fmt.Sprintf("%.6g", v)
+	}
+	ptr := func(v float64) *float64 {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return &v
+	}
+	for _, r := range results {
+		c := r.Config
+		for _, s := range r.Snapshots {
+			for _, l := range s.Layers {
+				row := []string{c.Name(), r.Key, c.Dataset, c.Model, c.Loss, c.Act, fmt.Sprint(c.Classes), fmt.Sprint(c.PerClass),
+					fmt.Sprint(c.Batch), fmt.Sprint(c.Seed), fmt.Sprint(s.Epoch), l.Target, fmt.Sprint(l.D), fmt.Sprint(r.N)}
+				j := jl{Run: c.Name(), Key: r.Key, Layer: l.Target, Epoch: s.Epoch, D: l.D, N: r.N, Config: c,
+					Gamma: map[string]*float64{}, R2: map[string]*float64{}}
+				for _, k := range keys {
+					f, ok := l.Fits[k]
+					if !ok {
+						row = append(row, "", "")
+						continue
+					}
+					row = append(row, num(f.Slope), num(f.R2))
+					j.Gamma[k], j.R2[k] = ptr(f.Slope), ptr(f.R2)
+				}
+				cw.Write(row)
+				js = append(js, j)
+			}
+		}
+	}
+	cw.Flush()
+	if err := experiment.WriteFileAtomic(filepath.Join(dir, "runs.csv"), []byte(sb.String())); err != nil {
+		return err
+	}
+	jb, err := json.MarshalIndent(js, "", "  ")
+	if err != nil {
+		return err
+	}
+	return experiment.WriteFileAtomic(filepath.Join(dir, "runs.json"), jb)
+}
