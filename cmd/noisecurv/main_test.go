@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestUsageErrors(t *testing.T) {
+	ctx := context.Background()
+	for _, args := range [][]string{nil, {"frobnicate"}, {"data"}, {"data", "fetch"}, {"train", "--no-such-flag"}} {
+		if err := run(ctx, args); !errors.Is(err, errUsage) {
+			t.Errorf("run(%q) = %v, want a usage error", args, err)
+		}
+	}
+}
+
+func TestCellFlagsNameTheBadField(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--classes", "4"}, "3, 6 or 10"},
+		{[]string{"--loss", "hinge"}, "hinge"},
+		{[]string{"--act", "gelu"}, "act"},
+		{[]string{"--checkpoints", "x"}, "checkpoints"},
+		{[]string{"--label-noise", "1.5"}, "label_noise"},
+	} {
+		fs := newFlagSet("test", "")
+		var cf cellFlags
+		cf.register(fs)
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		_, err := cf.config()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want it to mention %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+func TestGridDryRunAndShardFlag(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if err := run(ctx, []string{"grid", "-n", "--seeds", "0", "--datasets", "mnist", "--models", "mlp", "--cache", dir, "--shard", "1/3"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"grid", "-n", "--shard", "3/3", "--cache", dir}); err == nil {
+		t.Error("shard 3/3 accepted")
+	}
+	if err := run(ctx, []string{"grid", "-n", "--seeds", "a", "--cache", dir}); err == nil {
+		t.Error("seed 'a' accepted")
+	}
+}
+
+func TestAnalyzeRunFolderNeedsConfig(t *testing.T) {
+	err := run(context.Background(), []string{"analyze", "--run", t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "config.json") {
+		t.Errorf("analyze of an empty run folder: err = %v, want it to name config.json", err)
+	}
+}
