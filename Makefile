@@ -43,7 +43,7 @@ lab:
 	bash scripts/lab.sh
 
 notebooks:
-	NOISECURV_PRESET=$(PRESET) GOFLAGS="$(TAGS)" bash .ci/notebooks.sh
+	NOISECURV_PRESET=$(PRESET) GOFLAGS="$(if $(BLAS),-tags=$(BLAS),)" bash .ci/notebooks.sh
 
 clean:
 	rm -rf results bin
