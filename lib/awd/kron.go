@@ -6,20 +6,6 @@ import (
 	"github.com/noisecurv/noisecurv/lib/linalg"
 )
 
-// vechTable returns t[i*n+k] = index of the pair (min(i,k), max(i,k)) in the row-major
-// enumeration of the upper triangle of an n x n matrix.
-func vechTable(n int) []int {
-	t := make([]int, n*n)
-	idx := 0
-	for i := 0; i < n; i++ {
-		for k := i; k < n; k++ {
-			t[i*n+k], t[k*n+i] = idx, idx
-			idx++
-		}
-	}
-	return t
-}
-
 // kronSum returns scale * sum_p K_p (x) a_p a_p^T (D x D, D = Dout*Din, block layout
 // (o,j) -> o*Din+j) for symmetric Dout x Dout matrices K_p, without any per-sample D x D
 // matrix: with rows vech(K_p) (stacked, chunk x Dout(Dout+1)/2) and vech(a_p a_p^T)
@@ -72,7 +58,7 @@ func kronSum(samples []int, a *mat.Dense, dout int, scale float64, chunk int, fi
 	}
 	flush()
 	d := dout * din
-	vo, vi := vechTable(dout), vechTable(din)
+	vo, vi := linalg.VechIndex(dout), linalg.VechIndex(din)
 	out := mat.NewSymDense(d, nil)
 	raw := out.RawSymmetric()
 	pr := P.RawMatrix()

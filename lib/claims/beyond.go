@@ -430,7 +430,7 @@ func BeyondPanel(title, yName string, runs []*BeyondRun, key string, gap float64
 	var series []viz.XYSeries
 	for i, r := range runs {
 		l := r.Layer
-		f, err := lwRefit(l, key, r.Config.NPrime)
+		f, err := l.Refit(key, r.Config.NPrime)
 		if err != nil {
 			return nil, fmt.Errorf("claims: %s: %w", r.Label, err)
 		}
@@ -444,7 +444,7 @@ func BeyondPanel(title, yName string, runs []*BeyondRun, key string, gap float64
 		for j, v := range src {
 			y[j] = s * v
 		}
-		vf := lwVizFit(f, l.H)
+		vf := vizFit(f, l.H)
 		vf.Intercept += math.Log10(s)
 		series = append(series, viz.XYSeries{Name: r.Label, X: l.H, Y: y, Mask: true, Offset: -gap * float64(i), Fit: vf})
 	}

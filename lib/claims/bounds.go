@@ -8,7 +8,6 @@ import (
 	"math"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -123,27 +122,6 @@ func c6Config(o Options, loss string, seed uint64) (experiment.Config, error) {
 		}
 	}
 	return o.Preset("mnist", "mlp", loss, 10, seed)
-}
-
-// c6VizFit converts a fit into the line viz draws, over the x range of the used points.
-func c6VizFit(f fit.Result, x []float64) *viz.Fit {
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, i := range f.Used {
-		lo, hi = math.Min(lo, x[i]), math.Max(hi, x[i])
-	}
-	vf := &viz.Fit{Slope: f.Slope, Intercept: f.Intercept, R2: f.R2, N: f.N}
-	if lo < hi {
-		vf.XMin, vf.XMax = lo, hi
-	}
-	return vf
-}
-
-// c6JoinOr joins s with "; ", or returns empty when s is empty.
-func c6JoinOr(s []string, empty string) string {
-	if len(s) == 0 {
-		return empty
-	}
-	return strings.Join(s, "; ")
 }
 
 // c6EigenEntry is the on-disk form of H's eigendecomposition.
@@ -592,7 +570,7 @@ func c6Verdict(runs []*C6BoundsRun) (Verdict, string) {
 			parts = append(parts, fmt.Sprintf("upper bound (needs PSD h_p, not given for softmax+MSE) fails in %d non-null directions", b.Bounds.Upper.Real))
 		}
 	}
-	why := c6JoinOr(parts, "no runs") + fmt.Sprintf(". Null directions (|H_ii| <= %g λ_max and |[E h²]_ii| <= %g of its max) are excluded: both sides are rounding there.", c6NullTol, c6NullTol)
+	why := joinOr(parts, "no runs") + fmt.Sprintf(". Null directions (|H_ii| <= %g λ_max and |[E h²]_ii| <= %g of its max) are excluded: both sides are rounding there.", c6NullTol, c6NullTol)
 	switch {
 	case boundsOK && alignOK:
 		return Reproduced, why
@@ -704,7 +682,7 @@ func BoundsReport(runs []*C6BoundsRun, o Options) (*Report, error) {
 		figs = append(figs, f)
 		ks := viz.XYSeries{Name: r.Label, X: l.H, Y: b.Bounds.KappaEff, Mask: true}
 		if b.KappaEffFitErr == nil {
-			ks.Fit = c6VizFit(b.KappaEffFit, l.H)
+			ks.Fit = vizFit(b.KappaEffFit, l.H)
 		}
 		keff = append(keff, ks)
 		hist = append(hist, viz.HistSeries{Name: r.Label, Values: pos})

@@ -153,7 +153,7 @@ func InterpretationWith(ctx context.Context, o Options, runs []PowerLawRun) (*Re
 		}
 		xs := viz.XYSeries{Name: name, X: x, Y: y, Mask: true}
 		if f, ok := s.Fits["C/v1"]; ok {
-			vf := c4VizFit(f, s.Layer.H)
+			vf := vizFit(f, s.Layer.H)
 			vf.Slope -= 1 // log(C/H) = log C − log H: same intercept, slope γ − 1
 			xs.Fit = vf
 		}
@@ -269,7 +269,7 @@ func InterpretationWith(ctx context.Context, o Options, runs []PowerLawRun) (*Re
 		"contrast. The top-k shares of tr C and tr H are both dominated by the same few outlier directions, whose C_ii/H_ii is no larger "+
 		"than that of the next directions (row 'Σ C/Σ H of top-%d'), so (b) can fail while (a) holds: the rise of noise per unit curvature "+
 		"is across the bulk of the spectrum, not concentrated in the outliers.",
-		c8ContrastMin, c8ShareK, c8ShareRatio, c4JoinOr(pass, "none"), c4JoinOr(partial, "none"), c4JoinOr(fail, "none"), c8ShareK)
+		c8ContrastMin, c8ShareK, c8ShareRatio, joinOr(pass, "none"), joinOr(partial, "none"), joinOr(fail, "none"), c8ShareK)
 	switch {
 	case nCE == 0:
 		rep.Verdict = Informational

@@ -146,52 +146,12 @@ func okWord(ok bool, yes, no string) string {
 	return no
 }
 
-// lwRefit redoes the cached fit key on l's diagonals so that the used points are known (the
-// cache drops them); no bootstrap.
-func lwRefit(l *experiment.Layer, key string, nPrime int) (fit.Result, error) {
-	name, rule, _ := strings.Cut(key, "/")
-	var y []float64
-	switch name {
-	case "C":
-		y = l.C
-	case "Covar":
-		y = l.Covar
-	case "Eh2":
-		y = l.Eh2
-	case "EF":
-		y = l.EF
-	default:
-		return fit.Result{}, fmt.Errorf("claims: fit key %q: unknown matrix", key)
-	}
-	if y == nil {
-		return fit.Result{}, fmt.Errorf("claims: layer %s has no %s diagonal", l.Target, name)
-	}
-	opt := fit.Options{Rule: fit.Rule(rule)}
-	if opt.Rule == fit.RuleV1 {
-		opt.TopN = nPrime
-	}
-	return fit.LogLog(l.H, y, opt)
-}
-
-// lwVizFit converts a fit into the line viz draws, over the x range of the used points.
-func lwVizFit(f fit.Result, x []float64) *viz.Fit {
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, i := range f.Used {
-		lo, hi = math.Min(lo, x[i]), math.Max(hi, x[i])
-	}
-	vf := &viz.Fit{Slope: f.Slope, Intercept: f.Intercept, R2: f.R2, N: f.N}
-	if lo < hi {
-		vf.XMin, vf.XMax = lo, hi
-	}
-	return vf
-}
-
 // LayerPanel draws diagonal key's matrix against H_ii for several layers in one log-log
 // panel, each series shifted down by gap decades from the previous one, with its fit.
 func LayerPanel(title, yName, key string, layers []*experiment.Layer, names []string, nPrime int, gap float64) (*viz.Figure, error) {
 	var series []viz.XYSeries
 	for i, l := range layers {
-		f, err := lwRefit(l, key, nPrime)
+		f, err := l.Refit(key, nPrime)
 		if err != nil {
 			return nil, fmt.Errorf("claims: %s %s: %w", names[i], key, err)
 		}
@@ -207,7 +167,7 @@ func LayerPanel(title, yName, key string, layers []*experiment.Layer, names []st
 		case "EF":
 			y = l.EF
 		}
-		series = append(series, viz.XYSeries{Name: names[i], X: l.H, Y: y, Mask: true, Offset: -gap * float64(i), Fit: lwVizFit(f, l.H)})
+		series = append(series, viz.XYSeries{Name: names[i], X: l.H, Y: y, Mask: true, Offset: -gap * float64(i), Fit: vizFit(f, l.H)})
 	}
 	return viz.LogLog(viz.LogLogSpec{Title: title, XName: "H_ii (eigenvalue of H)", YName: yName, Series: series})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
@@ -118,7 +117,7 @@ func PowerLawData(ctx context.Context, o Options, seed uint64, runs []PowerLawRu
 			}
 		}
 		for _, key := range []string{"C/v1", "Covar/v1", "Eh2/v1", "C/v2", "Covar/v2", "Eh2/v2"} {
-			f, err := c4Refit(l, key, c.NPrime)
+			f, err := l.Refit(key, c.NPrime)
 			if err != nil {
 				continue // reported from l.FitErrors in the table
 			}
@@ -130,55 +129,6 @@ func PowerLawData(ctx context.Context, o Options, seed uint64, runs []PowerLawRu
 		out = append(out, s)
 	}
 	return out, nil
-}
-
-// c4Diag returns the diagonal named by a fit key's matrix ("C", "Covar", "Eh2", "F", "EF").
-func c4Diag(l *experiment.Layer, key string) ([]float64, error) {
-	name, _, _ := strings.Cut(key, "/")
-	switch name {
-	case "C":
-		return l.C, nil
-	case "Covar":
-		return l.Covar, nil
-	case "Eh2":
-		return l.Eh2, nil
-	case "F":
-		return l.F, nil
-	case "EF":
-		return l.EF, nil
-	}
-	return nil, fmt.Errorf("claims: fit key %q: unknown matrix %q (want C, Covar, Eh2, F or EF)", key, name)
-}
-
-// c4Refit redoes the fit of key on the layer's diagonals (same rule and window as
-// experiment.FitLayer, no bootstrap) so that the used indices are known.
-func c4Refit(l *experiment.Layer, key string, nPrime int) (fit.Result, error) {
-	y, err := c4Diag(l, key)
-	if err != nil {
-		return fit.Result{}, err
-	}
-	if y == nil {
-		return fit.Result{}, fmt.Errorf("claims: layer %s has no %s diagonal", l.Target, key)
-	}
-	_, rule, _ := strings.Cut(key, "/")
-	opt := fit.Options{Rule: fit.Rule(rule)}
-	if opt.Rule == fit.RuleV1 {
-		opt.TopN = nPrime
-	}
-	return fit.LogLog(l.H, y, opt)
-}
-
-// c4VizFit converts a fit into the line viz draws, over the x range of the used points.
-func c4VizFit(f fit.Result, x []float64) *viz.Fit {
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, i := range f.Used {
-		lo, hi = math.Min(lo, x[i]), math.Max(hi, x[i])
-	}
-	vf := &viz.Fit{Slope: f.Slope, Intercept: f.Intercept, R2: f.R2, N: f.N}
-	if lo < hi {
-		vf.XMin, vf.XMax = lo, hi
-	}
-	return vf
 }
 
 // c4NullFrac is the display floor of the Fig. 3 panels: directions with H_ii below
@@ -279,7 +229,7 @@ func c4Stack(series []viz.XYSeries, gap float64) {
 func c4Panel(title, yName, key string, ss []*PowerLawSeries) (*viz.Figure, error) {
 	var series []viz.XYSeries
 	for _, s := range ss {
-		y, err := c4Diag(s.Layer, key)
+		y, err := s.Layer.Diagonal(key)
 		if err != nil {
 			return nil, err
 		}
@@ -290,7 +240,7 @@ func c4Panel(title, yName, key string, ss []*PowerLawSeries) (*viz.Figure, error
 		}
 		xs := viz.XYSeries{Name: name, X: vx, Y: vy, Mask: true}
 		if f, ok := s.Fits[key]; ok {
-			xs.Fit = c4VizFit(f, s.Layer.H)
+			xs.Fit = vizFit(f, s.Layer.H)
 		}
 		series = append(series, xs)
 	}
@@ -388,7 +338,7 @@ func c5Verdict(cs []c5Check) (Verdict, string) {
 	}
 	why := fmt.Sprintf("Rule v1 (top-N' window), C from Eq. 2; thresholds: CE γ_emp in (%g, %g], MSE |γ_emp − 1| <= %g, |γ_AWD − γ_emp| <= %g. "+
 		"Passing: %s. Failing: %s. Not counted (below the training target): %s.",
-		c5CEMin, c5CEMax, c5MSETol, c5AWDTol, c4JoinOr(okParts, "none"), c4JoinOr(badParts, "none"), c4JoinOr(skipped, "none"))
+		c5CEMin, c5CEMax, c5MSETol, c5AWDTol, joinOr(okParts, "none"), joinOr(badParts, "none"), joinOr(skipped, "none"))
 	if nCE == 0 && nMSE == 0 {
 		return NotReproduced, why + " No series reached its training target."
 	}
@@ -411,13 +361,6 @@ func c4FinalAcc(r *experiment.Result) float64 {
 		return h[len(h)-1].Acc
 	}
 	return math.NaN()
-}
-
-func c4JoinOr(s []string, empty string) string {
-	if len(s) == 0 {
-		return empty
-	}
-	return strings.Join(s, "; ")
 }
 
 // PowerLaw checks claims C4 and C5 (Fig. 3): the power law C_ii ~ H_ii^γ in H's eigenbasis

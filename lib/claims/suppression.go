@@ -276,7 +276,7 @@ func c6SuppressionVerdict(rows []fit.SuppressionRow) (Verdict, string) {
 	}
 	collapse := math.Abs(g4-1) <= c6CollapseTol
 	cond(collapse, fmt.Sprintf("mean collapse γ = %.3f within %.2f of 1", g4, c6CollapseTol))
-	why := "Passing: " + c6JoinOr(ok, "none") + ". Failing: " + c6JoinOr(bad, "none") + "."
+	why := "Passing: " + joinOr(ok, "none") + ". Failing: " + joinOr(bad, "none") + "."
 	switch {
 	case len(bad) == 0:
 		return Reproduced, why
@@ -371,7 +371,7 @@ func (s *C6Suppression) Report(o Options) (*Report, error) {
 
 func (s *C6Suppression) panelCH(row fit.SuppressionRow) (*viz.Figure, error) {
 	f, err := viz.LogLog(viz.LogLogSpec{Title: "C_ii vs H_ii: " + row.Name, XName: "H_ii", YName: "C_ii = [E h²]_ii",
-		Series: []viz.XYSeries{{Name: row.Name, X: row.H, Y: row.Eh2, Mask: true, Fit: c6VizFit(row.Fit, row.H)}}})
+		Series: []viz.XYSeries{{Name: row.Name, X: row.H, Y: row.Eh2, Mask: true, Fit: vizFit(row.Fit, row.H)}}})
 	if err != nil {
 		return nil, fmt.Errorf("claims: C6b figure: %w", err)
 	}
@@ -420,7 +420,7 @@ func (s *C6Suppression) panelVsOrig(row fit.SuppressionRow, what string) (*viz.F
 		x, y, f = s.Rows[0].H, row.H, row.HVsOrig
 	}
 	fig, err := viz.LogLog(viz.LogLogSpec{Title: "new vs original " + what + "_ii: " + row.Name, XName: "original " + what + "_ii", YName: "new " + what + "_ii",
-		Series: []viz.XYSeries{{Name: row.Name, X: x, Y: y, Mask: true, Fit: c6VizFit(f, x)}}, Guides: []float64{1}})
+		Series: []viz.XYSeries{{Name: row.Name, X: x, Y: y, Mask: true, Fit: vizFit(f, x)}}, Guides: []float64{1}})
 	if err != nil {
 		return nil, fmt.Errorf("claims: C6b figure: %w", err)
 	}

@@ -11,20 +11,6 @@ import (
 	"github.com/noisecurv/noisecurv/lib/linalg"
 )
 
-// vechIndex returns the table t[i*n+k] = index of the pair (min(i,k), max(i,k)) in the
-// row-major enumeration of the upper triangle of an n x n matrix (n(n+1)/2 entries).
-func vechIndex(n int) []int {
-	t := make([]int, n*n)
-	idx := 0
-	for i := 0; i < n; i++ {
-		for k := i; k < n; k++ {
-			t[i*n+k], t[k*n+i] = idx, idx
-			idx++
-		}
-	}
-	return t
-}
-
 // kronDense computes, for each factor q, the D x D matrix
 //
 //	K_q = scale * sum_p M^q_p (x) a~_p a~_p^T
@@ -52,7 +38,7 @@ func (f *Factors) kronDense(b Budget, chunk int, scale float64, facs ...kfac) ([
 	if err := b.check(fmt.Sprintf("%d dense %dx%d curvature matrices of layer %s", nq, f.D, f.D, f.Layer), floats, ""); err != nil {
 		return nil, err
 	}
-	vo, vi := vechIndex(f.Dout), vechIndex(f.In)
+	vo, vi := linalg.VechIndex(f.Dout), linalg.VechIndex(f.In)
 	P := mat.NewDense(nq*no, ni, nil)
 	W := mat.NewDense(chunk, ni, nil)
 	U := mat.NewDense(chunk, nq*no, nil)

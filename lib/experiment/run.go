@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
@@ -251,6 +252,47 @@ func AnalyzeLayer(ctx context.Context, c Config, m *nn.Model, set *data.Set, tar
 	return l, nil
 }
 
+// Diagonal returns the diagonal named by a fit key's matrix part ("C", "Covar", "Eh2", "F",
+// "EF"; "C/v1" also works), nil when this layer lacks it.
+func (l *Layer) Diagonal(key string) ([]float64, error) {
+	name, _, _ := strings.Cut(key, "/")
+	switch name {
+	case "C":
+		return l.C, nil
+	case "Covar":
+		return l.Covar, nil
+	case "Eh2":
+		return l.Eh2, nil
+	case "F":
+		return l.F, nil
+	case "EF":
+		return l.EF, nil
+	}
+	return nil, fmt.Errorf("experiment: fit key %q: unknown matrix %q (want C, Covar, Eh2, F or EF)", key, name)
+}
+
+// Refit redoes fit key ("C/v1", ...) on the layer's diagonals with the same rule and window
+// as FitLayer but no bootstrap, so that the used points (dropped from the cache) are known.
+func (l *Layer) Refit(key string, nPrime int) (fit.Result, error) {
+	y, err := l.Diagonal(key)
+	if err != nil {
+		return fit.Result{}, err
+	}
+	if y == nil {
+		return fit.Result{}, fmt.Errorf("experiment: layer %s has no %s diagonal", l.Target, key)
+	}
+	_, rule, _ := strings.Cut(key, "/")
+	return fit.LogLog(l.H, y, fitOptions(fit.Rule(rule), nPrime, 0, 0))
+}
+
+func fitOptions(rule fit.Rule, nPrime, bootstrap int, seed uint64) fit.Options {
+	opt := fit.Options{Rule: rule, Bootstrap: bootstrap, Seed: seed}
+	if rule == fit.RuleV1 {
+		opt.TopN = nPrime
+	}
+	return opt
+}
+
 // FitLayer fills l.Fits with the power-law fits of every noise matrix against H_ii, using
 // the v1 window of the top nPrime directions and the v2 layer-wise rule (science.md C4).
 func FitLayer(l *Layer, nPrime int, seed uint64) {
@@ -263,11 +305,7 @@ func FitLayer(l *Layer, nPrime int, seed uint64) {
 		}
 		for _, rule := range []fit.Rule{fit.RuleV1, fit.RuleV2} {
 			key := q.name + "/" + string(rule)
-			opt := fit.Options{Rule: rule, Bootstrap: 200, Seed: seed}
-			if rule == fit.RuleV1 {
-				opt.TopN = nPrime
-			}
-			r, err := fit.LogLog(l.H, q.y, opt)
+			r, err := fit.LogLog(l.H, q.y, fitOptions(rule, nPrime, 200, seed))
 			if err != nil {
 				l.FitErrors[key] = err.Error()
 				continue

@@ -422,3 +422,19 @@ func overlaps(a, b []float64) bool {
 	b1 := b0 + uintptr(len(b))*8
 	return a0 < b1 && b0 < a1
 }
+
+// VechIndex returns the table t[i*n+k] = index of the pair (min(i,k), max(i,k)) in the
+// row-major enumeration of the upper triangle of an n x n matrix (n(n+1)/2 entries). It maps
+// a symmetric matrix's entries to its packed "vech" form, which halves each side of the
+// Kronecker-factored products of per-sample curvature (lib/curv, lib/awd).
+func VechIndex(n int) []int {
+	t := make([]int, n*n)
+	idx := 0
+	for i := 0; i < n; i++ {
+		for k := i; k < n; k++ {
+			t[i*n+k], t[k*n+i] = idx, idx
+			idx++
+		}
+	}
+	return t
+}
