@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -214,7 +215,7 @@ func TestSpearmanPearson(t *testing.T) {
 	if r, _ := Spearman([]float64{1, 2, 2, 3}, []float64{1, 3, 2, 4}); !near(r, 3/math.Sqrt(10), 1e-15) {
 		t.Errorf("Spearman with ties = %v, want %v", r, 3/math.Sqrt(10))
 	}
-	if got := Ranks([]float64{10, 20, 20, 30, 20, 5}); !equalFloats(got, []float64{2, 4, 4, 6, 4, 1}) {
+	if got := Ranks([]float64{10, 20, 20, 30, 20, 5}); !slices.Equal(got, []float64{2, 4, 4, 6, 4, 1}) {
 		t.Errorf("Ranks = %v", got)
 	}
 	if r, _ := Pearson(x, []float64{3, 5, 7, 9, 11}); !near(r, 1, 1e-15) {
@@ -233,18 +234,6 @@ func TestSpearmanPearson(t *testing.T) {
 	if _, err := Pearson([]float64{1}, []float64{1}); !errors.Is(err, ErrTooFew) {
 		t.Errorf("Pearson of one point: %v, want ErrTooFew", err)
 	}
-}
-
-func equalFloats(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestAggregate(t *testing.T) {
@@ -286,7 +275,7 @@ func TestCheckBounds(t *testing.T) {
 	if r.Upper.Count != 1 || !equalInts(r.Upper.Indices, []int{3}) || r.Upper.ArgMax != 3 {
 		t.Errorf("Upper = %+v", r.Upper)
 	}
-	if !equalFloats(r.KappaEff[:3], []float64{1, 2.5, 8.0 / 3}) {
+	if !slices.Equal(r.KappaEff[:3], []float64{1, 2.5, 8.0 / 3}) {
 		t.Errorf("KappaEff = %v", r.KappaEff)
 	}
 	// The tolerance absorbs a relative excess of 1/9.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -218,27 +219,15 @@ func TestMaskPositive(t *testing.T) {
 	if rep.Total != 6 || rep.Kept != 3 || rep.NonPositive != 2 || rep.NonFinite != 1 {
 		t.Fatalf("report = %+v", rep)
 	}
-	if want := []float64{1, 3, 6}; !equal(mx, want) {
+	if want := []float64{1, 3, 6}; !slices.Equal(mx, want) {
 		t.Errorf("ranks kept = %v, want %v", mx, want)
 	}
-	if want := []float64{5, 3, 1}; !equal(my, want) {
+	if want := []float64{5, 3, 1}; !slices.Equal(my, want) {
 		t.Errorf("values kept = %v, want %v", my, want)
 	}
 	if s := rep.String(); s != "kept 3/6 (2 non-positive, 1 non-finite)" {
 		t.Errorf("String = %q", s)
 	}
-}
-
-func equal(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestLinesRefsAndOffsets(t *testing.T) {
