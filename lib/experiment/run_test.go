@@ -111,3 +111,31 @@ func epochsOf(r *Result) []int {
 	}
 	return e
 }
+
+// TestKilledRunResumes stops a run during its analysis (as a kill would) and checks that the
+// restart reuses the finished training instead of recomputing it, and that nothing
+// half-written was left as a result.
+func TestKilledRunResumes(t *testing.T) {
+	needMNIST(t)
+	c := tiny(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	o := Options{CacheDir: dir, Progress: func(ev Event) {
+		if ev.Stage == "analyze" {
+			cancel()
+		}
+	}}
+	if _, err := Run(ctx, c, o); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: err = %v, want context.Canceled", err)
+	}
+	if _, ok := Cached(c, Options{CacheDir: dir}); ok {
+		t.Fatal("an interrupted run left a result in the cache")
+	}
+	var log bytes.Buffer
+	if _, err := Run(context.Background(), c, Options{CacheDir: dir, Log: &log}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "train 3/3 cached") {
+		t.Errorf("restart retrained instead of using the cached model; log:\n%s", log.String())
+	}
+}
