@@ -33,7 +33,7 @@ func newFlagSet(name, args string) *flag.FlagSet {
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
-			return nil
+			return errHelp
 		}
 		return errUsage
 	}

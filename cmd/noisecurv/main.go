@@ -28,6 +28,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:]); err != nil {
+		if errors.Is(err, errHelp) {
+			return // the flag package printed the usage; -h is not a failure
+		}
 		if errors.Is(err, errUsage) {
 			os.Exit(2)
 		}
@@ -36,7 +39,11 @@ func main() {
 	}
 }
 
-var errUsage = errors.New("usage")
+var (
+	errUsage = errors.New("usage")
+	// errHelp stops a command after its -h usage text, before it does any work.
+	errHelp = errors.New("help requested")
+)
 
 const usage = `noisecurv: SGD noise covariance vs loss curvature (arXiv 2602.05600)
 

@@ -60,3 +60,14 @@ func TestAnalyzeRunFolderNeedsConfig(t *testing.T) {
 		t.Errorf("analyze of an empty run folder: err = %v, want it to name config.json", err)
 	}
 }
+
+// TestHelpStopsBeforeWork guards against -h printing the usage and then running the command:
+// "grid -h" once started training the whole grid.
+func TestHelpStopsBeforeWork(t *testing.T) {
+	ctx := context.Background()
+	for _, cmd := range []string{"reproduce", "train", "analyze", "grid", "report"} {
+		if err := run(ctx, []string{cmd, "-h"}); !errors.Is(err, errHelp) {
+			t.Errorf("%s -h: err = %v, want errHelp (stop after the usage)", cmd, err)
+		}
+	}
+}

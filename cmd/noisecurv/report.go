@@ -12,18 +12,24 @@ import (
 )
 
 func reportFlags(name string, args []string) (claims.Options, string, []string, error) {
-	fs := newFlagSet(name, "[--paper] [--out DIR] [--only C3,C4-C5] [--seeds N]")
+	fs := newFlagSet(name, "[--paper] [--out DIR] [--only C3,C4-C5] [--seeds N] [--models mlp]")
 	paper := fs.Bool("paper", false, "the paper's settings (default: the fast preset; the paper's take hours on 2 cores)")
 	out := fs.String("out", "", "report folder (default results/report)")
 	only := fs.String("only", "", "comma-separated claim IDs to run (default all): C1,C2,C3,C4-C5,C6a,C6b,C7,v2,C8,ext")
 	seeds := fs.Int("seeds", 1, "number of seeds (the paper averages 4)")
 	cacheDir := fs.String("cache", "", "cache folder (default results/cache)")
 	dataDir := fs.String("data", "", "dataset folder searched first")
+	models := fs.String("models", "", "comma-separated architectures to run (default all: mlp,cnn); --paper --models mlp leaves out the CNN cells, hours each on a CPU")
 	quiet := fs.Bool("q", false, "no progress lines")
 	if err := parse(fs, args); err != nil {
 		return claims.Options{}, "", nil, err
 	}
-	o := claims.Options{Paper: *paper}
+	o := claims.Options{Paper: *paper, Models: splitList(*models)}
+	for _, m := range o.Models {
+		if m != "mlp" && m != "cnn" {
+			return claims.Options{}, "", nil, fmt.Errorf("--models: unknown architecture %q (want mlp or cnn)", m)
+		}
+	}
 	for s := 0; s < *seeds; s++ {
 		o.Seeds = append(o.Seeds, uint64(s))
 	}

@@ -22,12 +22,22 @@ type Options struct {
 	Paper bool
 	// Seeds are the seeds to run (default {0}); the paper averages over 4.
 	Seeds []uint64
+	// Models, when not empty, restricts the claims to these architectures ("mlp", "cnn"):
+	// on the paper's settings a CNN cell trains for hours on a CPU, and leaving it out keeps
+	// every other claim on the paper's settings within reach.
+	Models []string
 	// Experiment options: cache folder, data folder, progress.
 	Run experiment.Options
 }
 
+// runsModel reports whether the claims run experiments on architecture m under o.
+func (o Options) runsModel(m string) bool {
+	return len(o.Models) == 0 || contains(o.Models, m)
+}
+
 // FromEnv returns the options a notebook uses: NOISECURV_PRESET=paper selects the paper's
-// settings (anything else, or unset, the fast preset), NOISECURV_SEEDS a count of seeds, and
+// settings (anything else, or unset, the fast preset), NOISECURV_SEEDS a count of seeds,
+// NOISECURV_MODELS a comma-separated list of architectures (Options.Models), and
 // progress goes to a bar in the notebook (or lines on stderr outside one).
 func FromEnv() Options {
 	o := Options{Paper: strings.EqualFold(os.Getenv("NOISECURV_PRESET"), "paper")}
@@ -35,6 +45,11 @@ func FromEnv() Options {
 	if _, err := fmt.Sscan(os.Getenv("NOISECURV_SEEDS"), &n); err == nil && n > 0 {
 		for s := 0; s < n; s++ {
 			o.Seeds = append(o.Seeds, uint64(s))
+		}
+	}
+	for _, m := range strings.Split(os.Getenv("NOISECURV_MODELS"), ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			o.Models = append(o.Models, m)
 		}
 	}
 	o.Run.Progress = progressBar()

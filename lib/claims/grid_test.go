@@ -2,6 +2,7 @@ package claims
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -57,7 +58,8 @@ func TestC7Verdict(t *testing.T) {
 }
 
 func TestGridLayoutAndCommands(t *testing.T) {
-	o := Options{Seeds: []uint64{0, 1}, Run: experiment.Options{CacheDir: t.TempDir()}}
+	// Seed 5 is added to the paper's four seeds 0..3, which C7 always reads from the cache.
+	o := Options{Seeds: []uint64{0, 5}, Run: experiment.Options{CacheDir: t.TempDir()}}
 	cells, err := gridLayout(o)
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +69,7 @@ func TestGridLayoutAndCommands(t *testing.T) {
 		t.Fatalf("%d cells, want 24 + 3", len(cells))
 	}
 	for i, c := range cells {
-		if len(c.Configs) != 2 || c.Configs[1].Seed != 1 || c.Configs[0].Classes != c.Classes {
+		if len(c.Configs) != 5 || c.Configs[1].Seed != 1 || c.Configs[4].Seed != 5 || c.Configs[0].Classes != c.Classes {
 			t.Errorf("cell %s: configs %d", c.Label(), len(c.Configs))
 		}
 		if c.Extension != (i >= 24) {
@@ -87,15 +89,15 @@ func TestGridLayoutAndCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := got[6] // MNIST CNN CE C'=3
-	if c.Available() != 0 || len(c.Missing()) != 2 {
+	if c.Available() != 0 || len(c.Missing()) != 5 {
 		t.Fatalf("cell %s: available %d missing %v", c.Label(), c.Available(), c.Missing())
 	}
-	if cmd := c.Command(false); cmd != "go run ./cmd/noisecurv grid --seeds 0,1 --datasets mnist --models cnn --losses ce" {
+	if cmd := c.Command(false); cmd != "go run ./cmd/noisecurv grid --seeds 0,1,2,3,5 --datasets mnist --models cnn --losses ce" {
 		t.Errorf("command %q", cmd)
 	}
 	ext := got[26]
 	if cmd := ext.Command(true); !strings.Contains(cmd, "analyze --dataset fashion-mnist --model mlp --loss ce --classes 10 --seed 0 --paper; ") ||
-		!strings.HasSuffix(cmd, "--seed 1 --paper") {
+		!strings.HasSuffix(cmd, "--seed 5 --paper") {
 		t.Errorf("extension command %q", cmd)
 	}
 	if _, err := GridData(context.Background(), o, []GridSpec{{"cifar10", "mlp", "ce", 4}}); err == nil {
@@ -176,5 +178,21 @@ func TestGridCellTrained(t *testing.T) {
 		if got := c.Trained(); got != tc.want {
 			t.Errorf("%s acc %v (n=%d): Trained = %v, want %v", tc.loss, tc.acc, tc.n, got, tc.want)
 		}
+	}
+}
+
+// TestGridDataRespectsModels checks that a cell of an excluded architecture is not computed:
+// with a cancelled context any attempt to compute returns the context's error.
+func TestGridDataRespectsModels(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	cnn := []GridSpec{{"mnist", "cnn", "ce", 3}}
+	o := Options{Paper: true, Models: []string{"mlp"}, Run: experiment.Options{CacheDir: t.TempDir()}}
+	if _, err := GridData(ctx, o, cnn); err != nil {
+		t.Errorf("Models mlp: GridData tried to compute a CNN cell: %v", err)
+	}
+	o.Models = nil
+	if _, err := GridData(ctx, o, cnn); !errors.Is(err, context.Canceled) {
+		t.Errorf("all models: err = %v, want the cancelled context (the CNN cell is computed)", err)
 	}
 }

@@ -39,11 +39,12 @@ var PowerLawRuns = []PowerLawRun{
 	{Label: "CNN/MNIST/CE", Dataset: "mnist", Model: "cnn", Loss: "ce", Classes: 10, FastDefault: false},
 }
 
-// DefaultPowerLawRuns are the series PowerLaw and Interpretation use under o.
+// DefaultPowerLawRuns are the series PowerLaw and Interpretation use under o: all of them on
+// the paper's settings, those marked FastDefault on the fast preset, restricted to o.Models.
 func DefaultPowerLawRuns(o Options) []PowerLawRun {
 	var out []PowerLawRun
 	for _, r := range PowerLawRuns {
-		if o.Paper || r.FastDefault {
+		if (o.Paper || r.FastDefault) && o.runsModel(r.Model) {
 			out = append(out, r)
 		}
 	}
