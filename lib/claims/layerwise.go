@@ -515,8 +515,9 @@ type HVPDiag struct {
 //	Covar_ii  = mean_b (g_b·v_i)² − (g·v_i)²  (g_b: mean gradient of minibatch b of a seeded shuffle)
 //
 // It works on any block (joint blocks, smooth activations), costing k HVP passes over the N
-// samples plus one N x D x k product, whereas curv's general route forms E_p[h_p²] densely at
-// N·D³ flops (one rank-N update per basis vector).
+// samples (curv.HessianDiagonals) plus one N x D x k product, whereas the dense E_p[h_p²] of
+// the HVP route costs N·D³ flops (one rank-N update per basis vector), and curv.DiagonalsIn
+// forms the Fisher matrices of a joint block densely.
 func HVPDiagonals(p *curv.Problem, v *mat.Dense, batch int, seed uint64) (*HVPDiag, error) {
 	if batch <= 0 {
 		return nil, fmt.Errorf("claims: HVPDiagonals: batch %d, want > 0", batch)
@@ -530,20 +531,9 @@ func HVPDiagonals(p *curv.Problem, v *mat.Dense, batch int, seed uint64) (*HVPDi
 		return nil, fmt.Errorf("claims: HVPDiagonals: directions have %d rows, the block has D = %d", vr, d)
 	}
 	n := p.N()
-	m := p.Model.Clone()
-	out := &HVPDiag{C: make([]float64, k), Covar: make([]float64, k), EF: make([]float64, k), Eh2: make([]float64, k)}
-	col := make([]float64, d)
-	for i := 0; i < k; i++ {
-		mat.Col(col, i, v)
-		R, err := m.PerSampleHVP(p.X, p.Labels, p.Loss, p.Block, col)
-		if err != nil {
-			return nil, fmt.Errorf("claims: HVPDiagonals: %w", err)
-		}
-		var s float64
-		for _, x := range R.RawMatrix().Data {
-			s += x * x
-		}
-		out.Eh2[i] = s / float64(n)
+	out := &HVPDiag{C: make([]float64, k), Covar: make([]float64, k), EF: make([]float64, k)}
+	if _, out.Eh2, err = curv.HessianDiagonals(p, v, nil); err != nil {
+		return nil, fmt.Errorf("claims: HVPDiagonals: %w", err)
 	}
 	G, err := curv.PerSampleGrads(p)
 	if err != nil {

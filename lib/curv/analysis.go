@@ -160,7 +160,10 @@ func Analyze(p *Problem, opts AnalysisOptions) (*Analysis, error) {
 		}
 		dm.H, dm.HessianSquare, dm.EmpiricalFisher, dm.TrueFisher = r[0], r[1], r[2], r[3]
 	} else {
-		if dm.H, dm.HessianSquare, err = p.hessGeneral(true, func(d, t int) { progress("dense", d, t) }); err != nil {
+		// The dense E_p[h_p^2] costs N D^3 flops on this route; without KeepDense only its
+		// diagonal in H's eigenbasis is needed, which HessianDiagonals gets after eigh from D
+		// more HVP passes.
+		if dm.H, dm.HessianSquare, err = p.hessGeneral(opts.KeepDense, func(d, t int) { progress("dense", d, t) }); err != nil {
 			return nil, err
 		}
 		if dm.EmpiricalFisher, err = EmpiricalFisher(p); err != nil {
@@ -195,7 +198,11 @@ func Analyze(p *Problem, opts AnalysisOptions) (*Analysis, error) {
 	begin("rotate")
 	// H_ii = v_i^T H v_i = lambda_i by construction: no product needed.
 	res.H = append([]float64(nil), vals...)
-	res.Eh2 = Diag(dm.HessianSquare, vecs)
+	if dm.HessianSquare != nil {
+		res.Eh2 = Diag(dm.HessianSquare, vecs)
+	} else if _, res.Eh2, err = HessianDiagonals(p, vecs, func(d, t int) { progress("rotate", d, t) }); err != nil {
+		return nil, err
+	}
 	res.EF = Diag(dm.EmpiricalFisher, vecs)
 	res.F = Diag(dm.TrueFisher, vecs)
 	res.Covar = Diag(dm.MinibatchCov, vecs)

@@ -20,10 +20,10 @@ type Diagonals struct {
 //	v_i^T (M_p (x) a~ a~^T) v_i = y_pi^T M_p y_pi = (U_p y)^T S_p (U_p y),
 //
 // and C_ii = (EF_ii - (g.v_i)^2)/B, Covar_ii = mean_b (g_b.v_i)^2 - (g.v_i)^2. In the
-// coordinate basis it is a sum over samples of diag(M_p) (x) (a~ o a~). On the general route
-// (joint blocks), and for H and E_p[h_p^2] of a single layer with a smooth activation
-// downstream, the dense matrices are formed by exact HVPs (within the budget) and read with
-// Diag. Cost on the factorized route: about 2 N D k flops for k directions (one gemm).
+// coordinate basis it is a sum over samples of diag(M_p) (x) (a~ o a~). H and E_p[h_p^2] of a
+// single layer with a smooth activation downstream, and of joint blocks, come from one exact
+// per-sample HVP pass per direction (HessianDiagonals); on joint blocks the other matrices are
+// formed densely (within the budget) and read with Diag. Cost on the factorized route: about 2 N D k flops for k directions (one gemm).
 func DiagonalsIn(p *Problem, v *mat.Dense, batch int, seed uint64) (*Diagonals, error) {
 	if batch <= 0 {
 		return nil, fmt.Errorf("%w: batch size %d, want > 0", ErrInput, batch)
@@ -92,12 +92,8 @@ func DiagonalsIn(p *Problem, v *mat.Dense, batch int, seed uint64) (*Diagonals, 
 	if f.PiecewiseLinear {
 		out.H = vals[2]
 		out.HessianSquare = vals[3]
-	} else {
-		H, H2, err := p.hessGeneral(true, nil)
-		if err != nil {
-			return nil, err
-		}
-		out.H, out.HessianSquare = diagOf(H, v), diagOf(H2, v)
+	} else if out.H, out.HessianSquare, err = HessianDiagonals(p, v, nil); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -116,11 +112,10 @@ func diagOf(a *mat.SymDense, v *mat.Dense) []float64 {
 
 func diagonalsDense(p *Problem, v *mat.Dense, batch int, seed uint64) (*Diagonals, error) {
 	out := &Diagonals{}
-	H, H2, err := p.hessGeneral(true, nil)
-	if err != nil {
+	var err error
+	if out.H, out.HessianSquare, err = HessianDiagonals(p, v, nil); err != nil {
 		return nil, err
 	}
-	out.H, out.HessianSquare = diagOf(H, v), diagOf(H2, v)
 	for _, q := range []struct {
 		dst *[]float64
 		fn  func() (*mat.SymDense, error)

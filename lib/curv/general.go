@@ -241,3 +241,58 @@ func (p *Problem) ggnGeneral(fisher bool) (*mat.SymDense, error) {
 	}
 	return symFromDense(acc), nil
 }
+
+// HessianDiagonals returns H_ii = v_i^T H v_i and [E h^2]_ii = v_i^T E_p[h_p^2] v_i for every
+// column v_i of v (D x k; the coordinate basis when v is nil) from one exact per-sample HVP
+// pass per direction, on any block and activation:
+//
+//	r_p = h_p v_i,   H_ii = (1/N) sum_p v_i . r_p,   [E h^2]_ii = (1/N) sum_p |r_p|^2,
+//
+// the last because h_p is symmetric, so v^T h_p h_p v = |h_p v|^2. It forms no D x D matrix:
+// the dense E_p[h_p^2] of the HVP route costs N D^3 flops (a rank-N update per basis vector),
+// these diagonals cost k HVP passes over the N samples. On the factorized route DiagonalsIn
+// is cheaper still (one gemm); this is the route for smooth activations and joint blocks.
+// progress, when not nil, is called after each direction.
+func HessianDiagonals(p *Problem, v *mat.Dense, progress func(done, total int)) (h, h2 []float64, err error) {
+	if err := p.Validate(); err != nil {
+		return nil, nil, err
+	}
+	d, err := p.Dim()
+	if err != nil {
+		return nil, nil, err
+	}
+	k := d
+	if v != nil {
+		var r int
+		if r, k = v.Dims(); r != d {
+			return nil, nil, fmt.Errorf("%w: HessianDiagonals: directions have %d rows, want D = %d", ErrInput, r, d)
+		}
+	}
+	n := p.N()
+	m := p.Model.Clone()
+	h, h2 = make([]float64, k), make([]float64, k)
+	dir := make([]float64, d)
+	for i := 0; i < k; i++ {
+		if v == nil {
+			clear(dir)
+			dir[i] = 1
+		} else {
+			mat.Col(dir, i, v)
+		}
+		R, err := m.PerSampleHVP(p.X, p.Labels, p.Loss, p.Block, dir)
+		if err != nil {
+			return nil, nil, fmt.Errorf("curv: per-sample HVP: %w", err)
+		}
+		for q := 0; q < n; q++ {
+			r := rowOf(R, q)
+			h[i] += dot(dir, r)
+			h2[i] += dot(r, r)
+		}
+		h[i] /= float64(n)
+		h2[i] /= float64(n)
+		if progress != nil {
+			progress(i+1, k)
+		}
+	}
+	return h, h2, nil
+}

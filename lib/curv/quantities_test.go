@@ -626,3 +626,44 @@ func TestKronDenseChunking(t *testing.T) {
 		})
 	}
 }
+
+// TestAnalyzeHVPRouteWithoutDenseSquare checks that on the HVP route (tanh downstream, a joint
+// block) Analyze without KeepDense, which reads [E h^2]_ii from one HVP pass per eigenvector
+// instead of forming E_p[h_p^2] (N D^3 flops), gives the same diagonals as the dense matrix, to
+// 1e-11 relative (the two sum the same products in a different order).
+func TestAnalyzeHVPRouteWithoutDenseSquare(t *testing.T) {
+	for _, c := range []netCase{aggCases()[3], aggCases()[5]} {
+		p := makeProblem(t, c, 31)
+		dense, err := Analyze(p, AnalysisOptions{Batch: 4, Seed: 2, KeepDense: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lean, err := Analyze(p, AnalysisOptions{Batch: 4, Seed: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lean.Route != "hvp" && c.name != "tanh/ce/bias" {
+			t.Errorf("%s: route %q, want hvp", c.name, lean.Route)
+		}
+		if lean.Dense != nil {
+			t.Errorf("%s: dense matrices kept without KeepDense", c.name)
+		}
+		if e := relErrVec(lean.Eh2, dense.Eh2); e > 1e-11 {
+			t.Errorf("%s: Eh2 by HVP diagonals vs dense rel err %.3g", c.name, e)
+		} else {
+			recordErr("analyze/hvp-diag Eh2", e)
+		}
+		// The H diagonal from the same passes is the eigenvalue, a check of the pass itself.
+		_, V, _ := Eigen(dense.Dense.H)
+		h, _, err := HessianDiagonals(p, V, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := relErrVec(h, dense.Eigenvalues); e > 1e-10 {
+			t.Errorf("%s: v_i^T H v_i by HVPs vs lambda_i rel err %.3g", c.name, e)
+		}
+	}
+	if _, _, err := HessianDiagonals(makeProblem(t, aggCases()[3], 1), mat.NewDense(3, 2, nil), nil); !errors.Is(err, ErrInput) {
+		t.Errorf("wrong-shaped directions: err = %v, want ErrInput", err)
+	}
+}
