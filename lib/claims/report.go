@@ -134,7 +134,54 @@ func WriteReport(dir string, o Options, outs []Outcome) error {
 	if err := experiment.WriteFileAtomic(filepath.Join(dir, "claims.csv"), []byte(sb.String())); err != nil {
 		return err
 	}
+	if err := experiment.WriteFileAtomic(filepath.Join(dir, "results.md"), []byte(Markdown(o, outs))); err != nil {
+		return err
+	}
 	return writeRuns(dir, o)
+}
+
+// Markdown renders the outcomes as GitHub Markdown: a summary table (claim, notebook, verdict)
+// and each claim's rows. The README's results tables are taken from it.
+func Markdown(o Options, outs []Outcome) string {
+	var b strings.Builder
+	cmd := "go run ./cmd/noisecurv reproduce"
+	if o.Paper {
+		cmd += " --paper"
+	}
+	if len(o.Models) > 0 {
+		cmd += " --models " + strings.Join(o.Models, ",")
+	}
+	if n := len(o.seeds()); n > 1 {
+		cmd += fmt.Sprintf(" --seeds %d", n)
+	}
+	fmt.Fprintf(&b, "# noisecurv results, %s preset\n\nRegenerate with `%s`.\n\n", o.PresetName(), cmd)
+	b.WriteString("| claim | title | notebook | verdict |\n|---|---|---|---|\n")
+	for _, oc := range outs {
+		if oc.Err != nil {
+			fmt.Fprintf(&b, "| %s | %s | | error: %s |\n", oc.Entry.ID, mdCell(oc.Entry.Name), mdCell(oc.Err.Error()))
+			continue
+		}
+		r := oc.Report
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.ID, mdCell(r.Title), r.Notebook, r.Verdict)
+	}
+	for _, oc := range outs {
+		if oc.Report == nil {
+			continue
+		}
+		r := oc.Report
+		fmt.Fprintf(&b, "\n## %s %s\n\n| quantity | measured | paper | note |\n|---|---|---|---|\n", r.ID, r.Title)
+		for _, row := range r.Rows {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdCell(row.Quantity), mdCell(row.Measured), mdCell(row.Paper), mdCell(row.Note))
+		}
+		fmt.Fprintf(&b, "\nVerdict: **%s**. %s\n", r.Verdict, r.Why)
+	}
+	return b.String()
+}
+
+// mdCell escapes a table cell: pipes would end it, newlines would end the row.
+func mdCell(s string) string {
+	s = strings.ReplaceAll(s, "|", "\\|")
+	return strings.ReplaceAll(s, "\n", " ")
 }
 
 // writeRuns tabulates every cached experiment result: one row per run, epoch and layer.
