@@ -107,13 +107,16 @@ func TestGridLayoutAndCommands(t *testing.T) {
 
 func TestGridSummaryAndFigures(t *testing.T) {
 	mk := func(emp, awd float64) *experiment.Result {
-		l := experiment.Layer{Target: "fc2", D: 4, Fits: map[string]fit.Result{"C/v1": {Slope: emp}, "Eh2/v1": {Slope: awd}}}
+		l := experiment.Layer{Target: "fc2", D: 4, Fits: map[string]fit.Result{"C/v1": {Slope: emp}, "Eh2/v1": {Slope: awd}, "Covar/v1": {Slope: emp - 0.01}}}
 		return &experiment.Result{Snapshots: []experiment.Snapshot{{Epoch: 30, Layers: []experiment.Layer{l}}}}
 	}
 	a := &GridCell{GridSpec: GridSpec{"mnist", "mlp", "ce", 3}, Seeds: []uint64{0, 1, 2}, Results: []*experiment.Result{mk(1.2, 1.3), nil, mk(1.4, 1.5)}}
 	a.summarize()
 	if a.Available() != 2 || math.Abs(a.GammaEmp.Mean-1.3) > 1e-12 || math.Abs(a.GammaEmp.Std-math.Sqrt(0.02)) > 1e-12 || a.GammaAWD.N != 2 {
 		t.Errorf("summary %+v %+v", a.GammaEmp, a.GammaAWD)
+	}
+	if math.Abs(a.GammaCovar.Mean-1.29) > 1e-12 || a.GammaCovar.N != 2 {
+		t.Errorf("Covar summary %+v, want mean 1.29 over 2 seeds", a.GammaCovar)
 	}
 	if got := FmtSummary(a.GammaEmp); got != "1.300 ± 0.141" {
 		t.Errorf("FmtSummary = %q", got)
