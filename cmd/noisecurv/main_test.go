@@ -71,3 +71,13 @@ func TestHelpStopsBeforeWork(t *testing.T) {
 		}
 	}
 }
+
+func TestReproduceModelsFlag(t *testing.T) {
+	o, _, _, err := reportFlags("reproduce", []string{"--paper", "--models", "mlp", "--seeds", "2"})
+	if err != nil || !o.Paper || len(o.Models) != 1 || o.Models[0] != "mlp" || len(o.Seeds) != 2 {
+		t.Errorf("--paper --models mlp --seeds 2: options %+v, err %v", o, err)
+	}
+	if _, _, _, err := reportFlags("reproduce", []string{"--models", "mlp,rnn"}); err == nil || !strings.Contains(err.Error(), `"rnn"`) {
+		t.Errorf("--models mlp,rnn: err = %v, want it to name rnn", err)
+	}
+}
