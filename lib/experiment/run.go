@@ -150,8 +150,10 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 			m = t.Snapshots[e]
 		}
 		snap := Snapshot{Epoch: e}
+		so := o
+		so.snapshot.epoch, so.snapshot.done, so.snapshot.total = e, i, len(epochs)
 		for _, target := range c.Targets {
-			l, err := AnalyzeLayer(ctx, c, m, set, target, i == len(epochs)-1, o)
+			l, err := AnalyzeLayer(ctx, c, m, set, target, i == len(epochs)-1, so)
 			if err != nil {
 				return nil, fmt.Errorf("experiment: %s epoch %d layer %s: %w", c.Name(), e, target, err)
 			}
@@ -184,7 +186,11 @@ func AnalyzeLayer(ctx context.Context, c Config, m *nn.Model, set *data.Set, tar
 		Batch: c.Batch, Seed: c.Seed, KeepDense: true, KeepVectors: true,
 		Progress: func(stage string, done, total int) {
 			if done == 0 {
-				o.emit(Event{Run: run, Stage: "analyze", Message: target + ": " + stage})
+				msg := target + ": " + stage
+				if sn := o.snapshot; sn.total > 0 {
+					msg = fmt.Sprintf("epoch %d, %s", sn.epoch, msg)
+				}
+				o.emit(Event{Run: run, Stage: "analyze", Done: o.snapshot.done, Total: o.snapshot.total, Message: msg})
 			}
 		},
 	})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,5 +138,9 @@ func TestKilledRunResumes(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "train 3/3 cached") {
 		t.Errorf("restart retrained instead of using the cached model; log:\n%s", log.String())
+	}
+	// The analysis reports which snapshot it is on.
+	if want := fmt.Sprintf("/%d epoch %d, %s: eigh", len(c.Checkpoints)+1, c.Epochs, c.Targets[0]); !strings.Contains(log.String(), want) {
+		t.Errorf("analysis progress lacks %q; log:\n%s", want, log.String())
 	}
 }

@@ -29,6 +29,10 @@ type Options struct {
 	Progress func(Event)
 	// Recompute ignores cached entries (they are overwritten).
 	Recompute bool
+
+	// snapshot places AnalyzeLayer's progress within Run: the analysed epoch and its position
+	// among the run's snapshots (zero outside Run).
+	snapshot struct{ epoch, done, total int }
 }
 
 // Event is one progress report: Stage is "train", "analyze", ...; Done of Total units.
