@@ -23,7 +23,8 @@ type Diagonals struct {
 // coordinate basis it is a sum over samples of diag(M_p) (x) (a~ o a~). H and E_p[h_p^2] of a
 // single layer with a smooth activation downstream, and of joint blocks, come from one exact
 // per-sample HVP pass per direction (HessianDiagonals); on joint blocks the other matrices are
-// formed densely (within the budget) and read with Diag. Cost on the factorized route: about 2 N D k flops for k directions (one gemm).
+// formed densely (within the budget) and read with Diag. Cost on the factorized route: about
+// 2 N D k flops for k directions (one gemm).
 func DiagonalsIn(p *Problem, v *mat.Dense, batch int, seed uint64) (*Diagonals, error) {
 	if batch <= 0 {
 		return nil, fmt.Errorf("%w: batch size %d, want > 0", ErrInput, batch)
