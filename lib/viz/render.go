@@ -183,6 +183,10 @@ func (f *Figure) renderHTML(r *renderer) (string, error) {
 	fmt.Fprintf(&b, "var el=document.getElementById(%q);\nvar option=", id)
 	b.Write(opt)
 	b.WriteString(";\n")
+	// The chart follows its container's size (Jupyter lays a cell out after inserting its
+	// output), but only on a real change and at most every 100 ms: an unconditional resize in
+	// the observer fed a resize loop that kept headless Chromium busy forever on a page of
+	// several large charts (TestLargePageFinishes).
 	fmt.Fprintf(&b, `var t0=Date.now();
 function mark(s,msg){if(!el){return;}el.setAttribute(%q,s);if(msg){el.setAttribute(%q,msg);el.style.height="auto";el.textContent="chart error: "+msg;}}
 function draw(){
@@ -191,7 +195,7 @@ if(!window.echarts){
 if(Date.now()-t0>%d){mark("error","window.echarts is not defined after %d ms: run viz.Setup() in the first cell (or the page lacks the ECharts loader)");return;}
 setTimeout(draw,50);return;}
 try{var c=echarts.init(el,null,{renderer:"svg"});c.setOption(option);mark("ok");
-if(window.ResizeObserver){new ResizeObserver(function(){c.resize();}).observe(el);}
+if(window.ResizeObserver){var w=el.clientWidth,h=el.clientHeight,q=0;new ResizeObserver(function(){if(q){return;}q=setTimeout(function(){q=0;var nw=el.clientWidth,nh=el.clientHeight;if(nw===w&&nh===h){return;}w=nw;h=nh;c.resize();},100);}).observe(el);}
 }catch(e){mark("error",String((e&&e.message)||e));}
 }
 draw();
