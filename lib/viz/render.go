@@ -183,10 +183,11 @@ func (f *Figure) renderHTML(r *renderer) (string, error) {
 	fmt.Fprintf(&b, "var el=document.getElementById(%q);\nvar option=", id)
 	b.Write(opt)
 	b.WriteString(";\n")
-	// The chart follows its container's size (Jupyter lays a cell out after inserting its
-	// output), but only on a real change and at most every 100 ms: an unconditional resize in
-	// the observer fed a resize loop that kept headless Chromium busy forever on a page of
-	// several large charts (TestLargePageFinishes).
+	// The chart follows window resizes (at most every 100 ms, and only on a real change of its
+	// container), and a container that had no width when drawn (an output inserted hidden) is
+	// watched by a ResizeObserver until it gets one. Observing every chart for the page's
+	// lifetime kept headless Chromium producing frames: on a page of large charts (the
+	// paper-preset notebook 05) its virtual-time budget never ran out (TestLargePageFinishes).
 	fmt.Fprintf(&b, `var t0=Date.now();
 function mark(s,msg){if(!el){return;}el.setAttribute(%q,s);if(msg){el.setAttribute(%q,msg);el.style.height="auto";el.textContent="chart error: "+msg;}}
 function draw(){
@@ -195,7 +196,10 @@ if(!window.echarts){
 if(Date.now()-t0>%d){mark("error","window.echarts is not defined after %d ms: run viz.Setup() in the first cell (or the page lacks the ECharts loader)");return;}
 setTimeout(draw,50);return;}
 try{var c=echarts.init(el,null,{renderer:"svg"});c.setOption(option);mark("ok");
-if(window.ResizeObserver){var w=el.clientWidth,h=el.clientHeight,q=0;new ResizeObserver(function(){if(q){return;}q=setTimeout(function(){q=0;var nw=el.clientWidth,nh=el.clientHeight;if(nw===w&&nh===h){return;}w=nw;h=nh;c.resize();},100);}).observe(el);}
+var w=el.clientWidth,h=el.clientHeight,q=0;
+function fit(){q=0;var nw=el.clientWidth,nh=el.clientHeight;if(nw===w&&nh===h){return;}w=nw;h=nh;c.resize();}
+window.addEventListener("resize",function(){if(!q){q=setTimeout(fit,100);}});
+if(w===0&&window.ResizeObserver){var ro=new ResizeObserver(function(){if(el.clientWidth>0){ro.disconnect();fit();}});ro.observe(el);}
 }catch(e){mark("error",String((e&&e.message)||e));}
 }
 draw();
