@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
-	"sort"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
@@ -135,34 +134,23 @@ func DualityMeasure(ctx context.Context, o Options, seed uint64) (*DualityData, 
 		return nil, fmt.Errorf("claims: C2: %w", err)
 	}
 	d := &DualityData{Config: c}
-	var epochs []int
-	for e := range tr.Snapshots {
-		epochs = append(epochs, e)
-	}
-	sort.Ints(epochs)
-	final := len(tr.History.Epochs)
+	epochs := tr.Epochs()
 	for i, e := range epochs {
-		if e >= final {
-			epochs = epochs[:i]
-			break
-		}
-	}
-	for i, e := range append(epochs, final) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		m, full := tr.Model, true
-		if i < len(epochs) {
+		if i < len(epochs)-1 {
 			m, full = tr.Snapshots[e], false
 		}
-		c2Emit(o, experiment.Event{Run: c.Name(), Stage: "awd", Done: i, Total: len(epochs) + 1, Message: fmt.Sprintf("epoch %d", e)})
+		c2Emit(o, experiment.Event{Run: c.Name(), Stage: "awd", Done: i, Total: len(epochs), Message: fmt.Sprintf("epoch %d", e)})
 		ep, err := c2Epoch(c, m, set, e, full)
 		if err != nil {
 			return nil, fmt.Errorf("claims: C2 epoch %d: %w", e, err)
 		}
 		d.Epochs = append(d.Epochs, *ep)
 	}
-	c2Emit(o, experiment.Event{Run: c.Name(), Stage: "awd", Done: len(epochs) + 1, Total: len(epochs) + 1, Message: "done"})
+	c2Emit(o, experiment.Event{Run: c.Name(), Stage: "awd", Done: len(epochs), Total: len(epochs), Message: "done"})
 	lf, err := nn.LossByName(c.Loss)
 	if err != nil {
 		return nil, err

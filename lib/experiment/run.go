@@ -8,7 +8,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -128,19 +127,7 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 		return nil, err
 	}
 	r := &Result{Config: c, Key: c.Key(), Backend: linalg.Backend(), History: t.History, TrainSecs: t.Seconds, N: len(set.Labels)}
-	epochs := make([]int, 0, len(t.Snapshots)+1)
-	for e := range t.Snapshots {
-		epochs = append(epochs, e)
-	}
-	sort.Ints(epochs)
-	final := len(t.History.Epochs)
-	for i, e := range epochs {
-		if e >= final {
-			epochs = epochs[:i]
-			break
-		}
-	}
-	epochs = append(epochs, final)
+	epochs := t.Epochs()
 	for i, e := range epochs {
 		if err := ctx.Err(); err != nil {
 			return nil, err

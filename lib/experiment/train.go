@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/noisecurv/noisecurv/lib/data"
@@ -143,6 +144,21 @@ type Trained struct {
 	Snapshots map[int]*nn.Model // epoch -> weights after that epoch
 	History   nn.History
 	Seconds   float64
+}
+
+// Epochs returns the epochs to analyse, in order: the snapshot epochs before the end of
+// training (a run stopped early has none after it), then the final epoch, whose model is
+// t.Model.
+func (t *Trained) Epochs() []int {
+	final := len(t.History.Epochs)
+	epochs := make([]int, 0, len(t.Snapshots)+1)
+	for e := range t.Snapshots {
+		if e < final {
+			epochs = append(epochs, e)
+		}
+	}
+	sort.Ints(epochs)
+	return append(epochs, final)
 }
 
 // Train trains the model of c on its data subset, or loads it from the cache. The run stops
