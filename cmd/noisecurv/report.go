@@ -24,12 +24,11 @@ func reportFlags(name string, args []string) (claims.Options, string, []string, 
 	if err := parse(fs, args); err != nil {
 		return claims.Options{}, "", nil, err
 	}
-	o := claims.Options{Paper: *paper, Models: splitList(*models)}
-	for _, m := range o.Models {
-		if m != "mlp" && m != "cnn" {
-			return claims.Options{}, "", nil, fmt.Errorf("--models: unknown architecture %q (want mlp or cnn)", m)
-		}
+	ms, err := claims.ParseModels(*models)
+	if err != nil {
+		return claims.Options{}, "", nil, fmt.Errorf("--models: %w", err)
 	}
+	o := claims.Options{Paper: *paper, Models: ms}
 	for s := 0; s < *seeds; s++ {
 		o.Seeds = append(o.Seeds, uint64(s))
 	}

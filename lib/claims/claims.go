@@ -30,6 +30,22 @@ type Options struct {
 	Run experiment.Options
 }
 
+// ParseModels parses a comma-separated list of architectures for Options.Models ("" means
+// all), rejecting names other than "mlp" and "cnn".
+func ParseModels(list string) ([]string, error) {
+	var out []string
+	for _, m := range strings.Split(list, ",") {
+		if m = strings.TrimSpace(m); m == "" {
+			continue
+		}
+		if m != "mlp" && m != "cnn" {
+			return nil, fmt.Errorf("unknown architecture %q (want mlp or cnn)", m)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
 // runsModel reports whether the claims run experiments on architecture m under o.
 func (o Options) runsModel(m string) bool {
 	return len(o.Models) == 0 || contains(o.Models, m)
@@ -47,11 +63,12 @@ func FromEnv() Options {
 			o.Seeds = append(o.Seeds, uint64(s))
 		}
 	}
-	for _, m := range strings.Split(os.Getenv("NOISECURV_MODELS"), ",") {
-		if m = strings.TrimSpace(m); m != "" {
-			o.Models = append(o.Models, m)
-		}
+	models, err := ParseModels(os.Getenv("NOISECURV_MODELS"))
+	if err != nil {
+		// A notebook cell shows the panic; silently running no model would be worse.
+		panic(fmt.Errorf("NOISECURV_MODELS: %w", err))
 	}
+	o.Models = models
 	o.Run.Progress = progressBar()
 	return o
 }
