@@ -110,7 +110,8 @@ const (
 	Informational Verdict = "shown" // the claim is an interpretation or a tour, nothing to check
 )
 
-// Row is one line of a claim's table: what was measured, the value, and what the paper says.
+// Row is one line of a claim's table of measurements: what was measured, the value, and
+// what the paper says. Rows inform; Criteria decide.
 type Row struct {
 	Quantity string
 	Measured string
@@ -125,10 +126,22 @@ type Report struct {
 	Statement string // the claim in one paragraph, with its equation
 	Notebook  string // "04_power_law.ipynb"
 	Rows      []Row
-	Figures   []*viz.Figure
-	Verdict   Verdict
-	Why       string
-	Preset    string
+	// Criteria decide the verdict (Decide); Verdict and Why are derived from them.
+	Criteria []Criterion
+	Figures  []*viz.Figure
+	Verdict  Verdict
+	Why      string
+	Preset   string
+}
+
+// decide sets the verdict from the criteria and appends notes (findings, caveats) to Why.
+func (r *Report) decide(notes ...string) {
+	r.Verdict, r.Why = Decide(r.Criteria)
+	for _, n := range notes {
+		if n != "" {
+			r.Why += " " + n
+		}
+	}
 }
 
 // Table renders the rows as a viz table (for notebooks and the report).
@@ -142,11 +155,16 @@ func (r *Report) Table() *viz.Table {
 
 // Items returns everything to display for the report: statement, table, figures, verdict.
 func (r *Report) Items() []viz.Item {
-	items := []viz.Item{viz.Text(r.Statement), r.Table()}
+	items := []viz.Item{viz.Text(r.Statement), viz.Text(fmt.Sprintf("Verdict: %s. %s", r.Verdict, r.Why))}
+	if len(r.Criteria) > 0 {
+		ct := CriteriaTable(r.Criteria)
+		ct.Caption = "Criteria (" + r.Preset + " preset): each statistic against its threshold and control"
+		items = append(items, ct)
+	}
+	items = append(items, r.Table())
 	for _, f := range r.Figures {
 		items = append(items, f)
 	}
-	items = append(items, viz.Text(fmt.Sprintf("Verdict: %s. %s", r.Verdict, r.Why)))
 	return items
 }
 
@@ -155,6 +173,10 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "%s %s [%s preset]\n", r.ID, r.Title, r.Preset)
 	for _, row := range r.Rows {
 		fmt.Fprintf(w, "  %-40s %-22s paper: %-20s %s\n", row.Quantity, row.Measured, row.Paper, row.Note)
+	}
+	for _, c := range r.Criteria {
+		cells := criterionCells(c)
+		fmt.Fprintf(w, "  [%s] %s: %s = %s; threshold %s; control %s; margin %s: %s\n", cells[1], cells[0], cells[2], cells[3], cells[4], cells[5], cells[6], cells[7])
 	}
 	fmt.Fprintf(w, "  verdict: %s. %s\n", r.Verdict, r.Why)
 }

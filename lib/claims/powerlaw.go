@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
@@ -50,21 +51,6 @@ func DefaultPowerLawRuns(o Options) []PowerLawRun {
 	}
 	return out
 }
-
-// Verdict thresholds of C4/C5.
-const (
-	c5CEMin     = 1.0  // CE must be superlinear: γ_emp > 1
-	c5CEMax     = 1.5  // ... and at most about 1.5 (the paper reports up to about 1.4)
-	c5MSETol    = 0.15 // softmax+MSE: |γ_emp − 1| <= 0.15
-	c5AWDTol    = 0.15 // |γ_AWD − γ_emp| <= 0.15
-	c4LowBound  = 1.0  // C4: 1 <= γ <= 2 (a tolerance c4BoundTol is allowed on each side)
-	c4HighBound = 2.0
-	c4BoundTol  = 0.05
-	// Training targets (science.md): 100% train accuracy for CE (0.99 accepted), > 95% for MSE.
-	// A series below its target does not count as evidence either way.
-	c5AccCE  = 0.99
-	c5AccMSE = 0.95
-)
 
 // PowerLawSeries is one run's final-epoch diagonals and fits, ready to plot and tabulate.
 type PowerLawSeries struct {
@@ -270,100 +256,6 @@ func c4FmtFit(f fit.Result) string {
 	return s + fmt.Sprintf(", R² %.3f", f.R2)
 }
 
-// c5Check is the C4/C5 verdict logic on per-series exponents (means over seeds).
-type c5Check struct {
-	Label                           string
-	Loss                            string
-	GammaEmp, GammaAWD              float64 // v1 rule, C (Eq. 2) and E_p[h_p²]
-	Acc                             float64 // final training accuracy
-	AccOK, CEOK, MSEOK, AWDOK, C4OK bool
-}
-
-func c5Evaluate(label, loss string, gEmp, gAWD, acc float64) c5Check {
-	c := c5Check{Label: label, Loss: loss, GammaEmp: gEmp, GammaAWD: gAWD, Acc: acc}
-	c.AccOK = acc >= c5AccTarget(loss)
-	c.CEOK = c.AccOK && gEmp > c5CEMin && gEmp <= c5CEMax
-	c.MSEOK = c.AccOK && math.Abs(gEmp-1) <= c5MSETol
-	c.AWDOK = math.Abs(gAWD-gEmp) <= c5AWDTol
-	c.C4OK = gEmp >= c4LowBound-c4BoundTol && gEmp <= c4HighBound+c4BoundTol
-	return c
-}
-
-// c5AccTarget is the training accuracy a series of this loss must reach to count.
-func c5AccTarget(loss string) float64 {
-	if loss == "ce" {
-		return c5AccCE
-	}
-	return c5AccMSE
-}
-
-// c5Verdict: a series counts only when it reached its training target (an under-trained
-// network says nothing about the trained one the paper measures). Reproduced when every
-// counted CE series has γ_emp in (1, 1.5], every counted MSE series has |γ_emp − 1| <= 0.15,
-// every counted series has |γ_AWD − γ_emp| <= 0.15, and at least one CE and one MSE series
-// count; partly when some of these checks pass; not reproduced when none does.
-func c5Verdict(cs []c5Check) (Verdict, string) {
-	var okParts, badParts, skipped []string
-	ceAll, mseAll, awdAll := true, true, true
-	nCE, nMSE := 0, 0
-	for _, c := range cs {
-		if !c.AccOK {
-			skipped = append(skipped, fmt.Sprintf("%s (train accuracy %.4f < target %g; γ_emp %.3f, γ_AWD %.3f)",
-				c.Label, c.Acc, c5AccTarget(c.Loss), c.GammaEmp, c.GammaAWD))
-			continue
-		}
-		switch c.Loss {
-		case "ce":
-			nCE++
-			if c.CEOK {
-				okParts = append(okParts, fmt.Sprintf("%s γ_emp %.3f in (%g, %g]", c.Label, c.GammaEmp, c5CEMin, c5CEMax))
-			} else {
-				ceAll = false
-				badParts = append(badParts, fmt.Sprintf("%s γ_emp %.3f outside (%g, %g]", c.Label, c.GammaEmp, c5CEMin, c5CEMax))
-			}
-		default:
-			nMSE++
-			if c.MSEOK {
-				okParts = append(okParts, fmt.Sprintf("%s γ_emp %.3f within %g of 1", c.Label, c.GammaEmp, c5MSETol))
-			} else {
-				mseAll = false
-				badParts = append(badParts, fmt.Sprintf("%s γ_emp %.3f not within %g of 1", c.Label, c.GammaEmp, c5MSETol))
-			}
-		}
-		if c.AWDOK {
-			okParts = append(okParts, fmt.Sprintf("%s |γ_AWD − γ_emp| = %.3f", c.Label, math.Abs(c.GammaAWD-c.GammaEmp)))
-		} else {
-			awdAll = false
-			badParts = append(badParts, fmt.Sprintf("%s |γ_AWD − γ_emp| = %.3f > %g", c.Label, math.Abs(c.GammaAWD-c.GammaEmp), c5AWDTol))
-		}
-	}
-	why := fmt.Sprintf("Rule v1 (top-N' window), C from Eq. 2; thresholds: CE γ_emp in (%g, %g], MSE |γ_emp − 1| <= %g, |γ_AWD − γ_emp| <= %g. "+
-		"Passing: %s. Failing: %s. Not counted (below the training target): %s.",
-		c5CEMin, c5CEMax, c5MSETol, c5AWDTol, joinOr(okParts, "none"), joinOr(badParts, "none"), joinOr(skipped, "none"))
-	if nCE == 0 && nMSE == 0 {
-		return NotReproduced, why + " No series reached its training target."
-	}
-	if nCE == 0 || nMSE == 0 {
-		return Partly, why + " C5 needs a counted CE series and a counted MSE series."
-	}
-	switch {
-	case ceAll && mseAll && awdAll:
-		return Reproduced, why
-	case ceAll || mseAll || awdAll:
-		return Partly, why
-	default:
-		return NotReproduced, why
-	}
-}
-
-// c4FinalAcc is the training accuracy of the last epoch (NaN without history).
-func c4FinalAcc(r *experiment.Result) float64 {
-	if h := r.History.Epochs; len(h) > 0 {
-		return h[len(h)-1].Acc
-	}
-	return math.NaN()
-}
-
 // PowerLaw checks claims C4 and C5 (Fig. 3): the power law C_ii ~ H_ii^γ in H's eigenbasis
 // for the MNIST MLP with cross-entropy and with softmax+MSE and for the MNIST CNN with
 // cross-entropy, the empirical exponent (C of Eq. 2 and the minibatch estimator Covar) and
@@ -382,28 +274,31 @@ func PowerLawWith(ctx context.Context, o Options, runs []PowerLawRun) (*Report, 
 			"C ∝ E_p[h_p²], so γ_AWD, the exponent of [E_p h_p²]_ii vs H_ii, should track γ_emp. γ is the OLS slope of log10 C_ii on " +
 			"log10 H_ii over the top-N' directions where both are positive (rule v1; v2: drop the lowest 5% of either log, fit the top 80%).",
 	}
-	type key struct{ label, fit string }
-	vals := map[key][]float64{}
-	accs := map[string][]float64{}
+	seeds := o.seeds()
 	var first []*PowerLawSeries
-	var order []*PowerLawSeries
-	for si, seed := range o.seeds() {
+	results := make([][]*experiment.Result, len(runs))
+	for si, seed := range seeds {
 		ss, err := PowerLawData(ctx, o, seed, runs)
 		if err != nil {
 			return nil, fmt.Errorf("claims: C4-C5: %w", err)
 		}
 		if si == 0 {
 			first = ss
-			order = ss
 		}
-		for _, s := range ss {
-			accs[s.Run.Label] = append(accs[s.Run.Label], c4FinalAcc(s.Result))
-			for _, k := range []string{"C/v1", "Covar/v1", "Eh2/v1", "C/v2", "Covar/v2", "Eh2/v2"} {
-				g := math.NaN()
-				if f, ok := s.Fits[k]; ok {
-					g = f.Slope
+		for i, s := range ss {
+			results[i] = append(results[i], s.Result)
+		}
+	}
+	// Seeds another command (grid) has computed count too: read, never computed here.
+	for i, pr := range runs {
+		for _, seed := range gridPaperSeeds {
+			if slices.Contains(seeds, seed) {
+				continue
+			}
+			if c, err := PowerLawConfig(o, pr, seed); err == nil {
+				if r, ok := experiment.Cached(c, o.Run); ok {
+					results[i] = append(results[i], r)
 				}
-				vals[key{s.Run.Label, k}] = append(vals[key{s.Run.Label, k}], g)
 			}
 		}
 	}
@@ -421,12 +316,14 @@ func PowerLawWith(ctx context.Context, o Options, runs []PowerLawRun) (*Report, 
 	}
 	rep.Figures = []*viz.Figure{emp, awd, cov}
 
-	var checks []c5Check
-	for _, s := range order {
-		acc := c4FinalAcc(s.Result)
+	var series []Series
+	var findings []string
+	for i, s := range first {
+		sr := SeriesOf(s.Run.Label, s.Config, results[i], "")
+		series = append(series, sr)
 		rep.Rows = append(rep.Rows, Row{
 			Quantity: s.Run.Label + ": setup",
-			Measured: fmt.Sprintf("D %d, N' %d, %d epochs, train acc %.4f", s.Layer.D, s.Config.NPrime, len(s.Result.History.Epochs), acc),
+			Measured: fmt.Sprintf("D %d, N' %d, %d epochs, train acc %.4f over %d seed(s)", s.Layer.D, s.Config.NPrime, len(s.Result.History.Epochs), sr.Acc, len(sr.Emp.Seeds)),
 			Paper:    map[string]string{"ce": "100% train acc", "mse": "> 95% train acc", "logit-mse": "> 95% train acc"}[s.Run.Loss],
 			Note:     fmt.Sprintf("%d of %d eigenvalues of H non-positive", s.NegH, s.Layer.D),
 		})
@@ -434,46 +331,20 @@ func PowerLawWith(ctx context.Context, o Options, runs []PowerLawRun) (*Report, 
 		if s.Run.Loss == "mse" {
 			paperEmp = "γ ≈ 1"
 		}
-		for _, k := range []struct{ key, name, paper string }{
-			{"C/v1", "γ_emp (C, v1)", paperEmp},
-			{"Covar/v1", "γ_emp (Covar, v1)", paperEmp},
-			{"Eh2/v1", "γ_AWD (E h², v1)", "≈ γ_emp"},
-			{"C/v2", "γ_emp (C, v2)", paperEmp},
-			{"Covar/v2", "γ_emp (Covar, v2)", paperEmp},
-			{"Eh2/v2", "γ_AWD (E h², v2)", "≈ γ_emp"},
-		} {
-			f, ok := s.Fits[k.key]
-			if !ok {
-				rep.Rows = append(rep.Rows, Row{Quantity: s.Run.Label + ": " + k.name, Measured: "fit failed", Paper: k.paper,
-					Note: s.Layer.FitErrors[k.key]})
-				continue
-			}
-			measured := c4FmtFit(f)
-			if len(o.seeds()) > 1 {
-				measured = c3FmtSummary(vals[key{s.Run.Label, k.key}], 3) + " over seeds; seed 0: " + measured
-			}
-			rep.Rows = append(rep.Rows, Row{
-				Quantity: s.Run.Label + ": " + k.name,
-				Measured: measured,
-				Paper:    k.paper,
-				Note:     fmt.Sprintf("N %d of window %d, %d non-positive dropped", f.N, f.Window, f.Dropped),
-			})
+		cov := GammaOf([]*experiment.Layer{s.Layer}, "Covar", s.Config.NPrime)
+		for _, g := range []struct {
+			name, paper string
+			g           Gamma
+		}{{"γ_emp (C, Eq. 2)", paperEmp, sr.Emp}, {"γ_emp (Covar, seed 0)", paperEmp, cov}, {"γ_AWD (E h²)", "≈ γ_emp", sr.AWD}, {"γ_F (true Fisher)", "—", sr.Fisher}} {
+			rep.Rows = append(rep.Rows, Row{Quantity: s.Run.Label + ": " + g.name, Measured: g.g.String(), Paper: g.paper,
+				Note: "v1 at N' unless a range is named"})
 		}
-		checks = append(checks, c5Evaluate(s.Run.Label, s.Run.Loss,
-			fit.Aggregate(vals[key{s.Run.Label, "C/v1"}]).Mean, fit.Aggregate(vals[key{s.Run.Label, "Eh2/v1"}]).Mean,
-			fit.Aggregate(accs[s.Run.Label]).Mean))
-	}
-	c4 := 0
-	for _, c := range checks {
-		if c.C4OK {
-			c4++
+		if sr.Trained && sr.Emp.Mean < 1 {
+			e := sr.Emp.Estimate()
+			findings = append(findings, fmt.Sprintf("Finding: %s has γ_emp = %.3f [%.3f, %.3f] < 1, below the paper's lower bound 1 ≤ γ.", s.Run.Label, e.Value, e.lo(), e.hi()))
 		}
 	}
-	rep.Rows = append(rep.Rows, Row{Quantity: "C4: series with 1 ≤ γ_emp ≤ 2 (±0.05)", Measured: fmt.Sprintf("%d of %d", c4, len(checks)),
-		Paper: "all"})
-	rep.Verdict, rep.Why = c5Verdict(checks)
-	if c4 < len(checks) {
-		rep.Why += fmt.Sprintf(" C4 bound 1 ≤ γ ≤ 2 fails on %d series.", len(checks)-c4)
-	}
+	rep.Criteria = SeriesCriteria(series)
+	rep.decide(findings...)
 	return rep, nil
 }

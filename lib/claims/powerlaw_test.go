@@ -127,37 +127,3 @@ func TestC4VisibleAndLevel(t *testing.T) {
 		t.Errorf("level without positive values = %v, want NaN", l)
 	}
 }
-
-func TestC5Verdict(t *testing.T) {
-	ce := c5Evaluate("MLP/CE", "ce", 1.2, 1.22, 0.999)
-	mse := c5Evaluate("MLP/MSE", "mse", 0.95, 1.04, 0.96)
-	if !ce.CEOK || !ce.AWDOK || !ce.C4OK || !mse.MSEOK || !mse.AWDOK || !mse.C4OK {
-		t.Fatalf("checks: %+v %+v", ce, mse)
-	}
-	if v, why := c5Verdict([]c5Check{ce, mse}); v != Reproduced {
-		t.Errorf("all pass: %s: %s", v, why)
-	}
-	// CE at exactly 1 is not superlinear; 1.6 is above the ~1.5 ceiling.
-	if c5Evaluate("x", "ce", 1.0, 1.0, 1).CEOK || c5Evaluate("x", "ce", 1.6, 1.6, 1).CEOK {
-		t.Error("CE γ 1.0 or 1.6 accepted")
-	}
-	bad := c5Evaluate("MLP/MSE", "mse", 1.3, 1.0, 0.99)
-	if v, _ := c5Verdict([]c5Check{ce, bad}); v != Partly {
-		t.Errorf("MSE superlinear and AWD off: %s, want partly", v)
-	}
-	// An under-trained series does not count: the verdict then lacks an MSE series.
-	under := c5Evaluate("MLP/MSE", "mse", 0.93, 0.99, 0.17)
-	if under.MSEOK {
-		t.Error("under-trained MSE series passed")
-	}
-	v, why := c5Verdict([]c5Check{ce, under})
-	if v != Partly || !strings.Contains(why, "Not counted") || !strings.Contains(why, "0.1700") {
-		t.Errorf("under-trained MSE: %s: %s", v, why)
-	}
-	if v, _ := c5Verdict([]c5Check{c5Evaluate("x", "ce", 0.9, 1.5, 1), c5Evaluate("y", "mse", 1.5, 1.0, 1)}); v != NotReproduced {
-		t.Errorf("all fail: %s", v)
-	}
-	if v, _ := c5Verdict([]c5Check{under}); v != NotReproduced {
-		t.Errorf("nothing counted: %s", v)
-	}
-}
