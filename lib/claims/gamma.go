@@ -3,6 +3,7 @@ package claims
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/noisecurv/noisecurv/lib/experiment"
@@ -56,18 +57,22 @@ type Gamma struct {
 	Boot *fit.Interval
 }
 
-// GammaOf collects key's exponent over the layers of several seeds (nil layers are skipped).
+// GammaOf collects key's exponent over the layers of several seeds (nil layers are skipped):
+// key "C" or "C/v1" takes rule v1 at N' as each seed's value, "C/v2" rule v2.
 func GammaOf(layers []*experiment.Layer, key string, nPrime int) Gamma {
-	m, _, _ := strings.Cut(key, "/")
+	m, rule, _ := strings.Cut(key, "/")
+	if rule == "" {
+		rule = "v1"
+	}
 	g := Gamma{RuleLo: math.Inf(1), RuleHi: math.Inf(-1)}
 	for _, l := range layers {
 		if l == nil {
 			continue
 		}
-		v := l.Gamma(m + "/v1")
+		v := l.Gamma(m + "/" + rule)
 		g.Seeds = append(g.Seeds, v)
 		if g.Boot == nil {
-			if f, ok := l.Fits[m+"/v1"]; ok {
+			if f, ok := l.Fits[m+"/"+rule]; ok {
 				g.Boot = f.CI
 			}
 		}
@@ -182,8 +187,9 @@ func FinalAcc(r *experiment.Result) float64 {
 }
 
 // SeriesOf reduces the results of one configuration over seeds (nil entries skipped) to a
-// Series; target names the layer ("" the first).
-func SeriesOf(label string, c experiment.Config, results []*experiment.Result, target string) Series {
+// Series; target names the layer ("" the first), rule the fit rule of each seed's value
+// ("v1", Table 1's, or "v2", the layer-wise rule).
+func SeriesOf(label string, c experiment.Config, results []*experiment.Result, target, rule string) Series {
 	s := Series{Label: label, Dataset: c.Dataset, Model: c.Model, Loss: c.Loss, Classes: c.Classes}
 	var layers []*experiment.Layer
 	var accs []float64
@@ -198,9 +204,9 @@ func SeriesOf(label string, c experiment.Config, results []*experiment.Result, t
 		layers = append(layers, l)
 		accs = append(accs, FinalAcc(r))
 	}
-	s.Emp = GammaOf(layers, "C", c.NPrime)
-	s.AWD = GammaOf(layers, "Eh2", c.NPrime)
-	s.Fisher = GammaOf(layers, "F", c.NPrime)
+	s.Emp = GammaOf(layers, "C/"+rule, c.NPrime)
+	s.AWD = GammaOf(layers, "Eh2/"+rule, c.NPrime)
+	s.Fisher = GammaOf(layers, "F/"+rule, c.NPrime)
 	s.Acc = fit.Aggregate(accs).Mean
 	s.Trained = s.Acc >= AccTarget(c.Loss)
 	return s
@@ -338,4 +344,22 @@ func absDiff(a, b Gamma) Estimate {
 		}
 	}
 	return absShift(e, 0)
+}
+
+// withCachedSeeds returns results for the paper's four seeds that are not among o's seeds
+// but are in the cache (computed by `noisecurv grid`, say): read, never computed, so that
+// every claim reports the seed spread the cache can give.
+func withCachedSeeds(o Options, config func(seed uint64) (experiment.Config, error)) []*experiment.Result {
+	var out []*experiment.Result
+	for _, seed := range gridPaperSeeds {
+		if slices.Contains(o.seeds(), seed) {
+			continue
+		}
+		if c, err := config(seed); err == nil {
+			if r, ok := experiment.Cached(c, o.Run); ok {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
 }

@@ -42,28 +42,6 @@ var GridDefault = []GridSpec{
 // gridExtensionRows are rows shown below the paper's grid (not in Table 1).
 var gridExtensionRows = []GridSpec{{Dataset: "fashion-mnist", Model: "mlp", Loss: "ce"}}
 
-// Verdict thresholds of C7; they are those of C4/C5 (powerlaw.go), applied per cell.
-const (
-	c7CEMin    = 1.0  // CE: γ_emp > 1
-	c7CEMax    = 1.5  // ... and ≤ 1.5 (paper: up to about 1.4)
-	c7MSETol   = 0.15 // softmax+MSE: |γ_emp − 1| ≤ 0.15
-	c7AWDTol   = 0.15 // |γ_AWD − γ_emp| ≤ 0.15
-	c7BoundTol = 0.05 // C4: 1 − tol ≤ γ_emp ≤ 2 + tol
-	// The paper trains CE cells to 100% and MSE cells to > 95% training accuracy; a cell
-	// below these targets (0.99 for CE, allowing a few unfitted samples) is shown but not
-	// evaluated: the claim is about trained networks.
-	c7AccCE  = 0.99
-	c7AccMSE = 0.95
-)
-
-// c7AccTarget is the training-accuracy target of a loss.
-func c7AccTarget(loss string) float64 {
-	if loss == "ce" {
-		return c7AccCE
-	}
-	return c7AccMSE
-}
-
 // GridCell is one cell of the grid over the requested seeds, with whatever is cached.
 type GridCell struct {
 	GridSpec
@@ -293,114 +271,6 @@ func gridShortErr(err error) string {
 	return s
 }
 
-// c7Check is the verdict logic of one cell (means over its seeds).
-type c7Check struct {
-	Label, Loss                 string
-	GammaEmp, GammaAWD          float64
-	SignOK, AWDOK, BoundOK, All bool
-}
-
-func c7Evaluate(label, loss string, gEmp, gAWD float64) c7Check {
-	c := c7Check{Label: label, Loss: loss, GammaEmp: gEmp, GammaAWD: gAWD}
-	switch loss {
-	case "ce":
-		c.SignOK = gEmp > c7CEMin && gEmp <= c7CEMax
-	default: // softmax+MSE and logit-MSE: near linear
-		c.SignOK = math.Abs(gEmp-1) <= c7MSETol
-	}
-	c.AWDOK = math.Abs(gAWD-gEmp) <= c7AWDTol
-	c.BoundOK = gEmp >= 1-c7BoundTol && gEmp <= 2+c7BoundTol
-	c.All = c.SignOK && c.AWDOK && c.BoundOK
-	return c
-}
-
-// Trained reports whether the cell's mean final training accuracy reaches the paper's target
-// for its loss (CE 0.99, MSE 0.95); only such cells enter the verdict.
-func (c *GridCell) Trained() bool {
-	return c.TrainAcc.N > 0 && c.TrainAcc.Mean >= c7AccTarget(c.Loss)
-}
-
-// Passes applies C7's per-cell checks to the cell's means over seeds (CE: 1 < γ_emp ≤ 1.5;
-// MSE: |γ_emp − 1| ≤ 0.15; |γ_AWD − γ_emp| ≤ 0.15; 1 ≤ γ_emp ≤ 2 within 0.05) and names
-// the failing ones ("" when it passes). A cell without results does not pass.
-func (c *GridCell) Passes() (bool, string) {
-	if c.Available() == 0 {
-		return false, "no result"
-	}
-	v, why := c7Verdict([]c7Check{c7Evaluate(c.Label(), c.Loss, c.GammaEmp.Mean, c.GammaAWD.Mean)}, c7Coverage{2, 2, 2, 2})
-	if v == Reproduced {
-		return true, ""
-	}
-	if i := strings.Index(why, "Failing: "); i >= 0 {
-		why = strings.TrimSuffix(why[i+len("Failing: "):], ".")
-		why = strings.TrimPrefix(why, c.Label()+": ")
-	}
-	return false, why
-}
-
-// c7Coverage counts the distinct datasets, models, losses and class counts among cells.
-type c7Coverage struct{ Datasets, Models, Losses, Classes int }
-
-func c7Cover(cells []*GridCell) c7Coverage {
-	ds, ms, ls, ks := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[int]bool{}
-	for _, c := range cells {
-		ds[c.Dataset], ms[c.Model], ls[c.Loss], ks[c.Classes] = true, true, true, true
-	}
-	return c7Coverage{len(ds), len(ms), len(ls), len(ks)}
-}
-
-// c7Verdict: reproduced when every evaluated cell passes (CE: 1 < γ_emp ≤ 1.5; MSE:
-// |γ_emp − 1| ≤ 0.15; |γ_AWD − γ_emp| ≤ 0.15; 1 ≤ γ_emp ≤ 2 within 0.05) and the evaluated
-// cells span at least two datasets, two models, both losses and two class counts; partly
-// when at least half the cells pass (or all pass but the coverage is narrower: the claim is
-// about breadth); not reproduced when fewer than half pass. No evaluated cell: nothing shown
-// can be checked.
-func c7Verdict(checks []c7Check, cov c7Coverage) (Verdict, string) {
-	if len(checks) == 0 {
-		return Informational, "No grid cell has a result yet: run the commands in the table."
-	}
-	pass := 0
-	var bad []string
-	for _, c := range checks {
-		if c.All {
-			pass++
-			continue
-		}
-		var why []string
-		if !c.SignOK {
-			if c.Loss == "ce" {
-				why = append(why, fmt.Sprintf("γ_emp %.3f outside (%g, %g]", c.GammaEmp, c7CEMin, c7CEMax))
-			} else {
-				why = append(why, fmt.Sprintf("γ_emp %.3f not within %g of 1", c.GammaEmp, c7MSETol))
-			}
-		}
-		if !c.AWDOK {
-			why = append(why, fmt.Sprintf("|γ_AWD − γ_emp| = %.3f > %g", math.Abs(c.GammaAWD-c.GammaEmp), c7AWDTol))
-		}
-		if !c.BoundOK {
-			why = append(why, fmt.Sprintf("γ_emp %.3f outside [1, 2]", c.GammaEmp))
-		}
-		bad = append(bad, c.Label+": "+strings.Join(why, ", "))
-	}
-	broad := cov.Datasets >= 2 && cov.Models >= 2 && cov.Losses >= 2 && cov.Classes >= 2
-	why := fmt.Sprintf("%d of %d evaluated cells pass (rule v1, C of Eq. 2, means over seeds; CE: 1 < γ_emp ≤ %g, MSE: |γ_emp − 1| ≤ %g, |γ_AWD − γ_emp| ≤ %g). "+
-		"Coverage: %d dataset(s), %d model(s), %d loss(es), %d class count(s).",
-		pass, len(checks), c7CEMax, c7MSETol, c7AWDTol, cov.Datasets, cov.Models, cov.Losses, cov.Classes)
-	if len(bad) > 0 {
-		why += " Failing: " + strings.Join(bad, "; ") + "."
-	}
-	switch {
-	case pass == len(checks) && broad:
-		return Reproduced, why
-	case pass == len(checks):
-		return Partly, why + " Every evaluated cell passes, but the claim is about breadth and the evaluated cells do not span two datasets, two models, both losses and two class counts."
-	case 2*pass >= len(checks):
-		return Partly, why
-	default:
-		return NotReproduced, why
-	}
-}
-
 // gridPaperExpectation is what the paper says about a cell.
 func gridPaperExpectation(loss string) string {
 	if loss == "ce" {
@@ -444,11 +314,9 @@ func GridTableOf(ctx context.Context, o Options, compute []GridSpec) (*Report, e
 	if err != nil {
 		return nil, err
 	}
-	var checks []c7Check
-	var evaluated, computed []*GridCell
-	var under []string
-	passAll := 0
-	missingRows := map[string]bool{}
+	var computed []*GridCell
+	var paper, ext []Series
+	var missing []string
 	for _, c := range cells {
 		label := c.Label()
 		if c.Extension {
@@ -465,12 +333,13 @@ func GridTableOf(ctx context.Context, o Options, compute []GridSpec) (*Report, e
 				row.Note = "compute: " + c.Command(o.Paper)
 			}
 			if !c.Extension {
-				missingRows[c.RowLabel()] = true
+				missing = append(missing, c.Label())
 			}
 			rep.Rows = append(rep.Rows, row)
 			continue
 		}
-		row.Measured = fmt.Sprintf("γ_emp %s, γ_AWD %s (%d/%d seeds); Covar %s", FmtSummary(c.GammaEmp), FmtSummary(c.GammaAWD), c.Available(), len(c.Seeds), FmtSummary(c.GammaCovar))
+		sr := SeriesOf(c.Label(), c.Configs[0], c.Results, "", "v1")
+		row.Measured = fmt.Sprintf("γ_emp %s; γ_AWD %s; Covar %s (%d/%d seeds)", sr.Emp, FmtSummary(c.GammaAWD), FmtSummary(c.GammaCovar), c.Available(), len(c.Seeds))
 		l, _ := c.firstLayer()
 		note := fmt.Sprintf("v2: γ_emp %s, γ_AWD %s; train acc %s", FmtSummary(c.GammaEmpV2), FmtSummary(c.GammaAWDV2), FmtSummary(c.TrainAcc))
 		if l != nil {
@@ -479,40 +348,38 @@ func GridTableOf(ctx context.Context, o Options, compute []GridSpec) (*Report, e
 		if cmd := c.Command(o.Paper); cmd != "" {
 			note += "; other seeds: " + cmd
 		}
-		computed = append(computed, c)
-		check := c7Evaluate(c.Label(), c.Loss, c.GammaEmp.Mean, c.GammaAWD.Mean)
-		if check.All {
-			passAll++
+		if !sr.Trained {
+			note = fmt.Sprintf("UNDER-TRAINED: train acc %.3f below the paper's target %.2f, not evaluated; ", sr.Acc, AccTarget(c.Loss)) + note
 		}
-		if !c.Trained() {
-			note = fmt.Sprintf("UNDER-TRAINED: train acc %.3f below the paper's target %.2f, not evaluated; ", c.TrainAcc.Mean, c7AccTarget(c.Loss)) + note
-			under = append(under, fmt.Sprintf("%s (train acc %.3f)", c.Label(), c.TrainAcc.Mean))
+		computed = append(computed, c)
+		if c.Extension {
+			ext = append(ext, sr)
 		} else {
-			checks = append(checks, check)
-			evaluated = append(evaluated, c)
+			paper = append(paper, sr)
 		}
 		row.Note = note
 		rep.Rows = append(rep.Rows, row)
 	}
-	if len(missingRows) > 0 {
+	rep.Criteria = SeriesCriteria(paper)
+	// Extension cells are shown with the same statistics but never count for the paper.
+	for _, c := range SeriesCriteria(ext) {
+		c.Kind, c.Name = Reported, "extension, not counted: "+c.Name
+		rep.Criteria = append(rep.Criteria, c)
+	}
+	rep.Criteria = append(rep.Criteria, Criterion{
+		Name: "Table 1 is covered", Statistic: "paper cells without a result", Kind: Bound, Sense: Below,
+		Measured: Point(float64(len(missing))), Threshold: 1, ThresholdWhy: "every cell of Table 1",
+	})
+	var notes []string
+	if len(missing) > 0 {
 		flag := ""
 		if o.Paper {
 			flag = " --paper"
 		}
-		var seeds []string
-		for _, s := range gridSeeds(o) {
-			seeds = append(seeds, fmt.Sprint(s))
-		}
-		rep.Rows = append(rep.Rows, Row{Quantity: "the whole grid", Measured: fmt.Sprintf("%d of %d cells have no result", gridCountMissing(cells), len(cells)),
-			Paper: "24 cells × 4 seeds", Note: fmt.Sprintf("go run ./cmd/noisecurv grid --seeds %s%s (resumable; --shard i/n splits it)", strings.Join(seeds, ","), flag)})
+		notes = append(notes, fmt.Sprintf("Missing Table 1 cells (%d): %s. Compute them with `go run ./cmd/noisecurv grid%s` (resumable; --shard i/n splits it; CIFAR-10 needs `noisecurv data fetch cifar10`).",
+			len(missing), strings.Join(missing, "; "), flag))
 	}
-	rep.Rows = append(rep.Rows, Row{Quantity: "cells at the paper's training target (CE ≥ 0.99, MSE ≥ 0.95)", Measured: fmt.Sprintf("%d of %d computed", len(evaluated), len(computed)),
-		Paper: "all (CE 100%, MSE > 95%)", Note: fmt.Sprintf("all computed cells, trained or not: %d of %d pass the checks", passAll, len(computed))})
-	cov := c7Cover(evaluated)
-	rep.Verdict, rep.Why = c7Verdict(checks, cov)
-	if len(under) > 0 {
-		rep.Why += fmt.Sprintf(" Not evaluated (below the paper's training-accuracy target): %s; with them, %d of %d computed cells pass.", strings.Join(under, ", "), passAll, len(computed))
-	}
+	rep.decide(notes...)
 	if len(computed) > 0 {
 		sc, err := GridScatter(computed)
 		if err != nil {
@@ -659,4 +526,10 @@ func GridByClasses(cells []*GridCell) (*viz.Figure, error) {
 	}
 	return viz.Lines(viz.LineSpec{Title: "C7: γ vs number of classes C' (rule v1, mean over seeds)", XName: "classes C'", YName: "γ",
 		Series: series, Refs: []viz.RefLine{{Y: 1, Label: "γ = 1"}}, Symbols: true})
+}
+
+// Trained reports whether the cell's mean final training accuracy reaches the paper's target
+// for its loss (AccTarget); only such cells are evidence.
+func (c *GridCell) Trained() bool {
+	return c.TrainAcc.N > 0 && c.TrainAcc.Mean >= AccTarget(c.Loss)
 }

@@ -11,52 +11,6 @@ import (
 	"github.com/noisecurv/noisecurv/lib/fit"
 )
 
-func TestC7Evaluate(t *testing.T) {
-	for _, tc := range []struct {
-		loss            string
-		emp, awd        float64
-		sign, awdOK, bd bool
-	}{
-		{"ce", 1.25, 1.30, true, true, true},
-		{"ce", 1.00, 1.00, false, true, true}, // CE must be strictly superlinear
-		{"ce", 1.60, 1.60, false, true, true}, // above the paper's range
-		{"ce", 1.25, 1.45, true, false, true}, // AWD off by 0.2
-		{"mse", 1.10, 1.05, true, true, true},
-		{"mse", 1.20, 1.20, false, true, true},
-		{"mse", 0.90, 0.90, true, true, false}, // near linear but below the C4 bound
-		{"ce", math.NaN(), 1.2, false, false, false},
-	} {
-		c := c7Evaluate("x", tc.loss, tc.emp, tc.awd)
-		if c.SignOK != tc.sign || c.AWDOK != tc.awdOK || c.BoundOK != tc.bd || c.All != (tc.sign && tc.awdOK && tc.bd) {
-			t.Errorf("c7Evaluate(%s, %v, %v) = %+v, want sign %v awd %v bound %v", tc.loss, tc.emp, tc.awd, c, tc.sign, tc.awdOK, tc.bd)
-		}
-	}
-}
-
-func TestC7Verdict(t *testing.T) {
-	good := []c7Check{c7Evaluate("a", "ce", 1.2, 1.25), c7Evaluate("b", "mse", 1.05, 1.0)}
-	broad := c7Coverage{Datasets: 2, Models: 2, Losses: 2, Classes: 2}
-	if v, _ := c7Verdict(good, broad); v != Reproduced {
-		t.Errorf("all pass, broad coverage: %s, want reproduced", v)
-	}
-	v, why := c7Verdict(good, c7Coverage{Datasets: 1, Models: 1, Losses: 2, Classes: 2})
-	if v != Partly || !strings.Contains(why, "breadth") {
-		t.Errorf("all pass, narrow coverage: %s (%s), want partly with a word on breadth", v, why)
-	}
-	bad := append(good, c7Evaluate("c", "ce", 0.9, 1.3))
-	v, why = c7Verdict(bad, broad)
-	if v != Partly || !strings.Contains(why, "c: γ_emp 0.900 outside (1, 1.5]") || !strings.Contains(why, "|γ_AWD − γ_emp| = 0.400") {
-		t.Errorf("2 of 3 pass: %s (%s)", v, why)
-	}
-	worse := []c7Check{c7Evaluate("a", "ce", 0.9, 1.3), c7Evaluate("b", "ce", 0.8, 0.8), c7Evaluate("c", "ce", 1.2, 1.2)}
-	if v, _ := c7Verdict(worse, broad); v != NotReproduced {
-		t.Errorf("1 of 3 pass: %s, want not reproduced", v)
-	}
-	if v, _ := c7Verdict(nil, broad); v != Informational {
-		t.Errorf("nothing evaluated: %s, want shown", v)
-	}
-}
-
 func TestGridLayoutAndCommands(t *testing.T) {
 	// Seed 5 is added to the paper's four seeds 0..3, which C7 always reads from the cache.
 	o := Options{Seeds: []uint64{0, 5}, Run: experiment.Options{CacheDir: t.TempDir()}}
@@ -146,27 +100,6 @@ func TestGridSummaryAndFigures(t *testing.T) {
 	}
 	if _, err := GridByClasses(cells); err != nil {
 		t.Fatal(err)
-	}
-	if cov := c7Cover(cells); cov != (c7Coverage{1, 1, 2, 2}) {
-		t.Errorf("coverage %+v", cov)
-	}
-}
-
-func TestGridCellPasses(t *testing.T) {
-	mk := func(loss string, emp, awd float64) *GridCell {
-		c := &GridCell{GridSpec: GridSpec{"mnist", "mlp", loss, 3}, Seeds: []uint64{0}, Results: []*experiment.Result{{}}}
-		c.GammaEmp, c.GammaAWD = fit.Summary{Mean: emp, N: 1}, fit.Summary{Mean: awd, N: 1}
-		return c
-	}
-	if ok, why := mk("ce", 1.2, 1.25).Passes(); !ok || why != "" {
-		t.Errorf("good CE cell: %v %q", ok, why)
-	}
-	if ok, why := mk("mse", 1.3, 1.3).Passes(); ok || why != "γ_emp 1.300 not within 0.15 of 1" {
-		t.Errorf("superlinear MSE cell: %v %q", ok, why)
-	}
-	empty := &GridCell{Seeds: []uint64{0}, Results: []*experiment.Result{nil}}
-	if ok, why := empty.Passes(); ok || why != "no result" {
-		t.Errorf("empty cell: %v %q", ok, why)
 	}
 }
 

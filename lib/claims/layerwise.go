@@ -24,11 +24,6 @@ import (
 // exponents bounded by 1 ≤ γ_l ≤ 2, fitted with the v2 rule (sort by H_ii, drop points below
 // the 5th percentile of either log, fit the top 80% of the rest).
 
-// Verdict thresholds of v2.
-const (
-	lwBoundTol = 0.05 // 1 − tol ≤ γ_l ≤ 2 + tol
-	lwAWDTol   = 0.15 // |γ_AWD − γ_emp| ≤ 0.15 per layer
-)
 
 // LayerWiseJointPerClass and LayerWiseJointTopK size the joint-block exploration: the joint
 // Hessian of two adjacent layers (D = 2 · 32² = 2048 on the fast preset) is not Kronecker
@@ -94,57 +89,7 @@ func LayerWiseData(ctx context.Context, o Options) ([]*LayerFits, *experiment.Re
 	return layers, first, nil
 }
 
-// lwCheck is the verdict logic of one layer (means over seeds, rule v2).
-type lwCheck struct {
-	Target             string
-	GammaEmp, GammaAWD float64
-	BoundOK, AWDOK     bool
-}
 
-func lwEvaluate(target string, gEmp, gAWD float64) lwCheck {
-	return lwCheck{Target: target, GammaEmp: gEmp, GammaAWD: gAWD,
-		BoundOK: gEmp >= 1-lwBoundTol && gEmp <= 2+lwBoundTol,
-		AWDOK:   math.Abs(gAWD-gEmp) <= lwAWDTol}
-}
-
-// lwVerdict: reproduced when every layer has 1 ≤ γ_emp ≤ 2 (±0.05) and |γ_AWD − γ_emp| ≤ 0.15
-// (rule v2); partly when every layer is within the bounds but the AWD exponent misses on some,
-// or when at least half the layers are within the bounds; not reproduced otherwise.
-func lwVerdict(cs []lwCheck) (Verdict, string) {
-	if len(cs) == 0 {
-		return NotReproduced, "No layer was analysed."
-	}
-	var parts []string
-	inBounds, awd := 0, 0
-	for _, c := range cs {
-		s := fmt.Sprintf("%s γ_emp %.3f (%s), γ_AWD %.3f (%s)", c.Target, c.GammaEmp, okWord(c.BoundOK, "in [1, 2]", "outside [1, 2]"),
-			c.GammaAWD, okWord(c.AWDOK, fmt.Sprintf("within %g", lwAWDTol), fmt.Sprintf("off by %.3f", math.Abs(c.GammaAWD-c.GammaEmp))))
-		parts = append(parts, s)
-		if c.BoundOK {
-			inBounds++
-		}
-		if c.AWDOK {
-			awd++
-		}
-	}
-	why := fmt.Sprintf("Rule v2, C of Eq. 2, means over seeds: %s. %d of %d layers within 1 ≤ γ ≤ 2 (±%g); γ_AWD tracks γ_emp on %d of %d.",
-		strings.Join(parts, "; "), inBounds, len(cs), lwBoundTol, awd, len(cs))
-	switch {
-	case inBounds == len(cs) && awd == len(cs):
-		return Reproduced, why
-	case inBounds == len(cs) || 2*inBounds >= len(cs):
-		return Partly, why
-	default:
-		return NotReproduced, why
-	}
-}
-
-func okWord(ok bool, yes, no string) string {
-	if ok {
-		return yes
-	}
-	return no
-}
 
 // LayerPanel draws diagonal key's matrix against H_ii for several layers in one log-log
 // panel, each series shifted down by gap decades from the previous one, with its fit.
@@ -215,7 +160,16 @@ func LayerWise(ctx context.Context, o Options) (*Report, error) {
 	c := first.Config
 	var ls []*experiment.Layer
 	var names []string
-	var checks []lwCheck
+	var series []Series
+	results := []*experiment.Result{first}
+	for _, seed := range o.seeds()[1:] {
+		r, err := experiment.Run(ctx, LayerWiseConfig(o, seed), o.Run)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, r)
+	}
+	results = append(results, withCachedSeeds(o, func(seed uint64) (experiment.Config, error) { return LayerWiseConfig(o, seed), nil })...)
 	for _, l := range layers {
 		ls = append(ls, l.First)
 		names = append(names, fmt.Sprintf("%s (%d×%d)", l.Target, int(math.Sqrt(float64(l.D))), int(math.Sqrt(float64(l.D)))))
@@ -239,7 +193,9 @@ func LayerWise(ctx context.Context, o Options) (*Report, error) {
 			}
 			rep.Rows = append(rep.Rows, row)
 		}
-		checks = append(checks, lwEvaluate(l.Target, l.Gamma("C/v2").Mean, l.Gamma("Eh2/v2").Mean))
+		sr := SeriesOf(names[len(names)-1], c, results, l.Target, "v2")
+		series = append(series, sr)
+		rep.Rows = append(rep.Rows, Row{Quantity: l.Target + ": γ_emp (C, v2) with its uncertainties", Measured: sr.Emp.String(), Paper: "1 ≤ γ ≤ 2"})
 	}
 	acc := math.NaN()
 	if h := first.History.Epochs; len(h) > 0 {
@@ -261,7 +217,8 @@ func LayerWise(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	rep.Figures = []*viz.Figure{emp, awd, gf}
-	rep.Verdict, rep.Why = lwVerdict(checks)
+	rep.Criteria = SeriesCriteria(series)
+	rep.decide(fmt.Sprintf("Rule v2, seeds: %d.", len(results)))
 
 	// Exploration: the joint Hessian of the first two target layers.
 	if len(c.Targets) >= 2 {

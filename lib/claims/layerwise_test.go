@@ -3,7 +3,6 @@ package claims
 import (
 	"math"
 	"math/rand/v2"
-	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -121,24 +120,6 @@ func TestBlockShareAndLocalized(t *testing.T) {
 	jb := &JointBlock{Share: got}
 	if n := jb.Localized(0.9); n != 2 {
 		t.Errorf("Localized = %d, want 2", n)
-	}
-}
-
-func TestLayerWiseVerdict(t *testing.T) {
-	ok := []lwCheck{lwEvaluate("fc2", 1.2, 1.25), lwEvaluate("fc3", 1.5, 1.45), lwEvaluate("fc4", 1.9, 2.0)}
-	if v, _ := lwVerdict(ok); v != Reproduced {
-		t.Errorf("all in bounds and tracking: %s", v)
-	}
-	awdOff := []lwCheck{lwEvaluate("fc2", 1.2, 1.6), lwEvaluate("fc3", 1.5, 1.45)}
-	if v, why := lwVerdict(awdOff); v != Partly || !strings.Contains(why, "off by 0.400") {
-		t.Errorf("AWD off: %s (%s)", v, why)
-	}
-	out := []lwCheck{lwEvaluate("fc2", 0.8, 0.8), lwEvaluate("fc3", 2.3, 2.3), lwEvaluate("fc4", 1.2, 1.2)}
-	if v, _ := lwVerdict(out); v != NotReproduced {
-		t.Errorf("2 of 3 out of bounds: %s", v)
-	}
-	if v, _ := lwVerdict(nil); v != NotReproduced {
-		t.Errorf("no layers: %s", v)
 	}
 }
 

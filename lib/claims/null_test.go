@@ -1,6 +1,7 @@
 package claims
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -60,4 +61,29 @@ func TestNull(t *testing.T) {
 			t.Errorf("MSE below the bound: %s: %s", v, why)
 		}
 	})
+}
+
+func TestNullC7(t *testing.T) {
+	cell := func(loss string, k int, g float64) Series {
+		s := series(fmt.Sprintf("%s C'=%d", loss, k), loss, gammaAt(0.01, g, g+0.005), gammaAt(0.01, g+0.01, g+0.015), gammaAt(0, 1, 1))
+		s.Classes = k
+		return s
+	}
+	// Every cell superlinear for CE and linear for MSE passes...
+	var good []Series
+	for _, k := range []int{3, 6, 10} {
+		good = append(good, cell("ce", k, 1.2), cell("mse", k, 1.01))
+	}
+	if v, why := Decide(SeriesCriteria(good)); v != Reproduced {
+		t.Fatalf("good grid: %s: %s", v, why)
+	}
+	// ...while a grid whose CE cells are barely superlinear (1.04) and whose MSE cells equal
+	// them is not. Old rule (CE γ > 1, MSE within 0.15 of 1, |γ_AWD − γ_emp| <= 0.15) passed it.
+	var null []Series
+	for _, k := range []int{3, 6, 10} {
+		null = append(null, cell("ce", k, 1.04), cell("mse", k, 1.04))
+	}
+	if v, why := Decide(SeriesCriteria(null)); v == Reproduced {
+		t.Errorf("no effect: %s: %s", v, why)
+	}
 }

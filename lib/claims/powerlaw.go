@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
@@ -289,18 +288,8 @@ func PowerLawWith(ctx context.Context, o Options, runs []PowerLawRun) (*Report, 
 			results[i] = append(results[i], s.Result)
 		}
 	}
-	// Seeds another command (grid) has computed count too: read, never computed here.
 	for i, pr := range runs {
-		for _, seed := range gridPaperSeeds {
-			if slices.Contains(seeds, seed) {
-				continue
-			}
-			if c, err := PowerLawConfig(o, pr, seed); err == nil {
-				if r, ok := experiment.Cached(c, o.Run); ok {
-					results[i] = append(results[i], r)
-				}
-			}
-		}
+		results[i] = append(results[i], withCachedSeeds(o, func(seed uint64) (experiment.Config, error) { return PowerLawConfig(o, pr, seed) })...)
 	}
 	emp, err := c4Panel("Empirical: C_ii vs H_ii (Eq. 2), rule v1 fits", "C_ii (offset)", "C/v1", first)
 	if err != nil {
@@ -319,7 +308,7 @@ func PowerLawWith(ctx context.Context, o Options, runs []PowerLawRun) (*Report, 
 	var series []Series
 	var findings []string
 	for i, s := range first {
-		sr := SeriesOf(s.Run.Label, s.Config, results[i], "")
+		sr := SeriesOf(s.Run.Label, s.Config, results[i], "", "v1")
 		series = append(series, sr)
 		rep.Rows = append(rep.Rows, Row{
 			Quantity: s.Run.Label + ": setup",

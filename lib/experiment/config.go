@@ -200,12 +200,13 @@ func Paper(dataset, model, loss string, classes int, seed uint64) (Config, error
 }
 
 // LayerWise is v2's layer-wise setting: MNIST MLP 784-50-50-50-50-10, CE, one gamma per
-// hidden-to-hidden layer.
+// layer after the first: the three hidden-to-hidden matrices and the 50x10 output matrix
+// (fc5), as in the authors' plot.
 func LayerWise(seed uint64) Config {
 	c, _ := Paper("mnist", "mlp", "ce", 10, seed)
 	c.Model = "deep-mlp"
 	c.Hidden = []int{50, 50, 50, 50}
-	c.Targets = []string{"fc2", "fc3", "fc4"}
+	c.Targets = []string{"fc2", "fc3", "fc4", "fc5"}
 	return c
 }
 
