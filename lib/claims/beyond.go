@@ -59,11 +59,10 @@ type BeyondRun struct {
 
 // TrainAcc is the final training accuracy (NaN when unknown).
 func (r *BeyondRun) TrainAcc() float64 {
-	if r.Result == nil || len(r.Result.History.Epochs) == 0 {
+	if r.Result == nil {
 		return math.NaN()
 	}
-	h := r.Result.History.Epochs
-	return h[len(h)-1].Acc
+	return FinalAcc(r.Result.History)
 }
 
 func beyondBase(o Options, seed uint64) (experiment.Config, error) {

@@ -38,9 +38,6 @@ const (
 	// |[E h²]_ii| <= c6NullTol·max_j [E h²]_jj: both sides are then rounding of an exact zero
 	// and the relative test above is meaningless there (the sign of ±1e-21 is noise).
 	c6NullTol = 1e-10
-	// c6AlignMin is the Spearman ρ between κ_p1 and the alignment of u_p1 with the top
-	// directions of H above which "stiff samples align with sharp directions" counts as seen.
-	c6AlignMin = 0.2
 	// c6ScatterMax thins scatter plots to at most this many points (every k-th sample).
 	c6ScatterMax = 5000
 )
@@ -539,46 +536,50 @@ func c6TopMean(x, y []float64, frac float64) float64 {
 	return s / float64(min(top, n))
 }
 
-// c6Verdict: reproduced when the lower bound has no genuine failure on any run, the upper
-// bound none on the cross-entropy runs, and ρ(κ_p1, alignment) > c6AlignMin on every CE
-// run; partly when the bounds hold but the alignment does not; not reproduced when a bound
-// that must hold fails. The MSE upper bound is informational (it needs PSD h_p).
-func c6Verdict(runs []*C6BoundsRun) (Verdict, string) {
-	boundsOK, alignOK := true, true
-	var parts []string
+// C6aCriteria test claim C6's first part on the runs of Bounds:
+//
+//	identities  H_ii² <= [E h²]_ii (Jensen, always) and, for cross-entropy's PSD h_p,
+//	            [E h²]_ii <= κ_max H_ii hold in every non-null direction; the slope of
+//	            κ_eff = [E h²]_ii/H_ii on H_ii is γ_AWD − 1 (it restates C4)
+//	alignment   stiff samples align with sharp directions (CE): Spearman ρ(κ_p1, weight of
+//	            u_p1 on H's top directions) above the 99th percentile of the same ρ with κ_p1
+//	            shuffled among the samples (200 draws); control: one more shuffle
+func C6aCriteria(runs []*C6BoundsRun) []Criterion {
+	var out []Criterion
+	rho := func(x, y []float64) float64 { return c6Spearman(x, y) }
 	for _, b := range runs {
-		if b.Bounds.Lower.Real > 0 {
-			boundsOK = false
-			parts = append(parts, fmt.Sprintf("%s: lower bound fails in %d non-null directions", b.Run.Label, b.Bounds.Lower.Real))
-		} else {
-			parts = append(parts, fmt.Sprintf("%s: lower bound holds in all %d non-null directions", b.Run.Label, len(b.Run.Layer.H)-b.Bounds.NullDirs))
+		l := b.Run.Layer
+		ce := b.Run.Loss == "ce"
+		kind := Reported
+		if ce {
+			kind = Identity
 		}
-		if b.Run.Loss == "ce" {
-			if b.Bounds.Upper.Real > 0 {
-				boundsOK = false
-				parts = append(parts, fmt.Sprintf("upper bound fails in %d non-null directions although every h_p is PSD", b.Bounds.Upper.Real))
-			} else {
-				parts = append(parts, "upper bound holds in every non-null direction")
-			}
-			if b.AlignRho > c6AlignMin {
-				parts = append(parts, fmt.Sprintf("ρ(κ_p1, alignment with top-%d) = %.2f > %.1f", b.TopK, b.AlignRho, c6AlignMin))
-			} else {
-				alignOK = false
-				parts = append(parts, fmt.Sprintf("ρ(κ_p1, alignment with top-%d) = %.2f, not above %.1f", b.TopK, b.AlignRho, c6AlignMin))
-			}
-		} else {
-			parts = append(parts, fmt.Sprintf("upper bound (needs PSD h_p, not given for softmax+MSE) fails in %d non-null directions", b.Bounds.Upper.Real))
+		out = append(out,
+			Criterion{Name: b.Run.Label + ": H_ii² ≤ [E h²]_ii", Statistic: "violations in non-null directions", Kind: kind, Sense: Below,
+				Measured: Point(float64(b.Bounds.Lower.Real)), Threshold: 1, ThresholdWhy: "none (Jensen's inequality)"},
+			Criterion{Name: b.Run.Label + ": [E h²]_ii ≤ κ_max H_ii (needs PSD h_p)", Statistic: "violations in non-null directions", Kind: kind, Sense: Below,
+				Measured: Point(float64(b.Bounds.Upper.Real)), Threshold: 1, ThresholdWhy: "none when every h_p is PSD"},
+		)
+		if b.KappaEffFitErr == nil {
+			out = append(out, Criterion{Name: b.Run.Label + ": slope of κ_eff is γ_AWD − 1 (restates C4)", Statistic: "|slope − (γ_AWD − 1)|",
+				Kind: kind, Sense: Below, Measured: Point(math.Abs(b.KappaEffFit.Slope - (l.Gamma("Eh2/v1") - 1))), Threshold: 1e-6, ThresholdWhy: "rounding"})
 		}
+		if !ce {
+			continue
+		}
+		var kx, ay []float64
+		for p, k := range b.Kappa1 {
+			if k > 0 {
+				kx, ay = append(kx, k), append(ay, b.Align[p])
+			}
+		}
+		th := fit.Percentile(fit.PermutationNull(kx, ay, rho, 200, b.Run.Config.Seed), 99)
+		control := fit.PermutationNull(kx, ay, rho, 1, b.Run.Config.Seed+1)[0]
+		out = append(out, Criterion{Name: b.Run.Label + ": stiff samples align with sharp directions", Statistic: fmt.Sprintf("ρ(κ_p1, Σ_{i≤%d} (u_p1·v_i)²)", b.TopK),
+			Kind: Core, Sense: Above, Measured: Point(b.AlignRho), Threshold: th, ThresholdWhy: "99th percentile of 200 shuffles of κ_p1",
+			ControlName: "κ_p1 shuffled once more", Control: ptr(Point(control))})
 	}
-	why := joinOr(parts, "no runs") + fmt.Sprintf(". Null directions (|H_ii| <= %g λ_max and |[E h²]_ii| <= %g of its max) are excluded: both sides are rounding there.", c6NullTol, c6NullTol)
-	switch {
-	case boundsOK && alignOK:
-		return Reproduced, why
-	case boundsOK:
-		return Partly, why
-	default:
-		return NotReproduced, why
-	}
+	return out
 }
 
 // BoundsRuns lists the losses Bounds analyses (the MNIST MLP of the fast and paper presets).
@@ -619,10 +620,7 @@ func BoundsReport(runs []*C6BoundsRun, o Options) (*Report, error) {
 	var figs []*viz.Figure
 	for _, b := range runs {
 		r, l := b.Run, b.Run.Layer
-		acc := math.NaN()
-		if h := r.Result.History.Epochs; len(h) > 0 {
-			acc = h[len(h)-1].Acc
-		}
+		acc := FinalAcc(r.Result.History)
 		pre := r.Label + ": "
 		rep.Rows = append(rep.Rows,
 			Row{Quantity: pre + "setup", Measured: fmt.Sprintf("D %d, N %d, N' %d, train acc %.4f", l.D, r.Result.N, r.Config.NPrime, acc),
@@ -724,7 +722,8 @@ func BoundsReport(runs []*C6BoundsRun, o Options) (*Report, error) {
 	}
 	rep.Figures = append([]*viz.Figure{fk}, figs...)
 	rep.Figures = append(rep.Figures, fh, fl)
-	rep.Verdict, rep.Why = c6Verdict(runs)
+	rep.Criteria = C6aCriteria(runs)
+	rep.decide()
 	return rep, nil
 }
 

@@ -8,12 +8,8 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/noisecurv/noisecurv/lib/curv"
-	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/nn"
 )
-
-// experimentLayerStub gives c6Verdict a direction count.
-var experimentLayerStub = experiment.Layer{H: make([]float64, 8)}
 
 func TestC6CheckBoundsSeparatesRounding(t *testing.T) {
 	// Directions 0-2 are ordinary and satisfy both bounds; 3 and 4 are exact nulls computed
@@ -76,38 +72,6 @@ func TestC6BinnedMeansAndStiffRatio(t *testing.T) {
 	}
 }
 
-func TestC6Verdict(t *testing.T) {
-	mk := func(loss string, lowerReal, upperReal int, rho float64) *C6BoundsRun {
-		return &C6BoundsRun{
-			Run:      &C6Run{Label: loss, Loss: loss, Layer: nil},
-			Bounds:   C6Bounds{Lower: C6BoundCheck{Real: lowerReal}, Upper: C6BoundCheck{Real: upperReal}},
-			AlignRho: rho, TopK: 10,
-		}
-	}
-	// Layer is only used for the count of directions: give one.
-	withLayer := func(r *C6BoundsRun) *C6BoundsRun {
-		r.Run.Layer = &experimentLayerStub
-		return r
-	}
-	cases := []struct {
-		runs []*C6BoundsRun
-		want Verdict
-	}{
-		{[]*C6BoundsRun{withLayer(mk("ce", 0, 0, 0.5)), withLayer(mk("mse", 0, 100, 0.1))}, Reproduced},
-		{[]*C6BoundsRun{withLayer(mk("ce", 0, 0, 0.1))}, Partly},
-		{[]*C6BoundsRun{withLayer(mk("ce", 0, 3, 0.5))}, NotReproduced},
-		{[]*C6BoundsRun{withLayer(mk("ce", 0, 0, 0.5)), withLayer(mk("mse", 1, 0, 0.5))}, NotReproduced},
-	}
-	for i, c := range cases {
-		if got, why := c6Verdict(c.runs); got != c.want {
-			t.Errorf("case %d: verdict %q (%s), want %q", i, got, why, c.want)
-		}
-	}
-}
-
-// TestC6FitSpectraMatchesDense builds a tiny ReLU network on random data and checks that the
-// fit.Spectra assembled from curv's per-sample spectra reproduces v_iᵀ H v_i and
-// v_iᵀ E[h²] v_i of the dense matrices in every eigen-direction of H.
 func TestC6FitSpectraMatchesDense(t *testing.T) {
 	m, err := nn.Build(nn.MLP(6, []int{5, 4}, 3, "relu"), 3)
 	if err != nil {

@@ -1,10 +1,8 @@
 package claims
 
 import (
-	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/noisecurv/noisecurv/lib/commute"
@@ -125,32 +123,4 @@ func TestC3Finite(t *testing.T) {
 	if !slices.Equal(x, []float64{1, 3}) {
 		t.Errorf("linear: got %v, want [1 3] (negative values are fine on a linear axis)", x)
 	}
-}
-
-func TestC3Verdict(t *testing.T) {
-	lbl := func(m int, w string) string { return c3Metrics[m].Label + " (" + w + ")" }
-	all := []string{lbl(1, "top100"), lbl(2, "full"), lbl(3, "full"), lbl(4, "full")}
-	if v, why := c3Verdict(all, nil); v != Reproduced {
-		t.Errorf("all core metrics (authors' commutator): %s: %s", v, why)
-	} else if !strings.Contains(why, "separates on no window") {
-		t.Errorf("why does not say the symmetric commutator separates nowhere: %s", why)
-	}
-	sym := []string{lbl(0, "top100"), lbl(2, "full"), lbl(3, "full"), lbl(4, "full")}
-	if v, _ := c3Verdict(sym, nil); v != Reproduced {
-		t.Errorf("all core metrics (symmetric commutator): %s", v)
-	}
-	// The full-space commutator alone is not a top-window commutator.
-	noTop := []string{lbl(0, "full"), lbl(2, "full"), lbl(3, "full"), lbl(4, "full")}
-	if v, _ := c3Verdict(noTop, nil); v != Partly {
-		t.Errorf("no top-window commutator: %s, want partly", v)
-	}
-	if v, _ := c3Verdict(nil, []string{"x"}); v != NotReproduced {
-		t.Errorf("nothing separates for C: %s, want not reproduced", v)
-	}
-}
-
-func ExampleCommutationConfig() {
-	c, _ := CommutationConfig(Options{}, 0)
-	fmt.Println(c.Name(), c.Epochs, c.Checkpoints)
-	// Output: mnist-mlp-ce-c10-s0 30 [1 5 10 20]
 }

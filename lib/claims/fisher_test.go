@@ -184,28 +184,6 @@ func TestC1Helpers(t *testing.T) {
 	}
 }
 
-func TestC1Verdict(t *testing.T) {
-	mk := func(ok ...bool) []c1Check {
-		var cs []c1Check
-		for i, o := range ok {
-			cs = append(cs, c1Check{Name: string(rune('a' + i)), OK: o})
-		}
-		return cs
-	}
-	for _, c := range []struct {
-		checks []c1Check
-		want   Verdict
-	}{
-		{mk(true, true, true, true), Reproduced},
-		{mk(true, true, false, false), Partly},
-		{mk(true, false, false, false), NotReproduced},
-	} {
-		if v, _ := c1Verdict(c.checks); v != c.want {
-			t.Errorf("%v: verdict %s, want %s", c.checks, v, c.want)
-		}
-	}
-}
-
 func TestC2DualExactness(t *testing.T) {
 	p := c1TinyProblem(t, "relu", "ce", 40, 9)
 	set := &data.Set{X: p.X, Labels: p.Labels, Classes: 4}

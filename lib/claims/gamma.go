@@ -8,6 +8,7 @@ import (
 
 	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
+	"github.com/noisecurv/noisecurv/lib/nn"
 )
 
 // An exponent γ from one run is one number; its uncertainty has three sources, which Gamma
@@ -177,11 +178,15 @@ func AccTarget(loss string) float64 {
 	return accTargetMSE
 }
 
-// FinalAcc is the full-training-set accuracy after the last epoch (the trainer evaluates
-// the whole subset at the end of every epoch), NaN without history.
-func FinalAcc(r *experiment.Result) float64 {
-	if h := r.History.Epochs; len(h) > 0 {
-		return h[len(h)-1].Acc
+// FinalAcc is the accuracy on the whole training subset after the last epoch (every claim
+// gates on it, never on the running minibatch accuracy), NaN when the run did not evaluate
+// it (the presets always do: early stopping needs it).
+func FinalAcc(h nn.History) float64 {
+	if len(h.Epochs) == 0 {
+		return math.NaN()
+	}
+	if e := h.Epochs[len(h.Epochs)-1]; e.Evaluated {
+		return e.TrainAcc
 	}
 	return math.NaN()
 }
@@ -202,7 +207,7 @@ func SeriesOf(label string, c experiment.Config, results []*experiment.Result, t
 			continue
 		}
 		layers = append(layers, l)
-		accs = append(accs, FinalAcc(r))
+		accs = append(accs, FinalAcc(r.History))
 	}
 	s.Emp = GammaOf(layers, "C/"+rule, c.NPrime)
 	s.AWD = GammaOf(layers, "Eh2/"+rule, c.NPrime)

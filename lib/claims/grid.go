@@ -143,9 +143,7 @@ func (c *GridCell) summarize() {
 		emp2 = append(emp2, l.Gamma("C/v2"))
 		awd2 = append(awd2, l.Gamma("Eh2/v2"))
 		cov = append(cov, l.Gamma("Covar/v1"))
-		if h := r.History.Epochs; len(h) > 0 {
-			acc = append(acc, h[len(h)-1].Acc)
-		}
+		acc = append(acc, FinalAcc(r.History))
 	}
 	c.GammaEmp, c.GammaAWD = fit.Aggregate(emp), fit.Aggregate(awd)
 	c.GammaEmpV2, c.GammaAWDV2 = fit.Aggregate(emp2), fit.Aggregate(awd2)

@@ -197,10 +197,7 @@ func LayerWise(ctx context.Context, o Options) (*Report, error) {
 		series = append(series, sr)
 		rep.Rows = append(rep.Rows, Row{Quantity: l.Target + ": γ_emp (C, v2) with its uncertainties", Measured: sr.Emp.String(), Paper: "1 ≤ γ ≤ 2"})
 	}
-	acc := math.NaN()
-	if h := first.History.Epochs; len(h) > 0 {
-		acc = h[len(h)-1].Acc
-	}
+	acc := FinalAcc(first.History)
 	rep.Rows = append(rep.Rows, Row{Quantity: "setup", Measured: fmt.Sprintf("hidden %v, N %d, %d epochs, train acc %.4f", c.Hidden, first.N, len(first.History.Epochs), acc),
 		Paper: "784-50-50-50-50-10, 2000/class, CE"})
 

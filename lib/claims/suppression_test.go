@@ -113,26 +113,3 @@ func TestC6SpreadSamples(t *testing.T) {
 		}
 	}
 }
-
-func TestC6SuppressionVerdict(t *testing.T) {
-	rows := func(g0, g1, g2, g3 float64) []fit.SuppressionRow {
-		var out []fit.SuppressionRow
-		for i, g := range []float64{g0, g1, g2, g3} {
-			out = append(out, fit.SuppressionRow{Edit: fit.AllEdits[i], Fit: fit.Result{Slope: g}})
-		}
-		return out
-	}
-	for _, c := range []struct {
-		r    []fit.SuppressionRow
-		want Verdict
-	}{
-		{rows(1.3, 1.25, 1.24, 1.02), Reproduced},
-		{rows(1.3, 1.0, 1.24, 1.1), Partly},         // the cut changes γ, collapse halfway
-		{rows(1.3, 1.25, 1.24, 1.3), NotReproduced}, // no collapse
-		{rows(0.9, 0.9, 0.9, 1.0), NotReproduced},   // not superlinear to begin with
-	} {
-		if got, why := c6SuppressionVerdict(c.r); got != c.want {
-			t.Errorf("γ %v: verdict %q (%s), want %q", []float64{c.r[0].Fit.Slope, c.r[1].Fit.Slope, c.r[2].Fit.Slope, c.r[3].Fit.Slope}, got, why, c.want)
-		}
-	}
-}

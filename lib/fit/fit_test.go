@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -287,5 +288,28 @@ func TestCheckBounds(t *testing.T) {
 	}
 	if _, err := CheckBounds([]float64{math.NaN()}, []float64{1}, 3, 0); err == nil {
 		t.Error("NaN: no error")
+	}
+}
+
+func TestPermutationNull(t *testing.T) {
+	// y = x exactly: the real pairing gives ρ = 1, while shuffled pairings stay near 0
+	// (sd 1/sqrt(n−1) ≈ 0.03 for n = 1000).
+	x := make([]float64, 1000)
+	for i := range x {
+		x[i] = float64((i * 7919) % 1000)
+	}
+	rho := func(a, b []float64) float64 { r, _ := Spearman(a, b); return r }
+	null := PermutationNull(x, x, rho, 200, 1)
+	if len(null) != 200 || !sort.Float64sAreSorted(null) {
+		t.Fatalf("null: %d values, sorted %v", len(null), sort.Float64sAreSorted(null))
+	}
+	if q := Percentile(null, 99); !(q > 0.03 && q < 0.15) {
+		t.Errorf("99th percentile of the null ρ = %v, want about 2.3/sqrt(n) = 0.07", q)
+	}
+	if r := rho(x, x); r <= Percentile(null, 99) {
+		t.Errorf("real pairing ρ %v is not above the null", r)
+	}
+	if again := PermutationNull(x, x, rho, 200, 1); !slices.Equal(again, null) {
+		t.Error("the same seed gave another null")
 	}
 }

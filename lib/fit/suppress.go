@@ -3,6 +3,7 @@ package fit
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -130,10 +131,14 @@ const (
 	EditCut                       // (2) κ_pm ← CutScale κ_pm for modes m beyond CutAfter
 	EditStiffPreserve             // (3) (2), then soft samples' κ_p1 ← SoftScale κ_p1
 	EditStiffCollapse             // (4) (3), then stiff samples' κ_p1 ← their mean κ_p1
+	// EditStiffShuffle is the control of (3): (3), then the stiff samples' κ_p1 permuted
+	// among the stiff samples (seeded by EditParams.Seed). It keeps their distribution and
+	// breaks their pairing with the directions each sample's leading mode points along.
+	EditStiffShuffle
 )
 
-// AllEdits lists the four edits of Fig. 5 in the paper's row order.
-var AllEdits = []Edit{EditOriginal, EditCut, EditStiffPreserve, EditStiffCollapse}
+// AllEdits lists the four edits of Fig. 5 in the paper's row order, then the shuffle control.
+var AllEdits = []Edit{EditOriginal, EditCut, EditStiffPreserve, EditStiffCollapse, EditStiffShuffle}
 
 func (e Edit) String() string {
 	switch e {
@@ -145,6 +150,8 @@ func (e Edit) String() string {
 		return "cut@k=1+stiff-preserve"
 	case EditStiffCollapse:
 		return "cut@k=1+stiff-mean-collapse"
+	case EditStiffShuffle:
+		return "cut@k=1+stiff-shuffle (control)"
 	}
 	return fmt.Sprintf("Edit(%d)", int(e))
 }
@@ -155,6 +162,7 @@ type EditParams struct {
 	CutScale  float64 // factor on the cut modes; 0 means 1e-5
 	SoftRatio float64 // soft samples have κ_p1 <= SoftRatio · max_p κ_p1; 0 means 1e-3
 	SoftScale float64 // factor on the soft samples' κ_p1; 0 means 1e-3
+	Seed      uint64  // the permutation of EditStiffShuffle
 }
 
 func (e EditParams) withDefaults() EditParams {
@@ -193,8 +201,8 @@ func (s *Spectra) Edit(e Edit, par EditParams) ([]float64, EditInfo, error) {
 	if e == EditOriginal {
 		return kappa, info, nil
 	}
-	if e < EditOriginal || e > EditStiffCollapse {
-		return nil, info, fmt.Errorf("fit: Edit: unknown edit %d, expected 0..3", int(e))
+	if e < EditOriginal || e > EditStiffShuffle {
+		return nil, info, fmt.Errorf("fit: Edit: unknown edit %d, expected 0..4", int(e))
 	}
 	for p := 0; p < s.N; p++ {
 		for m := par.CutAfter; m < s.K; m++ {
@@ -222,12 +230,25 @@ func (s *Spectra) Edit(e Edit, par EditParams) ([]float64, EditInfo, error) {
 	if info.Stiff > 0 {
 		info.StiffMean = sum / float64(info.Stiff)
 	}
-	if e == EditStiffCollapse {
-		for p := 0; p < s.N; p++ {
-			// The soft samples were already scaled, so test the original κ_p1.
-			if s.Kappa[p*s.K] > info.Threshold {
-				kappa[p*s.K] = info.StiffMean
-			}
+	var stiff []int // the soft samples were already scaled: test the original κ_p1
+	for p := 0; p < s.N; p++ {
+		if s.Kappa[p*s.K] > info.Threshold {
+			stiff = append(stiff, p)
+		}
+	}
+	switch e {
+	case EditStiffCollapse:
+		for _, p := range stiff {
+			kappa[p*s.K] = info.StiffMean
+		}
+	case EditStiffShuffle:
+		k1 := make([]float64, len(stiff))
+		for j, p := range stiff {
+			k1[j] = kappa[p*s.K]
+		}
+		rand.New(rand.NewPCG(par.Seed, 0x73687566666c6521)).Shuffle(len(k1), func(i, j int) { k1[i], k1[j] = k1[j], k1[i] })
+		for j, p := range stiff {
+			kappa[p*s.K] = k1[j]
 		}
 	}
 	return kappa, info, nil

@@ -2,6 +2,7 @@ package fit
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -164,8 +165,8 @@ func TestMeanCollapseGivesGammaOne(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 4 {
-		t.Fatalf("%d rows, want 4", len(rows))
+	if len(rows) != len(AllEdits) {
+		t.Fatalf("%d rows, want %d", len(rows), len(AllEdits))
 	}
 	c := rows[3]
 	if c.Info.Stiff != n || c.Info.Soft != 0 {
@@ -240,5 +241,46 @@ func BenchmarkDiagonals(b *testing.B) {
 	b.SetBytes(int64(8 * len(s.W)))
 	for b.Loop() {
 		s.Diagonals(nil)
+	}
+}
+
+func TestStiffShuffleKeepsTheDistribution(t *testing.T) {
+	// Six samples, two modes; samples 0 and 5 are soft (κ_p1 <= 1e-3 max).
+	s := &Spectra{N: 6, K: 2, Dirs: 1, Kappa: []float64{1e-4, 0.5, 3, 1, 5, 2, 7, 1, 9, 4, 1e-5, 0}, W: make([]float64, 12)}
+	preserve, _, err := s.Edit(EditStiffPreserve, EditParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var moved bool
+	for seed := uint64(0); seed < 4; seed++ {
+		got, info, err := s.Edit(EditStiffShuffle, EditParams{Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Stiff != 4 || info.Soft != 2 {
+			t.Fatalf("stiff/soft %d/%d, want 4/2", info.Stiff, info.Soft)
+		}
+		var a, b []float64
+		for p := 0; p < s.N; p++ {
+			if p == 0 || p == 5 {
+				if got[p*2] != preserve[p*2] {
+					t.Errorf("seed %d: soft sample %d changed: %v, want %v", seed, p, got[p*2], preserve[p*2])
+				}
+			} else {
+				a, b = append(a, got[p*2]), append(b, preserve[p*2])
+				moved = moved || got[p*2] != preserve[p*2]
+			}
+			if got[p*2+1] != preserve[p*2+1] {
+				t.Errorf("seed %d: mode 2 of sample %d changed", seed, p)
+			}
+		}
+		slices.Sort(a)
+		slices.Sort(b)
+		if !slices.Equal(a, b) {
+			t.Errorf("seed %d: stiff κ_p1 %v are not a permutation of %v", seed, a, b)
+		}
+	}
+	if !moved {
+		t.Error("no seed moved any κ_p1")
 	}
 }
