@@ -24,7 +24,6 @@ import (
 // exponents bounded by 1 ≤ γ_l ≤ 2, fitted with the v2 rule (sort by H_ii, drop points below
 // the 5th percentile of either log, fit the top 80% of the rest).
 
-
 // LayerWiseJointPerClass and LayerWiseJointTopK size the joint-block exploration: the joint
 // Hessian of two adjacent layers (D = 2 · 32² = 2048 on the fast preset) is not Kronecker
 // factorized, so it goes through exact Hessian-vector products: Lanczos for its top-K
@@ -88,8 +87,6 @@ func LayerWiseData(ctx context.Context, o Options) ([]*LayerFits, *experiment.Re
 	}
 	return layers, first, nil
 }
-
-
 
 // LayerPanel draws diagonal key's matrix against H_ii for several layers in one log-log
 // panel, each series shifted down by gap decades from the previous one, with its fit.
