@@ -91,7 +91,7 @@ func TestBeyondResidualShare(t *testing.T) {
 }
 
 func historyWithAcc(acc float64) nn.History {
-	return nn.History{Epochs: []nn.EpochStats{{Epoch: 1, Acc: acc}}}
+	return nn.History{Epochs: []nn.EpochStats{{Epoch: 1, Acc: acc, TrainAcc: acc, Evaluated: true}}}
 }
 
 func TestBeyondAccCorrelation(t *testing.T) {
