@@ -134,46 +134,33 @@ func WriteReport(dir string, o Options, outs []Outcome) error {
 	if err := experiment.WriteFileAtomic(filepath.Join(dir, "claims.csv"), []byte(sb.String())); err != nil {
 		return err
 	}
-	if err := experiment.WriteFileAtomic(filepath.Join(dir, "results.md"), []byte(Markdown(o, outs))); err != nil {
+	sum := BuildSummary(o, outs)
+	if err := experiment.WriteFileAtomic(filepath.Join(dir, "results.md"), []byte(Markdown(o, outs, sum))); err != nil {
+		return err
+	}
+	if err := WriteSummary(filepath.Join(dir, "summary.json"), sum); err != nil {
 		return err
 	}
 	return writeRuns(dir, o)
 }
 
-// Markdown renders the outcomes as GitHub Markdown: a summary table (claim, notebook, verdict)
-// and each claim's rows. The README's results tables are taken from it.
-func Markdown(o Options, outs []Outcome) string {
+// Markdown renders the outcomes as GitHub Markdown: the verdict table (each claim's
+// criteria with measured value, threshold, control and margin), Table 1 from the cache, and
+// each claim's measurements. The README's result tables are generated from the same
+// summary (ReadmeSections).
+func Markdown(o Options, outs []Outcome, sum Summary) string {
 	var b strings.Builder
-	cmd := "go run ./cmd/noisecurv reproduce"
-	if o.Paper {
-		cmd += " --paper"
-	}
-	if len(o.Models) > 0 {
-		cmd += " --models " + strings.Join(o.Models, ",")
-	}
-	if n := len(o.seeds()); n > 1 {
-		cmd += fmt.Sprintf(" --seeds %d", n)
-	}
-	fmt.Fprintf(&b, "# noisecurv results, %s preset\n\nRegenerate with `%s`.\n\n", o.PresetName(), cmd)
-	b.WriteString("| claim | title | notebook | verdict |\n|---|---|---|---|\n")
-	for _, oc := range outs {
-		if oc.Err != nil {
-			fmt.Fprintf(&b, "| %s | %s | | error: %s |\n", oc.Entry.ID, mdCell(oc.Entry.Name), mdCell(oc.Err.Error()))
-			continue
-		}
-		r := oc.Report
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.ID, mdCell(r.Title), r.Notebook, r.Verdict)
-	}
+	fmt.Fprintf(&b, "# noisecurv results, %s preset\n\nRegenerate with `%s`.\n\n## Verdicts\n\n%s\n## Table 1\n\n%s",
+		o.PresetName(), sum.Command, sum.VerdictTable(), sum.Table1())
 	for _, oc := range outs {
 		if oc.Report == nil {
 			continue
 		}
 		r := oc.Report
-		fmt.Fprintf(&b, "\n## %s %s\n\n| quantity | measured | paper | note |\n|---|---|---|---|\n", r.ID, r.Title)
+		fmt.Fprintf(&b, "\n## %s %s\n\nVerdict: **%s**. %s\n\n| quantity | measured | paper | note |\n|---|---|---|---|\n", r.ID, r.Title, r.Verdict, r.Why)
 		for _, row := range r.Rows {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdCell(row.Quantity), mdCell(row.Measured), mdCell(row.Paper), mdCell(row.Note))
 		}
-		fmt.Fprintf(&b, "\nVerdict: **%s**. %s\n", r.Verdict, r.Why)
 	}
 	return b.String()
 }
