@@ -494,19 +494,23 @@ func (p *avgPool32) backward(_, _, dy, dx []float32, n int) {
 	}
 }
 
-// relu32 is ReLU elementwise (NaN maps to 0, as ReLU does).
+// relu32 is ReLU elementwise. It is branchless (the sign of x is random, so a branch
+// would be mispredicted half the time): positiveMask(x) keeps x > 0 and zeroes the rest.
+// A NaN with its sign bit clear passes through (ReLU maps NaN to 0), so that a NaN in
+// float32 training reaches the loss and stops the run instead of vanishing.
 type relu32 struct{ n int }
 
 func (r *relu32) outSize() int { return r.n }
 
+// positiveMask is all ones when the float32 with bits b is > 0 (or a NaN with the sign bit
+// clear), zero otherwise (negative, -0, +0).
+func positiveMask(b uint32) uint32 { return uint32(-int64(int32(b)) >> 63) }
+
 func (r *relu32) forward(x, y []float32, _ int) {
 	y = y[:len(x)]
 	for i, v := range x {
-		if v > 0 {
-			y[i] = v
-		} else {
-			y[i] = 0
-		}
+		b := math.Float32bits(v)
+		y[i] = math.Float32frombits(b & positiveMask(b))
 	}
 }
 
@@ -516,11 +520,7 @@ func (r *relu32) backward(x, _, dy, dx []float32, _ int) {
 	}
 	dy, dx = dy[:len(x)], dx[:len(x)]
 	for i, v := range x {
-		if v > 0 {
-			dx[i] = dy[i]
-		} else {
-			dx[i] = 0
-		}
+		dx[i] = math.Float32frombits(math.Float32bits(dy[i]) & positiveMask(math.Float32bits(v)))
 	}
 }
 

@@ -214,3 +214,15 @@ func TestTrain32Errors(t *testing.T) {
 		}
 	}
 }
+
+func TestPositiveMask(t *testing.T) {
+	for _, c := range []struct {
+		x    float32
+		keep bool
+	}{{1, true}, {1e-45, true}, {math.MaxFloat32, true}, {float32(math.Inf(1)), true},
+		{0, false}, {float32(math.Copysign(0, -1)), false}, {-1e-45, false}, {-3, false}, {float32(math.Inf(-1)), false}} {
+		if got := positiveMask(math.Float32bits(c.x)) != 0; got != c.keep {
+			t.Errorf("positiveMask(%v) keeps = %v, want %v", c.x, got, c.keep)
+		}
+	}
+}
