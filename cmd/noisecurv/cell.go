@@ -21,6 +21,7 @@ type cellFlags struct {
 	checkpoints               string
 	cacheDir, dataDir         string
 	quiet                     bool
+	precision                 string
 }
 
 func (f *cellFlags) register(fs *flag.FlagSet) {
@@ -39,6 +40,7 @@ func (f *cellFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.cacheDir, "cache", "", "cache folder (default results/cache in the repository)")
 	fs.StringVar(&f.dataDir, "data", "", "dataset folder searched first (default ./data, $NOISECURV_DATA)")
 	fs.BoolVar(&f.quiet, "q", false, "no progress lines")
+	fs.StringVar(&f.precision, "precision", experiment.Float32, "training arithmetic: float32 (the paper's) or float64")
 }
 
 func (f *cellFlags) config() (experiment.Config, error) {
@@ -78,6 +80,10 @@ func (f *cellFlags) config() (experiment.Config, error) {
 		c.Batch = f.batch
 	}
 	c.LabelNoise = f.labelNoise
+	if err := checkPrecision(f.precision); err != nil {
+		return c, err
+	}
+	c.Precision = f.precision
 	return c, c.Validate()
 }
 
@@ -87,4 +93,12 @@ func (f *cellFlags) options() experiment.Options {
 		o.Log = os.Stderr
 	}
 	return o
+}
+
+// checkPrecision validates the --precision flag.
+func checkPrecision(p string) error {
+	if p != experiment.Float32 && p != experiment.Float64 {
+		return fmt.Errorf("flag -precision %q: want float32 or float64", p)
+	}
+	return nil
 }

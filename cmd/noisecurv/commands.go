@@ -288,8 +288,12 @@ func cmdGrid(ctx context.Context, args []string) error {
 	dryRun := fs.Bool("n", false, "list the cells and whether they are cached, run nothing")
 	cacheDir := fs.String("cache", "", "cache folder (default results/cache)")
 	dataDir := fs.String("data", "", "dataset folder searched first")
+	precision := fs.String("precision", experiment.Float32, "training arithmetic: float32 (the paper's) or float64")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if err := checkPrecision(*precision); err != nil {
+		return fmt.Errorf("grid: %w", err)
 	}
 	var ss []uint64
 	for _, s := range splitList(*seeds) {
@@ -300,6 +304,9 @@ func cmdGrid(ctx context.Context, args []string) error {
 		ss = append(ss, v)
 	}
 	cs := experiment.Grid(ss, !*paper, splitList(*datasets), splitList(*models), splitList(*losses))
+	for i := range cs {
+		cs[i].Precision = *precision
+	}
 	if *shard != "" {
 		var i, n int
 		if _, err := fmt.Sscanf(*shard, "%d/%d", &i, &n); err != nil {

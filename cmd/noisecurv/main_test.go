@@ -26,6 +26,7 @@ func TestCellFlagsNameTheBadField(t *testing.T) {
 		{[]string{"--act", "gelu"}, "act"},
 		{[]string{"--checkpoints", "x"}, "checkpoints"},
 		{[]string{"--label-noise", "1.5"}, "label_noise"},
+		{[]string{"--precision", "half"}, "precision"},
 	} {
 		fs := newFlagSet("test", "")
 		var cf cellFlags
@@ -51,6 +52,9 @@ func TestGridDryRunAndShardFlag(t *testing.T) {
 	}
 	if err := run(ctx, []string{"grid", "-n", "--seeds", "a", "--cache", dir}); err == nil {
 		t.Error("seed 'a' accepted")
+	}
+	if err := run(ctx, []string{"grid", "-n", "--precision", "float16", "--cache", dir}); err == nil || !strings.Contains(err.Error(), "precision") {
+		t.Errorf("--precision float16: err = %v, want one naming the flag", err)
 	}
 }
 

@@ -8,21 +8,61 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/noisecurv/noisecurv/lib/fit"
+	"github.com/noisecurv/noisecurv/lib/linalg"
 )
 
-// NormalizedCommutator returns |AH − HA|_F / (|A|_F |H|_F) computed explicitly (two D³
-// products). It is the reference for the eigenbasis formulas; given H's eigenvectors,
-// Rotate + WindowCommutator is cheaper and also gives windows. A zero matrix gives NaN.
+// NormalizedCommutator returns |AH − HA|_F / (|A|_F |H|_F) computed explicitly, from one
+// D³ product P = AH (HA = Pᵀ for symmetric A and H). It is the reference for the eigenbasis
+// formulas; given H's eigenvectors, Rotate + WindowCommutator is cheaper and also gives
+// windows. A zero matrix gives NaN.
 func NormalizedCommutator(a, h mat.Symmetric) (float64, error) {
 	if a.SymmetricDim() != h.SymmetricDim() {
 		return math.NaN(), fmt.Errorf("commute: NormalizedCommutator: A is %d×%d, H is %d×%d",
 			a.SymmetricDim(), a.SymmetricDim(), h.SymmetricDim(), h.SymmetricDim())
 	}
-	var ah, ha mat.Dense
-	ah.Mul(a, h)
-	ha.Mul(h, a)
-	ah.Sub(&ah, &ha)
-	return mat.Norm(&ah, 2) / (mat.Norm(a, 2) * mat.Norm(h, 2)), nil
+	var hd, p mat.Dense
+	linalg.DenseOfSym(&hd, symDense(h))
+	linalg.MulSym(&p, symDense(a), &hd)
+	d := a.SymmetricDim()
+	raw := p.RawMatrix()
+	var sq float64
+	for i := 0; i < d; i++ {
+		for j := i + 1; j < d; j++ {
+			c := raw.Data[i*raw.Stride+j] - raw.Data[j*raw.Stride+i]
+			sq += 2 * c * c
+		}
+	}
+	return math.Sqrt(sq) / (mat.Norm(a, 2) * mat.Norm(h, 2)), nil
+}
+
+// symDense returns a as a *mat.SymDense, copying it if it is another kind of symmetric
+// matrix, so that products go through lib/linalg (gonum's own symmetric product, Dsymm, is
+// an unblocked serial loop).
+func symDense(a mat.Symmetric) *mat.SymDense {
+	if s, ok := a.(*mat.SymDense); ok {
+		return s
+	}
+	s := mat.NewSymDense(a.SymmetricDim(), nil)
+	s.CopySym(a)
+	return s
+}
+
+// congruence returns (Wᵀ A W + (Wᵀ A W)ᵀ)/2 for W d×m: one symmetric product A W and one
+// GEMM Wᵀ (A W), both through lib/linalg.
+func congruence(a *mat.SymDense, w *mat.Dense) *mat.SymDense {
+	var aw, k mat.Dense
+	linalg.MulSym(&aw, a, w)
+	linalg.Gemm(true, false, 1, w, &aw, 0, &k)
+	var s mat.SymDense
+	linalg.Symmetrize(&s, &k)
+	return &s
+}
+
+// transpose returns a copy of qᵀ.
+func transpose(q *mat.Dense) *mat.Dense {
+	var t mat.Dense
+	t.CloneFrom(q.T())
+	return &t
 }
 
 // Rotate returns K = Vᵀ A V, symmetrised as (K + Kᵀ)/2 to remove rounding asymmetry. V is
@@ -34,20 +74,10 @@ func Rotate(a mat.Symmetric, v *mat.Dense) (*mat.SymDense, error) {
 	if r != d {
 		return nil, fmt.Errorf("commute: Rotate: V has %d rows, A is %d×%d", r, d, d)
 	}
-	var av, k mat.Dense
-	av.Mul(a, v)
-	k.Mul(v.T(), &av)
-	return symmetrize(&k, m), nil
-}
-
-func symmetrize(k *mat.Dense, m int) *mat.SymDense {
-	s := mat.NewSymDense(m, nil)
-	for i := 0; i < m; i++ {
-		for j := i; j < m; j++ {
-			s.SetSym(i, j, 0.5*(k.At(i, j)+k.At(j, i)))
-		}
+	if m == 0 {
+		return nil, fmt.Errorf("commute: Rotate: V has no columns")
 	}
-	return s
+	return congruence(symDense(a), v), nil
 }
 
 // Window is a contiguous range of H's modes, 0-based and half-open: modes Lo+1..Hi in the
@@ -205,54 +235,45 @@ func sums(k mat.Symmetric, lambda []float64, w Window) blockSums {
 }
 
 // HaarOrthogonal returns a d×d orthogonal matrix drawn from the Haar measure: the Q factor
-// of a standard Gaussian matrix, with column j multiplied by sign(R_jj) so that R has a
-// positive diagonal (which makes the distribution exactly Haar).
+// of a standard Gaussian matrix (entries drawn row by row from rng), with column j
+// multiplied by sign(R_jj) so that R has a positive diagonal (which makes the distribution
+// exactly Haar); see linalg.OrthonormalQ.
 func HaarOrthogonal(d int, rng *rand.Rand) *mat.Dense {
 	g := mat.NewDense(d, d, nil)
 	raw := g.RawMatrix().Data
 	for i := range raw {
 		raw[i] = rng.NormFloat64()
 	}
-	var qr mat.QR
-	qr.Factorize(g)
-	var q, r mat.Dense
-	qr.QTo(&q)
-	qr.RTo(&r)
-	for j := 0; j < d; j++ {
-		if r.At(j, j) < 0 {
-			for i := 0; i < d; i++ {
-				q.Set(i, j, -q.At(i, j))
-			}
-		}
-	}
-	return &q
+	return linalg.OrthonormalQ(g)
 }
 
 // RandomSpectrumPreserving returns Q diag(eig) Qᵀ with Q = HaarOrthogonal(len(eig), rng):
-// a random symmetric matrix with the given spectrum and Haar-random eigenvectors.
+// a random symmetric matrix with the given spectrum and Haar-random eigenvectors. Cost: the
+// QR of the draw and one D³ GEMM.
 func RandomSpectrumPreserving(eig []float64, rng *rand.Rand) *mat.SymDense {
 	d := len(eig)
 	q := HaarOrthogonal(d, rng)
-	var qs, out mat.Dense
-	qs.CloneFrom(q)
-	for j, e := range eig {
-		for i := 0; i < d; i++ {
-			qs.Set(i, j, qs.At(i, j)*e)
+	qs := mat.DenseCopyOf(q)
+	raw := qs.RawMatrix()
+	for i := 0; i < d; i++ {
+		row := raw.Data[i*raw.Stride : i*raw.Stride+d]
+		for j, e := range eig {
+			row[j] *= e
 		}
 	}
-	out.Mul(&qs, q.T())
-	return symmetrize(&out, d)
+	var out mat.Dense
+	linalg.Gemm(false, true, 1, qs, q, 0, &out)
+	var s mat.SymDense
+	linalg.Symmetrize(&s, &out)
+	return &s
 }
 
 // RandomRotate returns Q K Qᵀ with Q = HaarOrthogonal: same distribution as
-// RandomSpectrumPreserving(eig K), without the eigendecomposition.
+// RandomSpectrumPreserving(eig K), without the eigendecomposition. Cost: the QR of the
+// draw, one symmetric product and one GEMM, each D³.
 func RandomRotate(k mat.Symmetric, rng *rand.Rand) *mat.SymDense {
-	d := k.SymmetricDim()
-	q := HaarOrthogonal(d, rng)
-	var qk, out mat.Dense
-	qk.Mul(q, k)
-	out.Mul(&qk, q.T())
-	return symmetrize(&out, d)
+	q := HaarOrthogonal(k.SymmetricDim(), rng)
+	return congruence(symDense(k), transpose(q))
 }
 
 // traces returns tr K and |K|_F² = tr K² (= tr μ and tr μ² for K's spectrum μ).

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/noisecurv/noisecurv/lib/nn"
 )
 
 // FormatVersion is mixed into every cache key. Bump it whenever a change to the code alters
@@ -51,12 +53,28 @@ type Config struct {
 	// Checkpoints are extra epochs at which the model is analysed (Fig. 1); the final epoch
 	// is always analysed.
 	Checkpoints []int `json:"checkpoints,omitempty"`
+	// Precision is the arithmetic of training (nn.TrainConfig.Precision): "float32", the
+	// paper's and the presets' choice, or "float64" ("" means float64: configs written
+	// before the field existed). The analysis is float64 either way, on the trained weights.
+	Precision string `json:"precision,omitempty"`
 }
+
+// Training precisions (Config.Precision).
+const (
+	Float32 = nn.Float32
+	Float64 = nn.Float64
+)
 
 // Key is the cache key of the run: a SHA-256 of the canonical JSON of the config and the
 // format version. The dataset digest is not needed: datasets are verified against fixed
 // digests before use, so a name determines its bytes.
+//
+// A float64 config hashes without its Precision field ("" and "float64" are the same run),
+// so keys of configs from before the field existed are unchanged.
 func (c Config) Key() string {
+	if c.Precision == Float64 {
+		c.Precision = ""
+	}
 	b, err := json.Marshal(struct {
 		V int    `json:"v"`
 		C Config `json:"c"`
@@ -116,6 +134,11 @@ func (c Config) Validate() error {
 	if !(c.LR > 0) {
 		return fmt.Errorf("experiment: config field lr = %v: want a positive learning rate", c.LR)
 	}
+	switch c.Precision {
+	case "", Float32, Float64:
+	default:
+		return fmt.Errorf("experiment: config field precision = %q: want float32 or float64", c.Precision)
+	}
 	if c.LabelNoise < 0 || c.LabelNoise >= 1 {
 		return fmt.Errorf("experiment: config field label_noise = %v: want a fraction in [0, 1)", c.LabelNoise)
 	}
@@ -153,8 +176,9 @@ var table1 = []cell{
 
 var classCounts = [3]int{3, 6, 10}
 
-// Paper returns the paper's setting for one grid cell. dataset "fashion-mnist" uses the
-// MNIST rows (an extension: the paper has no Fashion-MNIST runs).
+// Paper returns the paper's setting for one grid cell, trained in float32 as the paper's
+// models were (set Precision to Float64 for float64 training). dataset "fashion-mnist" uses
+// the MNIST rows (an extension: the paper has no Fashion-MNIST runs).
 func Paper(dataset, model, loss string, classes int, seed uint64) (Config, error) {
 	row := dataset
 	if row == "fashion-mnist" {
@@ -177,7 +201,7 @@ func Paper(dataset, model, loss string, classes int, seed uint64) (Config, error
 			Dataset: dataset, Model: model, Act: "relu", Loss: loss,
 			Classes: classes, PerClass: r.perClass, Batch: r.batch, Epochs: r.epochs,
 			LR: 0.1, CosineTMax: 500, EtaMin: 0.001, ClipNorm: 5, EarlyStop: true,
-			Seed: seed, NPrime: r.nPrime[ci],
+			Seed: seed, NPrime: r.nPrime[ci], Precision: Float32,
 		}
 		if classes == 3 && r.perClassC3 > 0 {
 			c.PerClass = r.perClassC3

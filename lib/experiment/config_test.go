@@ -94,3 +94,40 @@ func TestShardPartitions(t *testing.T) {
 		t.Error("shard 5/5 accepted")
 	}
 }
+
+// TestKeyPrecision pins cache keys computed before Config had a Precision field: a float64
+// config must keep them, so that float64 results cached then are still found.
+func TestKeyPrecision(t *testing.T) {
+	mlp, _ := Paper("mnist", "mlp", "ce", 10, 0)
+	cnn, _ := Paper("mnist", "cnn", "mse", 3, 2)
+	for _, tc := range []struct {
+		name string
+		c    Config
+		key  string
+	}{
+		{"paper mnist mlp ce c10 s0", mlp, "53cc5f8982ceb3cf8835"},
+		{"fast of it", Fast(mlp), "a16c4a95dc9c9e54ec0a"},
+		{"paper mnist cnn mse c3 s2", cnn, "5e31175ca4203f6dbebf"},
+		{"layer-wise s1", LayerWise(1), "1e700175c23f727b3bbf"},
+	} {
+		if tc.c.Precision != Float32 {
+			t.Errorf("%s: preset precision %q, want float32", tc.name, tc.c.Precision)
+		}
+		f32 := tc.c.Key()
+		tc.c.Precision = Float64
+		if got := tc.c.Key(); got != tc.key {
+			t.Errorf("%s, float64: key %s, want %s (the key before Precision existed)", tc.name, got, tc.key)
+		}
+		tc.c.Precision = ""
+		if got := tc.c.Key(); got != tc.key {
+			t.Errorf("%s, precision \"\": key %s, want %s", tc.name, got, tc.key)
+		}
+		if f32 == tc.key {
+			t.Errorf("%s: float32 and float64 share the key %s", tc.name, f32)
+		}
+	}
+	mlp.Precision = "float16"
+	if err := mlp.Validate(); err == nil || !strings.Contains(err.Error(), "precision") {
+		t.Errorf("precision float16: Validate() = %v, want an error naming the field", err)
+	}
+}

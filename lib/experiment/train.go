@@ -197,6 +197,7 @@ func Train(ctx context.Context, c Config, set *data.Set, o Options) (*Trained, e
 	cfg := nn.TrainConfig{
 		LR: c.LR, EtaMin: c.EtaMin, Batch: c.Batch, Epochs: c.Epochs, CosineTMax: c.CosineTMax,
 		ClipNorm: c.ClipNorm, EarlyStop: c.EarlyStop, Seed: c.Seed, Checkpoints: c.Checkpoints,
+		Precision: c.Precision,
 	}
 	start := time.Now()
 	hist, err := nn.Train(ctx, m, loss, set.X, set.Labels, cfg,

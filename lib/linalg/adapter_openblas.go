@@ -6,16 +6,23 @@ package linalg
 import "C"
 
 import (
+	"unsafe"
+
 	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // In the openblas build, gonum's mat (mat.Dense.Mul, SymDense.SymOuterK, ...)
 // is routed to OpenBLAS for the two level-3 kernels that dominate the
-// project's run time. Everything else stays on gonum's native
+// project's run time, and gonum's float32 BLAS (blas32, which lib/nn's
+// float32 training calls) for Sgemm. Everything else stays on gonum's native
 // implementation, which is embedded.
-func init() { blas64.Use(openblasImpl{}) }
+func init() {
+	blas64.Use(openblasImpl{})
+	blas32.Use(openblasImpl{})
+}
 
 // openblasImpl is gonum's native BLAS with Dgemm and Dsyrk replaced by
 // cblas_dgemm and cblas_dsyrk. It validates arguments like gonum does (BLAS
@@ -75,6 +82,40 @@ func (openblasImpl) Dsyrk(ul blas.Uplo, tA blas.Transpose, n, k int, alpha float
 	}
 	C.cblas_dsyrk(C.CblasRowMajor, uplo, ctrans(aT), cint("n", n), cint("k", k),
 		C.double(alpha), ptr(a), cint("lda", lda), C.double(beta), ptr(c), cint("ldc", ldc))
+}
+
+func (openblasImpl) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	aT, bT := isTrans(tA), isTrans(tB)
+	if m < 0 || n < 0 || k < 0 {
+		panic("linalg/openblas: Sgemm: negative dimension")
+	}
+	ar, ac := m, k
+	if aT {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if bT {
+		br, bc = n, k
+	}
+	if lda < max(1, ac) || ldb < max(1, bc) || ldc < max(1, n) {
+		panic("linalg/openblas: Sgemm: bad leading dimension")
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if (ar > 0 && ac > 0 && len(a) < lda*(ar-1)+ac) || (br > 0 && bc > 0 && len(b) < ldb*(br-1)+bc) || len(c) < ldc*(m-1)+n {
+		panic("linalg/openblas: Sgemm: slice too short")
+	}
+	C.cblas_sgemm(C.CblasRowMajor, ctrans(aT), ctrans(bT), cint("m", m), cint("n", n), cint("k", k),
+		C.float(alpha), ptr32(a), cint("lda", lda), ptr32(b), cint("ldb", ldb), C.float(beta), ptr32(c), cint("ldc", ldc))
+}
+
+// ptr32 is ptr for float32 slices.
+func ptr32(s []float32) *C.float {
+	if len(s) == 0 {
+		return nil
+	}
+	return (*C.float)(unsafe.Pointer(&s[0]))
 }
 
 func isTrans(t blas.Transpose) bool {

@@ -123,6 +123,24 @@ func symm(a blas64.Symmetric, b, c blas64.General) {
 	blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, full, b, 0, c)
 }
 
+// orthQ overwrites the m x n matrix q with the Q factor of its thin QR
+// decomposition and returns R's diagonal, using gonum's mat.QR.
+func orthQ(q *mat.Dense) []float64 {
+	m, n := q.Dims()
+	var qr mat.QR
+	qr.Factorize(q)
+	var full mat.Dense
+	qr.QTo(&full)
+	q.Copy(full.Slice(0, m, 0, n))
+	rdiag := make([]float64, n)
+	var r mat.Dense
+	qr.RTo(&r)
+	for j := range rdiag {
+		rdiag[j] = r.At(j, j)
+	}
+	return rdiag
+}
+
 // eigSym uses gonum's mat.EigenSym (native dsyev: tridiagonal QR) and
 // reorders its ascending output to descending.
 func eigSym(a *mat.SymDense, vectors bool) ([]float64, *mat.Dense, error) {

@@ -96,6 +96,28 @@ func symm(a blas64.Symmetric, b, c blas64.General) {
 		0, ptr(c.Data), cint("ldc", c.Stride))
 }
 
+// orthQ overwrites the m x n matrix q (stride n) with the Q factor of its
+// thin QR decomposition and returns R's diagonal: LAPACKE dgeqrf, then dorgqr
+// on the reflectors it leaves in q.
+func orthQ(q *mat.Dense) []float64 {
+	m, n := q.Dims()
+	raw := q.RawMatrix()
+	tau := make([]float64, n)
+	info := C.LAPACKE_dgeqrf(C.LAPACK_ROW_MAJOR, cint("m", m), cint("n", n), ptr(raw.Data), cint("lda", raw.Stride), ptr(tau))
+	if info != 0 {
+		panic(fmt.Sprintf("linalg: LAPACKE_dgeqrf: info=%d", int(info)))
+	}
+	rdiag := make([]float64, n)
+	for j := range rdiag {
+		rdiag[j] = raw.Data[j*raw.Stride+j]
+	}
+	info = C.LAPACKE_dorgqr(C.LAPACK_ROW_MAJOR, cint("m", m), cint("n", n), cint("k", n), ptr(raw.Data), cint("lda", raw.Stride), ptr(tau))
+	if info != 0 {
+		panic(fmt.Sprintf("linalg: LAPACKE_dorgqr: info=%d", int(info)))
+	}
+	return rdiag
+}
+
 // eigSym calls LAPACKE_dsyevd (divide and conquer). The upper triangle of the
 // row-major input is the lower triangle of the same buffer read column-major,
 // so the copy is passed as column-major 'L' and no transposition is needed on

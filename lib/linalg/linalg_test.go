@@ -573,3 +573,47 @@ func TestGonumMatRouting(t *testing.T) {
 	s.SymOuterK(1, a.T()) // Dsyrk
 	checkClose(t, "mat.SymDense.SymOuterK", s.At, want.At, bound.At, 70, 70)
 }
+
+// TestOrthonormalQ checks the defining properties of the sign-fixed thin QR factor: Q^T Q = I,
+// R = Q^T a is upper triangular with a positive diagonal, and Q R reproduces a (so R is the
+// R of a = QR, unique for full rank with that sign convention).
+func TestOrthonormalQ(t *testing.T) {
+	rng := newRand(21)
+	for _, sh := range [][2]int{{1, 1}, {7, 7}, {40, 13}, {130, 130}} {
+		m, n := sh[0], sh[1]
+		a := randDense(rng, m, n, 3)
+		before := mat.DenseCopyOf(a)
+		q := linalg.OrthonormalQ(a)
+		if !mat.Equal(a, before) {
+			t.Fatalf("%dx%d: a was modified", m, n)
+		}
+		var qtq, r, qr mat.Dense
+		qtq.Mul(q.T(), q)
+		for i := 0; i < n; i++ {
+			for j := 0; j < n; j++ {
+				want := 0.0
+				if i == j {
+					want = 1
+				}
+				if d := math.Abs(qtq.At(i, j) - want); d > 1e-12 {
+					t.Fatalf("%dx%d: (Q^T Q)[%d,%d] = %v, want %v", m, n, i, j, qtq.At(i, j), want)
+				}
+			}
+		}
+		r.Mul(q.T(), a)
+		for i := 0; i < n; i++ {
+			if !(r.At(i, i) > 0) {
+				t.Fatalf("%dx%d: R[%d,%d] = %v, want > 0", m, n, i, i, r.At(i, i))
+			}
+			for j := 0; j < i; j++ {
+				if math.Abs(r.At(i, j)) > 1e-12*math.Sqrt(float64(m)) {
+					t.Fatalf("%dx%d: R[%d,%d] = %v below the diagonal", m, n, i, j, r.At(i, j))
+				}
+			}
+		}
+		qr.Mul(q, &r)
+		if !mat.EqualApprox(&qr, a, 1e-12*float64(m)) {
+			t.Fatalf("%dx%d: Q R != a", m, n)
+		}
+	}
+}

@@ -48,3 +48,33 @@ func BenchmarkPerSampleHVPMNIST(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*500)/b.Elapsed().Seconds(), "samples/s")
 }
+
+// benchStep32 times one float32 training step's arithmetic: forward, loss head, backward
+// (parameter gradients), as Train with Precision "float32" runs it.
+func benchStep32(b *testing.B, spec Spec, batch int) {
+	m, err := Build(spec, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := newRand(2)
+	x := randDense(rng, batch, spec.In.Size(), 1)
+	labels := randLabels(rng, batch, 10)
+	e, err := newEngine32(m, batch)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i, v := range x.RawMatrix().Data {
+		e.input(batch)[i] = float32(v)
+	}
+	head := lossHead{loss: CrossEntropy{}}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		z := e.forward(batch)
+		head.eval(z, labels, 10, 1/float64(batch), e.dlogits(batch))
+		e.backward(batch)
+	}
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "samples/s")
+}
+
+func BenchmarkMNISTMLPStep50F32(b *testing.B) { benchStep32(b, MNISTMLP(), 50) }
+func BenchmarkCNNStep32F32(b *testing.B)      { benchStep32(b, CNN(Shape{1, 28, 28}), 32) }

@@ -71,6 +71,10 @@ type TrainConfig struct {
 	Seed uint64 `json:"seed"`
 	// Checkpoints lists epochs (1-based, <= Epochs) after which onCheckpoint is called.
 	Checkpoints []int `json:"checkpoints,omitempty"`
+	// Precision is the arithmetic of training: "float64" (or "") trains the Model itself;
+	// "float32" (the paper's precision) trains a float32 copy of it (see Train) and writes
+	// the float32 weights back into the Model, exactly.
+	Precision string `json:"precision,omitempty"`
 }
 
 // EpochStats summarizes one epoch. Epochs are numbered from 1.
@@ -137,6 +141,8 @@ func (cfg TrainConfig) Validate() error {
 		return fmt.Errorf("nn: TrainConfig.ClipNorm = %v, want >= 0 (0 = off)", cfg.ClipNorm)
 	case cfg.StopLoss < 0 || math.IsNaN(cfg.StopLoss):
 		return fmt.Errorf("nn: TrainConfig.StopLoss = %v, want >= 0 (0 = %g)", cfg.StopLoss, DefaultStopLoss)
+	case cfg.Precision != "" && cfg.Precision != Float64 && cfg.Precision != Float32:
+		return fmt.Errorf("nn: TrainConfig.Precision = %q, want %q or %q", cfg.Precision, Float32, Float64)
 	}
 	for _, c := range cfg.Checkpoints {
 		if c < 1 || c > cfg.Epochs {
@@ -189,7 +195,16 @@ func checkData(m *Model, x *mat.Dense, labels []int) error {
 //	w <- w - eta_e g                                 (eta_e = CosineLR(LR, EtaMin, CosineTMax, e))
 //
 // Epoch e draws a fresh permutation of the samples from a PCG stream seeded once from
-// cfg.Seed, so a run is bit-for-bit reproducible for the same model, data and configuration.
+// cfg.Seed, so a run is bit-for-bit reproducible for the same model, data, configuration and
+// BLAS build.
+//
+// With cfg.Precision "float32" the same loop runs on a float32 copy of m (weights and inputs
+// rounded to float32 once): forward and backward passes, gradients, clipping (by the float64
+// norm of the float32 gradient) and the update w <- w - float32(eta_e) g are float32, the
+// loss and dl/dz are evaluated in float64 from the float32 logits and rounded back, and the
+// early-stop evaluation uses the float32 network. m receives the float32 weights (exactly,
+// float32 to float64 being exact) at every checkpoint and when Train returns, for any
+// reason; all analysis of the trained model then runs in float64 on those weights.
 //
 // Early stop (cfg.EarlyStop, the authors' rule): after epoch k the whole training set is
 // evaluated; training stops when the mean of the last min(k, 9) such accuracies is > 0.9999 and
@@ -232,22 +247,24 @@ func Train(ctx context.Context, m *Model, loss Loss, x *mat.Dense, labels []int,
 	slices.Sort(checkpoints)
 	checkpoints = slices.Compact(checkpoints)
 
-	n, features := x.Dims()
+	n := len(labels)
 	classes := m.Classes()
-	params := m.Params()
 	rng := rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9E3779B97F4A7C15))
 	perm := make([]int, n)
-
-	// Minibatch buffers, reused across steps: one for full batches, one for the last partial
-	// batch of an epoch (its size is the same every epoch).
 	b := min(cfg.Batch, n)
-	xFull := mat.NewDense(b, features, nil)
-	var xTail *mat.Dense
-	if r := n % b; r != 0 {
-		xTail = mat.NewDense(r, features, nil)
+	var be sgdBackend
+	if cfg.Precision == Float32 {
+		e, err := newTrainer32(m, loss, x, labels, b)
+		if err != nil {
+			return hist, fmt.Errorf("nn: Train: %w", err)
+		}
+		be = e
+		// m follows the float32 weights at checkpoints and whenever Train returns.
+		defer e.sync()
+	} else {
+		be = newTrainer64(m, loss, x, labels, b)
 	}
 	yBuf := make([]int, b)
-	xRaw := x.RawMatrix()
 
 	var accs []float64 // full-set accuracies for the stopping rule
 	global := 0
@@ -270,47 +287,23 @@ func Train(ctx context.Context, m *Model, loss Loss, x *mat.Dense, labels []int,
 				return hist, fmt.Errorf("nn: Train canceled at epoch %d step %d (global step %d): %w", epoch, step, global+1, err)
 			}
 			hi := min(lo+b, n)
-			xb := xFull
-			if hi-lo < b {
-				xb = xTail
-			}
 			yb := yBuf[:hi-lo]
-			xbRaw := xb.RawMatrix()
 			for r, p := range perm[lo:hi] {
-				copy(xbRaw.Data[r*xbRaw.Stride:r*xbRaw.Stride+features], xRaw.Data[p*xRaw.Stride:p*xRaw.Stride+features])
 				yb[r] = labels[p]
 			}
 			global++
 
-			logits := m.Forward(xb)
-			ls, g := loss.Eval(logits, yb)
-			batchLoss := 0.0
-			for _, l := range ls {
-				batchLoss += l
-			}
+			batchLoss, c := be.forwardLoss(perm[lo:hi], yb, classes)
 			if math.IsNaN(batchLoss) || math.IsInf(batchLoss, 0) {
 				err := &NonFiniteError{What: "loss", Value: batchLoss / float64(hi-lo), Epoch: epoch, Step: step, GlobalStep: global}
 				hist.Stopped = err.Error()
 				return hist, err
 			}
 			lossSum += batchLoss
-			correct += countCorrect(logits, yb, classes)
+			correct += c
 
-			// Mean loss over the minibatch: scale dl/dlogits by 1/b before backprop, as
-			// PyTorch's reduction="mean" does.
-			g.Scale(1/float64(hi-lo), g)
-			for _, p := range params {
-				clear(p.Grad)
-			}
-			m.BackwardParams(g)
-
-			sq := 0.0
-			for _, p := range params {
-				for _, v := range p.Grad {
-					sq += v * v
-				}
-			}
-			norm := math.Sqrt(sq)
+			be.backward()
+			norm := math.Sqrt(be.gradNormSq())
 			if math.IsNaN(norm) || math.IsInf(norm, 0) {
 				err := &NonFiniteError{What: "gradient norm", Value: norm, Epoch: epoch, Step: step, GlobalStep: global}
 				hist.Stopped = err.Error()
@@ -321,18 +314,10 @@ func Train(ctx context.Context, m *Model, loss Loss, x *mat.Dense, labels []int,
 				// torch.nn.utils.clip_grad_norm_: coef = c/(|g|+1e-6), applied when < 1.
 				if coef := cfg.ClipNorm / (norm + clipEps); coef < 1 {
 					st.Clipped++
-					for _, p := range params {
-						for i := range p.Grad {
-							p.Grad[i] *= coef
-						}
-					}
+					be.scaleGrad(coef)
 				}
 			}
-			for _, p := range params {
-				for i, v := range p.Grad {
-					p.Value[i] -= lr * v
-				}
-			}
+			be.update(lr)
 			st.Steps++
 		}
 		hist.Steps = global
@@ -340,7 +325,7 @@ func Train(ctx context.Context, m *Model, loss Loss, x *mat.Dense, labels []int,
 		st.Acc = float64(correct) / float64(n)
 		st.GradNorm = normSum / float64(st.Steps)
 		if evalTrain {
-			st.TrainLoss, st.TrainAcc = evaluate(m, loss, x, labels, cfg.Batch)
+			st.TrainLoss, st.TrainAcc = be.evaluate(cfg.Batch)
 			st.Evaluated = true
 		}
 		st.Elapsed = time.Since(start)
@@ -350,6 +335,7 @@ func Train(ctx context.Context, m *Model, loss Loss, x *mat.Dense, labels []int,
 		}
 		for ckIdx < len(checkpoints) && checkpoints[ckIdx] <= epoch {
 			if onCheckpoint != nil {
+				be.sync()
 				if err := onCheckpoint(checkpoints[ckIdx], m); err != nil {
 					hist.Stopped = fmt.Sprintf("checkpoint at epoch %d failed: %v", checkpoints[ckIdx], err)
 					return hist, fmt.Errorf("nn: Train: checkpoint at epoch %d: %w", checkpoints[ckIdx], err)
@@ -366,6 +352,7 @@ func Train(ctx context.Context, m *Model, loss Loss, x *mat.Dense, labels []int,
 					epoch, w, mean, earlyStopAcc, st.TrainLoss, stopLoss)
 				for ; ckIdx < len(checkpoints); ckIdx++ {
 					if onCheckpoint != nil {
+						be.sync()
 						if err := onCheckpoint(checkpoints[ckIdx], m); err != nil {
 							return hist, fmt.Errorf("nn: Train: checkpoint at epoch %d (after early stop at epoch %d): %w", checkpoints[ckIdx], epoch, err)
 						}

@@ -1,0 +1,572 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/mat"
+)
+
+// Precisions accepted by TrainConfig.Precision.
+const (
+	Float64 = "float64"
+	Float32 = "float32"
+)
+
+// engine32 is a float32 copy of a Model for training: the paper trained in float32, and
+// float32 GEMM runs about twice as fast as float64 on the same hardware. It holds float32
+// copies of the parameters and their gradients, and activation buffers sized for a fixed
+// maximal batch, so a training step allocates nothing but the loss head (B x C values).
+//
+// Layout. Dense layers see a batch as n rows of features (row-major n x F, as Model). The
+// convolutional part keeps activations "planar": channel-major C x n x (H W), so a whole
+// batch is one matrix P of im2col patches (C*9 x n*H*W) and a 3x3 convolution is a single
+// GEMM Y = W P (Out x n*H*W) that lands directly in the planar layout of the next layer.
+// Pooling and activations act per H x W plane or per element and do not care which layout
+// the planes come in. Transposes are inserted where the two layouts meet (before the first
+// convolution when it has several input channels, before the first dense layer after a
+// convolution).
+type engine32 struct {
+	model  *Model
+	ops    []op32
+	cap    int         // maximal batch size
+	acts   [][]float32 // acts[i]: input of op i; acts[len(ops)]: the logits (rows)
+	grads  [][]float32 // grads[i]: dL/d acts[i]
+	params []*param32  // in Model.Params order
+	// first is the index of the first op with parameters; ops before it need no input
+	// gradient, and it needs none either.
+	first int
+}
+
+// param32 is the float32 copy of a Param.
+type param32 struct {
+	p    *Param
+	v, g []float32
+}
+
+// op32 is one step of the float32 forward/backward pass. n is the current batch size
+// (<= cap); buffers hold exactly n samples, compactly, in the op's layout.
+type op32 interface {
+	// outSize is the number of output values per sample.
+	outSize() int
+	forward(x, y []float32, n int)
+	// backward OVERWRITES the parameter gradients with the sums over the batch (there is one
+	// backward pass per step) and, when dx != nil, writes dx = dL/dx.
+	backward(x, y, dy, dx []float32, n int)
+}
+
+// newEngine32 compiles m for batches of at most capacity samples, copying its parameters
+// (rounded to float32).
+func newEngine32(m *Model, capacity int) (*engine32, error) {
+	e := &engine32{model: m, cap: capacity, first: -1}
+	newParam32 := func(p *Param) *param32 {
+		if p == nil {
+			return nil
+		}
+		q := &param32{p: p, v: make([]float32, len(p.Value)), g: make([]float32, len(p.Value))}
+		e.params = append(e.params, q)
+		return q
+	}
+	planar := false      // layout of the current activation
+	spatial := m.Spec.In // its shape, ignoring flattens
+	for _, l := range m.Layers {
+		var op op32
+		switch l := l.(type) {
+		case *Dense:
+			if planar {
+				// Planar with one channel is already rows.
+				if spatial.C > 1 {
+					e.ops = append(e.ops, &transpose32{c: spatial.C, hw: spatial.H * spatial.W})
+				}
+				planar = false
+			}
+			op = &dense32{d: l, w: newParam32(l.W), b: newParam32(l.B)}
+		case *Conv2D:
+			if !planar {
+				if l.In.C > 1 {
+					e.ops = append(e.ops, &transpose32{c: l.In.C, hw: l.In.H * l.In.W, toPlanar: true})
+				}
+				planar = true
+			}
+			op = &conv32{c: l, w: newParam32(l.W), b: newParam32(l.B)}
+		case *MaxPool2:
+			op = &maxPool32{p: l}
+		case *AvgPool:
+			op = &avgPool32{p: l}
+		case *ReLU:
+			op = &relu32{n: l.In.Size()}
+		case *Tanh:
+			op = &tanh32{n: l.In.Size()}
+		case *Flatten:
+			continue // a flatten only renames the layout; the next dense layer transposes
+		default:
+			return nil, fmt.Errorf("nn: float32 training does not support layer %s (%s)", l.Name(), l.Kind())
+		}
+		if e.first < 0 && len(l.Params()) > 0 {
+			e.first = len(e.ops)
+		}
+		e.ops = append(e.ops, op)
+		spatial = l.OutShape()
+	}
+	if planar && spatial.C > 1 {
+		// The logits must be rows; a network ending in a convolution is transposed back.
+		e.ops = append(e.ops, &transpose32{c: spatial.C, hw: spatial.H * spatial.W})
+	}
+	if e.first < 0 {
+		e.first = len(e.ops)
+	}
+	e.acts = make([][]float32, len(e.ops)+1)
+	e.grads = make([][]float32, len(e.ops)+1)
+	size := m.Spec.In.Size()
+	for i, op := range e.ops {
+		if i > 0 {
+			e.acts[i] = make([]float32, capacity*size)
+		}
+		if i > e.first {
+			e.grads[i] = make([]float32, capacity*size)
+		}
+		size = op.outSize()
+		if c, ok := op.(*conv32); ok {
+			c.col = make([]float32, capacity*c.c.k()*c.c.hw())
+			if i > e.first {
+				c.dcol = make([]float32, capacity*c.c.k()*c.c.hw())
+			}
+		}
+		if p, ok := op.(*maxPool32); ok {
+			p.arg = make([]int32, capacity*op.outSize())
+		}
+	}
+	e.acts[len(e.ops)] = make([]float32, capacity*size)
+	e.grads[len(e.ops)] = make([]float32, capacity*size)
+	e.load()
+	return e, nil
+}
+
+// load copies the model's parameters into the engine (rounding to float32).
+func (e *engine32) load() {
+	for _, q := range e.params {
+		for i, v := range q.p.Value {
+			q.v[i] = float32(v)
+		}
+	}
+}
+
+// store writes the engine's parameters and gradients into the model; float32 to float64 is
+// exact, so the model then holds exactly the float32-trained weights.
+func (e *engine32) store() {
+	for _, q := range e.params {
+		for i, v := range q.v {
+			q.p.Value[i] = float64(v)
+		}
+		for i, v := range q.g {
+			q.p.Grad[i] = float64(v)
+		}
+	}
+}
+
+// input returns the buffer for a batch of n input rows (n x Spec.In.Size(), row-major).
+func (e *engine32) input(n int) []float32 {
+	if e.acts[0] == nil {
+		e.acts[0] = make([]float32, e.cap*e.model.Spec.In.Size())
+	}
+	return e.acts[0][:n*e.model.Spec.In.Size()]
+}
+
+// forward runs the batch in input(n) through the network and returns the logits (n x C rows).
+func (e *engine32) forward(n int) []float32 {
+	size := e.model.Spec.In.Size()
+	for i, op := range e.ops {
+		out := op.outSize()
+		op.forward(e.acts[i][:n*size], e.acts[i+1][:n*out], n)
+		size = out
+	}
+	return e.acts[len(e.ops)][:n*size]
+}
+
+// dlogits returns the buffer that backward reads dL/dlogits from.
+func (e *engine32) dlogits(n int) []float32 {
+	return e.grads[len(e.ops)][:n*e.model.Classes()]
+}
+
+// backward backpropagates dlogits(n) through the activations of the last forward and
+// overwrites every parameter gradient with its sum over the batch.
+func (e *engine32) backward(n int) {
+	sizes := make([]int, len(e.ops)+1)
+	sizes[0] = e.model.Spec.In.Size()
+	for i, op := range e.ops {
+		sizes[i+1] = op.outSize()
+	}
+	for i := len(e.ops) - 1; i >= e.first; i-- {
+		var dx []float32
+		if i > e.first {
+			dx = e.grads[i][:n*sizes[i]]
+		}
+		e.ops[i].backward(e.acts[i][:n*sizes[i]], e.acts[i+1][:n*sizes[i+1]], e.grads[i+1][:n*sizes[i+1]], dx, n)
+	}
+}
+
+// sgemm computes C = alpha op(A) op(B) + beta C for row-major matrices through the float32
+// BLAS that gonum dispatches to (its pure-Go Sgemm, or OpenBLAS when lib/linalg is linked in
+// the openblas build).
+func sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	t := func(x bool) blas.Transpose {
+		if x {
+			return blas.Trans
+		}
+		return blas.NoTrans
+	}
+	blas32.Implementation().Sgemm(t(tA), t(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// dense32 is Dense in float32 on rows: Y = X W^T (+ b).
+type dense32 struct {
+	d    *Dense
+	w, b *param32
+}
+
+func (d *dense32) outSize() int { return d.d.Out }
+
+func (d *dense32) forward(x, y []float32, n int) {
+	in, out := d.d.In, d.d.Out
+	sgemm(false, true, n, out, in, 1, x, in, d.w.v, in, 0, y, out)
+	if d.b != nil {
+		for s := 0; s < n; s++ {
+			ys := y[s*out : (s+1)*out]
+			for j, v := range d.b.v {
+				ys[j] += v
+			}
+		}
+	}
+}
+
+func (d *dense32) backward(x, _, dy, dx []float32, n int) {
+	in, out := d.d.In, d.d.Out
+	sgemm(true, false, out, in, n, 1, dy, out, x, in, 0, d.w.g, in)
+	if d.b != nil {
+		clear(d.b.g)
+		for s := 0; s < n; s++ {
+			for j, v := range dy[s*out : (s+1)*out] {
+				d.b.g[j] += v
+			}
+		}
+	}
+	if dx != nil {
+		sgemm(false, false, n, in, out, 1, dy, out, d.w.v, in, 0, dx, in)
+	}
+}
+
+// conv32 is Conv2D in float32 on planar activations: one GEMM per pass over the whole batch.
+// col keeps the forward's patches for the weight gradient.
+type conv32 struct {
+	c         *Conv2D
+	w, b      *param32
+	col, dcol []float32
+}
+
+func (c *conv32) outSize() int { return c.c.Out * c.c.hw() }
+
+func (c *conv32) forward(x, y []float32, n int) {
+	k, hw, out := c.c.k(), c.c.hw(), c.c.Out
+	cols := n * hw
+	col := c.col[:k*cols]
+	c.im2col(x, col, n)
+	if c.b != nil {
+		for o := 0; o < out; o++ {
+			yo := y[o*cols : (o+1)*cols]
+			b := c.b.v[o]
+			for i := range yo {
+				yo[i] = b
+			}
+		}
+	}
+	beta := float32(0)
+	if c.b != nil {
+		beta = 1
+	}
+	sgemm(false, false, out, cols, k, 1, c.w.v, k, col, cols, beta, y, cols)
+}
+
+func (c *conv32) backward(_, _, dy, dx []float32, n int) {
+	k, hw, out := c.c.k(), c.c.hw(), c.c.Out
+	cols := n * hw
+	sgemm(false, true, out, k, cols, 1, dy, cols, c.col[:k*cols], cols, 0, c.w.g, k)
+	if c.b != nil {
+		for o := range c.b.g {
+			var sum float32
+			for _, v := range dy[o*cols : (o+1)*cols] {
+				sum += v
+			}
+			c.b.g[o] = sum
+		}
+	}
+	if dx != nil {
+		dcol := c.dcol[:k*cols]
+		sgemm(true, false, k, cols, out, 1, c.w.v, k, dy, cols, 0, dcol, cols)
+		clear(dx)
+		c.col2im(dcol, dx, n)
+	}
+}
+
+// im2col writes the patches of a planar batch x (C x n x HW) into col (C*9 x n*HW):
+// col[(ch*9+u*3+v), s*HW + i*W+j] = x[ch, s, i+u-1, j+v-1] (0 outside the image).
+func (c *conv32) im2col(x, col []float32, n int) {
+	H, W := c.c.In.H, c.c.In.W
+	hw := H * W
+	cols := n * hw
+	for ch := 0; ch < c.c.In.C; ch++ {
+		for u := 0; u < 3; u++ {
+			for v := 0; v < 3; v++ {
+				r := (ch*9 + u*3 + v) * cols
+				du, dv := u-1, v-1
+				j0, j1 := max(0, -dv), min(W, W-dv)
+				for s := 0; s < n; s++ {
+					src := x[(ch*n+s)*hw : (ch*n+s+1)*hw]
+					dst := col[r+s*hw : r+(s+1)*hw]
+					for i := 0; i < H; i++ {
+						d := dst[i*W : (i+1)*W]
+						si := i + du
+						if si < 0 || si >= H {
+							clear(d)
+							continue
+						}
+						clear(d[:j0])
+						clear(d[j1:])
+						copy(d[j0:j1], src[si*W+j0+dv:si*W+j1+dv])
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im is the adjoint of im2col: it adds every patch entry back into dx at its pixel.
+func (c *conv32) col2im(col, dx []float32, n int) {
+	H, W := c.c.In.H, c.c.In.W
+	hw := H * W
+	cols := n * hw
+	for ch := 0; ch < c.c.In.C; ch++ {
+		for u := 0; u < 3; u++ {
+			for v := 0; v < 3; v++ {
+				r := (ch*9 + u*3 + v) * cols
+				du, dv := u-1, v-1
+				j0, j1 := max(0, -dv), min(W, W-dv)
+				for s := 0; s < n; s++ {
+					src := col[r+s*hw : r+(s+1)*hw]
+					dst := dx[(ch*n+s)*hw : (ch*n+s+1)*hw]
+					for i := 0; i < H; i++ {
+						si := i + du
+						if si < 0 || si >= H {
+							continue
+						}
+						sr := src[i*W+j0 : i*W+j1]
+						d := dst[si*W+j0+dv : si*W+j1+dv]
+						d = d[:len(sr)]
+						for j, val := range sr {
+							d[j] += val
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// transpose32 converts between rows (n x C x HW) and planar (C x n x HW) layouts.
+type transpose32 struct {
+	c, hw    int
+	toPlanar bool
+}
+
+func (t *transpose32) outSize() int { return t.c * t.hw }
+
+// move copies x into y, from rows to planar when toPlanar (else the reverse).
+func (t *transpose32) move(x, y []float32, n int, toPlanar bool) {
+	for s := 0; s < n; s++ {
+		for ch := 0; ch < t.c; ch++ {
+			r := x[(s*t.c+ch)*t.hw : (s*t.c+ch+1)*t.hw]
+			p := y[(ch*n+s)*t.hw : (ch*n+s+1)*t.hw]
+			if toPlanar {
+				copy(p, r)
+			} else {
+				copy(r, p)
+			}
+		}
+	}
+}
+
+func (t *transpose32) forward(x, y []float32, n int) {
+	if t.toPlanar {
+		t.move(x, y, n, true)
+	} else {
+		t.move(y, x, n, false)
+	}
+}
+
+func (t *transpose32) backward(_, _, dy, dx []float32, n int) {
+	if dx == nil {
+		return
+	}
+	if t.toPlanar {
+		t.move(dx, dy, n, false)
+	} else {
+		t.move(dy, dx, n, true)
+	}
+}
+
+// maxPool32 is MaxPool2 per plane; arg keeps each window's argmax (index into x) for backward.
+type maxPool32 struct {
+	p   *MaxPool2
+	arg []int32
+}
+
+func (p *maxPool32) outSize() int { return p.p.OutShape().Size() }
+
+func (p *maxPool32) forward(x, y []float32, n int) {
+	in, out := p.p.In, p.p.OutShape()
+	H, W := in.H, in.W
+	planes := n * in.C
+	arg := p.arg[:len(y)]
+	k := 0
+	for pl := 0; pl < planes; pl++ {
+		base0 := pl * H * W
+		for oi := 0; oi < out.H; oi++ {
+			for oj := 0; oj < out.W; oj++ {
+				base := base0 + 2*oi*W + 2*oj
+				best, bv := base, x[base]
+				// Same rule as MaxPool2.argmax: first maximum in row-major order, NaN wins.
+				for _, idx := range [3]int{base + 1, base + W, base + W + 1} {
+					if v := x[idx]; v > bv || v != v && bv == bv {
+						best, bv = idx, v
+					}
+				}
+				y[k] = bv
+				arg[k] = int32(best)
+				k++
+			}
+		}
+	}
+}
+
+func (p *maxPool32) backward(_, _, dy, dx []float32, n int) {
+	if dx == nil {
+		return
+	}
+	clear(dx)
+	for k, a := range p.arg[:len(dy)] {
+		dx[a] += dy[k]
+	}
+}
+
+// avgPool32 is the global AvgPool per plane.
+type avgPool32 struct{ p *AvgPool }
+
+func (p *avgPool32) outSize() int { return p.p.In.C }
+
+func (p *avgPool32) forward(x, y []float32, n int) {
+	hw := p.p.In.H * p.p.In.W
+	inv := 1 / float32(hw)
+	for pl := range y[:n*p.p.In.C] {
+		var sum float32
+		for _, v := range x[pl*hw : (pl+1)*hw] {
+			sum += v
+		}
+		y[pl] = sum * inv
+	}
+}
+
+func (p *avgPool32) backward(_, _, dy, dx []float32, n int) {
+	if dx == nil {
+		return
+	}
+	hw := p.p.In.H * p.p.In.W
+	inv := 1 / float32(hw)
+	for pl, g := range dy[:n*p.p.In.C] {
+		g *= inv
+		d := dx[pl*hw : (pl+1)*hw]
+		for i := range d {
+			d[i] = g
+		}
+	}
+}
+
+// relu32 is ReLU elementwise. It is branchless (the sign of x is random, so a branch
+// would be mispredicted half the time): positiveMask(x) keeps x > 0 and zeroes the rest.
+// A NaN with its sign bit clear passes through (ReLU maps NaN to 0), so that a NaN in
+// float32 training reaches the loss and stops the run instead of vanishing.
+type relu32 struct{ n int }
+
+func (r *relu32) outSize() int { return r.n }
+
+// positiveMask is all ones when the float32 with bits b is > 0 (or a NaN with the sign bit
+// clear), zero otherwise (negative, -0, +0).
+func positiveMask(b uint32) uint32 { return uint32(-int64(int32(b)) >> 63) }
+
+func (r *relu32) forward(x, y []float32, _ int) {
+	y = y[:len(x)]
+	for i, v := range x {
+		b := math.Float32bits(v)
+		y[i] = math.Float32frombits(b & positiveMask(b))
+	}
+}
+
+func (r *relu32) backward(x, _, dy, dx []float32, _ int) {
+	if dx == nil {
+		return
+	}
+	dy, dx = dy[:len(x)], dx[:len(x)]
+	for i, v := range x {
+		dx[i] = math.Float32frombits(math.Float32bits(dy[i]) & positiveMask(math.Float32bits(v)))
+	}
+}
+
+// tanh32 is Tanh elementwise, evaluated in float64 and rounded.
+type tanh32 struct{ n int }
+
+func (t *tanh32) outSize() int { return t.n }
+
+func (t *tanh32) forward(x, y []float32, _ int) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] = float32(math.Tanh(float64(v)))
+	}
+}
+
+func (t *tanh32) backward(_, y, dy, dx []float32, _ int) {
+	if dx == nil {
+		return
+	}
+	dy, dx = dy[:len(y)], dx[:len(y)]
+	for i, v := range y {
+		dx[i] = dy[i] * (1 - v*v)
+	}
+}
+
+// lossHead evaluates the loss of float32 logits: they are widened (exactly) to float64, the
+// float64 Loss computes the per-sample losses and dl/dz with its accurate formulas, and the
+// gradient, scaled by scale, is rounded to float32 into dz. The head is n x C values, so its
+// cost is negligible next to the network's.
+type lossHead struct {
+	loss   Loss
+	logits *mat.Dense
+}
+
+func (h *lossHead) eval(z []float32, labels []int, classes int, scale float64, dz []float32) (losses []float64, logits *mat.Dense) {
+	n := len(labels)
+	if h.logits == nil || h.logits.RawMatrix().Rows != n {
+		h.logits = mat.NewDense(n, classes, nil)
+	}
+	raw := h.logits.RawMatrix().Data
+	for i, v := range z[:n*classes] {
+		raw[i] = float64(v)
+	}
+	ls, g := h.loss.Eval(h.logits, labels)
+	for i, v := range g.RawMatrix().Data {
+		dz[i] = float32(v * scale)
+	}
+	return ls, h.logits
+}

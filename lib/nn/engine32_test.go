@@ -1,0 +1,228 @@
+package nn
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// round32 rounds every parameter of m and every entry of x to float32, so that the float64
+// and float32 paths start from the same numbers and differ only by their arithmetic.
+func round32(m *Model, x *mat.Dense) {
+	for _, p := range m.Params() {
+		for i, v := range p.Value {
+			p.Value[i] = float64(float32(v))
+		}
+	}
+	raw := x.RawMatrix().Data
+	for i, v := range raw {
+		raw[i] = float64(float32(v))
+	}
+}
+
+// engineCases exercise every layer kind and both layout transitions: a multi-channel image
+// input (rows -> planar before the first convolution), conv biases, a dense layer after a
+// convolution with several channels (planar -> rows), tanh and dense biases.
+var engineCases = []struct {
+	name string
+	spec Spec
+}{
+	{"mnist-mlp", MNISTMLP()},
+	{"mlp-tanh-bias", Spec{In: Shape{7, 1, 1}, Layers: []LayerSpec{
+		{Kind: KindDense, Out: 9, Bias: true}, {Kind: KindTanh}, {Kind: KindDense, Out: 4, Bias: true}}}},
+	{"cnn-3ch", CNN(Shape{3, 8, 8})},
+	{"conv-flatten-dense", Spec{In: Shape{2, 7, 5}, Layers: []LayerSpec{
+		{Kind: KindConv2D, Out: 3, Bias: true}, {Kind: KindTanh}, {Kind: KindMaxPool},
+		{Kind: KindConv2D, Out: 4}, {Kind: KindReLU}, {Kind: KindFlatten}, {Kind: KindDense, Out: 5, Bias: true}}}},
+}
+
+// TestEngine32MatchesFloat64 compares the float32 forward pass and parameter gradients with
+// the float64 Model (whose gradients are checked against finite differences in
+// layer_test.go and model_test.go) on the same float32-rounded weights and inputs. The
+// float32 results must agree to float32 accuracy: relative error below 2e-5 for these
+// sizes (observed: about 1e-7 to 1e-6).
+func TestEngine32MatchesFloat64(t *testing.T) {
+	for _, tc := range engineCases {
+		for _, loss := range []Loss{CrossEntropy{}, SoftmaxMSE{}, LogitMSE{}} {
+			t.Run(tc.name+"/"+loss.Name(), func(t *testing.T) {
+				m, err := Build(tc.spec, 4)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rng := newRand(8)
+				const n = 13
+				x := randDense(rng, n, tc.spec.In.Size(), 1)
+				y := randLabels(rng, n, m.Classes())
+				round32(m, x)
+
+				z64 := m.Forward(x)
+				_, g := loss.Eval(z64, y)
+				m.ZeroGrad()
+				m.BackwardParams(g)
+				want := flatGrads(m.Params())
+
+				e, err := newEngine32(m, n+3) // capacity above the batch: buffers are sliced
+				if err != nil {
+					t.Fatal(err)
+				}
+				in := e.input(n)
+				for i, v := range x.RawMatrix().Data {
+					in[i] = float32(v)
+				}
+				z := e.forward(n)
+				z32 := make([]float64, len(z))
+				for i, v := range z {
+					z32[i] = float64(v)
+				}
+				if r := relErr(z32, flat(z64)); !(r < 2e-5) {
+					t.Errorf("logits: relative error %.3g", r)
+				}
+				head := lossHead{loss: loss}
+				head.eval(z, y, m.Classes(), 1, e.dlogits(n))
+				// Poison the gradients: backward must overwrite them, not add to them.
+				for _, p := range e.params {
+					for i := range p.g {
+						p.g[i] = float32(math.NaN())
+					}
+				}
+				e.backward(n)
+				e.store()
+				got := flatGrads(m.Params())
+				r := relErr(got, want)
+				if !(r < 2e-5) {
+					t.Errorf("gradients: relative error %.3g", r)
+				}
+				t.Logf("gradient relative error %.2g", r)
+				// store wrote exactly the float32 weights (unchanged here: they were rounded).
+				for _, p := range m.Params() {
+					for _, v := range p.Value {
+						if float64(float32(v)) != v {
+							t.Fatalf("%s holds %v, not a float32 value", p.Name, v)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestTrain32 trains the same model in float32 and float64: the float32 run is bit-for-bit
+// reproducible, its weights are float32 values, a different seed changes them, it learns,
+// and it follows the float64 trajectory closely over a few epochs.
+func TestTrain32(t *testing.T) {
+	rng := newRand(5)
+	const n = 61
+	spec := Spec{In: Shape{2, 6, 6}, Layers: []LayerSpec{
+		{Kind: KindConv2D, Out: 4, Bias: true}, {Kind: KindReLU}, {Kind: KindMaxPool},
+		{Kind: KindAvgPool}, {Kind: KindFlatten}, {Kind: KindDense, Out: 3}}}
+	x := randDense(rng, n, spec.In.Size(), 1)
+	y := make([]int, n)
+	for i := range y {
+		// A learnable rule: the label is set by the sign pattern of two channel means.
+		var a, b float64
+		for j := 0; j < 36; j++ {
+			a += x.At(i, j)
+			b += x.At(i, 36+j)
+		}
+		switch {
+		case a > 0 && b > 0:
+			y[i] = 0
+		case a > 0:
+			y[i] = 1
+		default:
+			y[i] = 2
+		}
+	}
+	cfg := TrainConfig{LR: 0.2, EtaMin: 0.002, CosineTMax: 8, Batch: 8, Epochs: 6, ClipNorm: 5, EvalTrain: true, Seed: 3}
+	run := func(prec string, seed uint64) (*Model, History, []*Model) {
+		m, err := Build(spec, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := cfg
+		c.Precision, c.Seed = prec, seed
+		c.Checkpoints = []int{2}
+		var snaps []*Model
+		h, err := Train(context.Background(), m, CrossEntropy{}, x, y, c, nil, func(_ int, m *Model) error {
+			snaps = append(snaps, m.Clone())
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, h, snaps
+	}
+	a, ha, sa := run(Float32, 3)
+	b, _, sb := run(Float32, 3)
+	pa, pb := flatParams(a.Params()), flatParams(b.Params())
+	for i := range pa {
+		if pa[i] != pb[i] {
+			t.Fatalf("parameter %d: %v != %v with the same seed and precision", i, pa[i], pb[i])
+		}
+		if float64(float32(pa[i])) != pa[i] {
+			t.Fatalf("parameter %d = %v is not a float32 value", i, pa[i])
+		}
+	}
+	if len(sa) != 1 || relErr(flatParams(sa[0].Params()), flatParams(sb[0].Params())) != 0 {
+		t.Fatal("checkpoint snapshots differ")
+	}
+	if relErr(flatParams(sa[0].Params()), pa) == 0 {
+		t.Error("the epoch-2 checkpoint holds the final weights: the float32 weights were not synced")
+	}
+	c, _, _ := run(Float32, 4)
+	if relErr(flatParams(c.Params()), pa) == 0 {
+		t.Error("a different seed gave identical weights")
+	}
+	d, hd, _ := run(Float64, 3)
+	first, last := ha.Epochs[0], ha.Epochs[len(ha.Epochs)-1]
+	if !(last.TrainLoss < first.TrainLoss) || !(last.TrainAcc > 0.6) {
+		t.Errorf("float32 training did not learn: loss %v -> %v, accuracy %v", first.TrainLoss, last.TrainLoss, last.TrainAcc)
+	}
+	for i := range ha.Epochs {
+		l32, l64 := ha.Epochs[i].TrainLoss, hd.Epochs[i].TrainLoss
+		if math.Abs(l32-l64) > 1e-4*l64 {
+			t.Errorf("epoch %d: float32 train loss %v, float64 %v", i+1, l32, l64)
+		}
+	}
+	if r := relErr(flatParams(d.Params()), pa); !(r < 1e-4) || r == 0 {
+		t.Errorf("float32 vs float64 weights after %d epochs: relative difference %.3g, want (0, 1e-4)", cfg.Epochs, r)
+	}
+}
+
+func TestTrain32Errors(t *testing.T) {
+	x, y := trBlobs(2, 20, 4, 2)
+	m := trModel(t, MLP(4, []int{5}, 2, KindReLU), 1)
+	cfg := TrainConfig{LR: 0.1, Batch: 5, Epochs: 2, Precision: "float16"}
+	if _, err := Train(context.Background(), m, CrossEntropy{}, x, y, cfg, nil, nil); err == nil || !strings.Contains(err.Error(), "Precision") {
+		t.Errorf("Precision float16: err = %v, want one naming Precision", err)
+	}
+	// A huge learning rate overflows float32 long before float64: the error names the step,
+	// and the model holds the last finite weights.
+	cfg.Precision, cfg.LR = Float32, 1e30
+	_, err := Train(context.Background(), m, CrossEntropy{}, x, y, cfg, nil, nil)
+	var nf *NonFiniteError
+	if !errors.As(err, &nf) {
+		t.Fatalf("lr 1e30 in float32: err = %v, want a *NonFiniteError", err)
+	}
+	for _, v := range flatParams(m.Params()) {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			t.Fatalf("the model holds a non-finite weight after %v", err)
+		}
+	}
+}
+
+func TestPositiveMask(t *testing.T) {
+	for _, c := range []struct {
+		x    float32
+		keep bool
+	}{{1, true}, {1e-45, true}, {math.MaxFloat32, true}, {float32(math.Inf(1)), true},
+		{0, false}, {float32(math.Copysign(0, -1)), false}, {-1e-45, false}, {-3, false}, {float32(math.Inf(-1)), false}} {
+		if got := positiveMask(math.Float32bits(c.x)) != 0; got != c.keep {
+			t.Errorf("positiveMask(%v) keeps = %v, want %v", c.x, got, c.keep)
+		}
+	}
+}
