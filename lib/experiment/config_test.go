@@ -108,7 +108,7 @@ func TestKeyPrecision(t *testing.T) {
 		{"paper mnist mlp ce c10 s0", mlp, "53cc5f8982ceb3cf8835"},
 		{"fast of it", Fast(mlp), "a16c4a95dc9c9e54ec0a"},
 		{"paper mnist cnn mse c3 s2", cnn, "5e31175ca4203f6dbebf"},
-		{"layer-wise s1", LayerWise(1), "1e700175c23f727b3bbf"},
+		{"layer-wise s1 (targets fc2..fc5 since the output layer joined v2)", LayerWise(1), "da3a09007fc279fa535b"},
 	} {
 		if tc.c.Precision != Float32 {
 			t.Errorf("%s: preset precision %q, want float32", tc.name, tc.c.Precision)
