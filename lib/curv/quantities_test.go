@@ -583,10 +583,24 @@ func TestBudgetRefusesBeforeAllocating(t *testing.T) {
 	}
 }
 
+// TestReportErrors runs after the oracle tests of this file (Go runs tests in source order)
+// and checks the worst relative error each recorded against the package's stated accuracy:
+// 1e-12 for every exact quantity against its brute-force oracle, and 1e-4 for the central
+// finite differences (an O(h²) truncation with h = 1e-4 and rounding of order 1e-16/h).
 func TestReportErrors(t *testing.T) {
-	if testing.Verbose() {
-		for k, v := range maxErrs {
-			t.Logf("max rel err %-24s %.2e", k, v)
+	if len(maxErrs) == 0 {
+		t.Skip("no oracle test ran before this one (run the whole file)")
+	}
+	for k, v := range maxErrs {
+		tol := 1e-12
+		if strings.HasSuffix(k, "-fd") {
+			tol = 1e-4
+		}
+		if !(v <= tol) {
+			t.Errorf("max rel err %s = %.2e, over the stated %.0e", k, v, tol)
+		}
+		if testing.Verbose() {
+			t.Logf("max rel err %-28s %.2e (tolerance %.0e)", k, v, tol)
 		}
 	}
 }
