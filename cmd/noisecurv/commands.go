@@ -176,32 +176,18 @@ func cmdAnalyze(ctx context.Context, args []string) error {
 
 // denseMatrices recomputes the final model's dense matrices (the cache keeps diagonals only).
 func denseMatrices(ctx context.Context, c experiment.Config, o experiment.Options) (map[string]*mat.Dense, error) {
-	set, err := experiment.Data(c, o)
-	if err != nil {
-		return nil, err
-	}
-	t, err := experiment.Train(ctx, c, set, o)
-	if err != nil {
-		return nil, err
-	}
-	loss, err := nn.LossByName(c.Loss)
+	h, err := experiment.Open(c, o)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]*mat.Dense{}
 	for _, target := range c.Targets {
-		p := &curv.Problem{Model: t.Model, Loss: loss, X: set.X, Labels: set.Labels, Block: nn.Block{Layers: []string{target}}}
-		a, err := curv.Analyze(p, curv.AnalysisOptions{Batch: c.Batch, Seed: c.Seed, KeepDense: true, KeepVectors: true})
+		a, err := h.Analyze(ctx, experiment.FinalEpoch, target, curv.AnalysisOptions{KeepDense: true, KeepVectors: true})
 		if err != nil {
 			return nil, err
 		}
-		for _, q := range []struct {
-			k string
-			m *mat.SymDense
-		}{{"H", a.Dense.H}, {"C", a.Dense.NoiseCov}, {"Covar", a.Dense.MinibatchCov}, {"Eh2", a.Dense.HessianSquare}, {"F", a.Dense.TrueFisher}, {"EF", a.Dense.EmpiricalFisher}} {
-			if q.m != nil {
-				out[target+"/dense/"+q.k] = mat.DenseCopyOf(q.m)
-			}
+		for m, d := range experiment.DenseMatrices(a.Dense) {
+			out[target+"/dense/"+string(m)] = mat.DenseCopyOf(d)
 		}
 		out[target+"/dense/eigenvectors"] = a.Eigenvectors
 	}
@@ -213,9 +199,9 @@ func printResult(r *experiment.Result) {
 		for _, l := range s.Layers {
 			fmt.Printf("%s epoch %d layer %s (D=%d, N=%d, %s route)\n", r.Config.Name(), s.Epoch, l.Target, l.D, r.N, l.Route)
 			for _, k := range experiment.FitKeys() {
-				f, ok := l.Fits[k]
+				f, ok := l.Fit(k)
 				if !ok {
-					if e, bad := l.FitErrors[k]; bad {
+					if e := l.FitError(k); e != "" {
 						fmt.Printf("  %-9s no fit: %s\n", k, e)
 					}
 					continue
@@ -247,20 +233,19 @@ func writeNPZ(path string, r *experiment.Result, extra map[string]*mat.Dense) er
 	for _, s := range r.Snapshots {
 		for _, l := range s.Layers {
 			p := fmt.Sprintf("e%d/%s/", s.Epoch, l.Target)
-			for _, q := range []struct {
-				k string
-				v []float64
-			}{{"eigenvalues", l.Eigenvalues}, {"H", l.H}, {"C", l.C}, {"Covar", l.Covar}, {"Eh2", l.Eh2}, {"F", l.F}, {"EF", l.EF}} {
-				if q.v == nil {
-					continue
-				}
-				if err := w.Float64s(p+q.k, []int{len(q.v)}, q.v); err != nil {
-					return err
+			if err := w.Float64s(p+"eigenvalues", []int{len(l.Eigenvalues)}, l.Eigenvalues); err != nil {
+				return err
+			}
+			for _, m := range experiment.Matrices {
+				if v := l.Diagonal(m); v != nil {
+					if err := w.Float64s(p+string(m), []int{len(v)}, v); err != nil {
+						return err
+					}
 				}
 			}
-			for _, k := range []string{"H", "C", "Covar", "Eh2", "F", "EF"} {
-				if v, ok := l.Coord[k]; ok {
-					if err := w.Float64s(p+"coord/"+k, []int{len(v)}, v); err != nil {
+			for _, m := range experiment.Matrices {
+				if v := l.CoordDiagonal(m); v != nil {
+					if err := w.Float64s(p+"coord/"+string(m), []int{len(v)}, v); err != nil {
 						return err
 					}
 				}
@@ -341,7 +326,7 @@ func cmdGrid(ctx context.Context, args []string) error {
 			continue
 		}
 		l, _ := r.Final("")
-		fmt.Printf("%-40s gamma_emp %.3f  gamma_AWD %.3f\n", c.Name(), l.Gamma("C/v1"), l.Gamma("Eh2/v1"))
+		fmt.Printf("%-40s gamma_emp %.3f  gamma_AWD %.3f\n", c.Name(), l.Gamma(experiment.MatC.V1()), l.Gamma(experiment.MatEh2.V1()))
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("grid: %d of %d cells failed: %s", len(failed), len(cs), strings.Join(failed, ", "))

@@ -35,6 +35,10 @@ type MatchOptions struct {
 	// Seed seeds the shuffle of the samples and the anchor draws
 	// (rand.NewPCG(Seed, Seed^0x9E3779B97F4A7C15)).
 	Seed uint64
+	// Random picks each sample's partner uniformly among its admissible same-class anchors
+	// instead of the nearest one: a control with the same classes, batches and anchors but
+	// partners as far apart as the class allows (the duality itself holds for any partner).
+	Random bool
 }
 
 // Matching is the result of Match. Indices refer to the rows of the activity matrix.
@@ -177,9 +181,13 @@ func Match(acts *mat.Dense, labels []int, opts MatchOptions) (*Matching, error) 
 				continue
 			}
 			best := cands[0]
-			for _, c := range cands[1:] {
-				if c.dist < best.dist {
-					best = c
+			if opts.Random {
+				best = cands[rng.IntN(len(cands))]
+			} else {
+				for _, c := range cands[1:] {
+					if c.dist < best.dist {
+						best = c
+					}
 				}
 			}
 			m.Partner[p], m.Dist[p] = best.idx, best.dist

@@ -20,6 +20,10 @@ type AnalysisOptions struct {
 	TopK int
 	// Lanczos tunes TopEigen when TopK > 0.
 	Lanczos LanczosOptions
+	// NoFisher, with TopK > 0 on a block without Kronecker factors (joint blocks, smooth
+	// activations), skips the true Fisher F (left nil): it would need dense D x D matrices,
+	// while every other diagonal comes from HVPDiagonals without any.
+	NoFisher bool
 	// KeepDense keeps the dense matrices in the result (dense mode only).
 	KeepDense bool
 	// KeepVectors keeps the eigenvectors of H in the result.
@@ -138,7 +142,12 @@ func Analyze(p *Problem, opts AnalysisOptions) (*Analysis, error) {
 		}
 		end("lanczos")
 		begin("diagonals")
-		dg, err := DiagonalsIn(p, vecs, opts.Batch, opts.Seed)
+		var dg *Diagonals
+		if opts.NoFisher && f == nil {
+			dg, err = HVPDiagonals(p, vecs, opts.Batch, opts.Seed)
+		} else {
+			dg, err = DiagonalsIn(p, vecs, opts.Batch, opts.Seed)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -112,21 +112,36 @@ func diagOf(a *mat.SymDense, v *mat.Dense) []float64 {
 }
 
 func diagonalsDense(p *Problem, v *mat.Dense, batch int, seed uint64) (*Diagonals, error) {
-	out := &Diagonals{}
+	var out *Diagonals
 	var err error
-	if out.H, out.HessianSquare, err = HessianDiagonals(p, v, nil); err != nil {
-		return nil, err
-	}
-	for _, q := range []struct {
+	dense := []struct {
 		dst *[]float64
 		fn  func() (*mat.SymDense, error)
 	}{
-		{&out.NoiseCov, func() (*mat.SymDense, error) { return NoiseCov(p, batch) }},
-		{&out.MinibatchCov, func() (*mat.SymDense, error) { return MinibatchCov(p, batch, seed) }},
-		{&out.EmpiricalFisher, func() (*mat.SymDense, error) { return EmpiricalFisher(p) }},
-		{&out.TrueFisher, func() (*mat.SymDense, error) { return TrueFisher(p) }},
-		{&out.GaussNewton, func() (*mat.SymDense, error) { return GaussNewton(p) }},
-	} {
+		{nil, func() (*mat.SymDense, error) { return TrueFisher(p) }},
+		{nil, func() (*mat.SymDense, error) { return GaussNewton(p) }},
+	}
+	if v != nil {
+		// In a basis, everything but F and the GGN comes without a D x D matrix.
+		if out, err = HVPDiagonals(p, v, batch, seed); err != nil {
+			return nil, err
+		}
+	} else {
+		out = &Diagonals{}
+		if out.H, out.HessianSquare, err = HessianDiagonals(p, v, nil); err != nil {
+			return nil, err
+		}
+		dense = append(dense, []struct {
+			dst *[]float64
+			fn  func() (*mat.SymDense, error)
+		}{
+			{&out.NoiseCov, func() (*mat.SymDense, error) { return NoiseCov(p, batch) }},
+			{&out.MinibatchCov, func() (*mat.SymDense, error) { return MinibatchCov(p, batch, seed) }},
+			{&out.EmpiricalFisher, func() (*mat.SymDense, error) { return EmpiricalFisher(p) }},
+		}...)
+	}
+	dense[0].dst, dense[1].dst = &out.TrueFisher, &out.GaussNewton
+	for _, q := range dense {
 		a, err := q.fn()
 		if err != nil {
 			return nil, err
@@ -134,6 +149,73 @@ func diagonalsDense(p *Problem, v *mat.Dense, batch int, seed uint64) (*Diagonal
 		*q.dst = diagOf(a, v)
 	}
 	return out, nil
+}
+
+// HVPDiagonals returns, for every column v_i of v (D x k), the diagonals of H, E_p[h_p^2],
+// C (Eq. 2), the minibatch estimator Covar and the empirical Fisher EF, on any block (joint
+// blocks, smooth activations) and without forming any D x D matrix:
+//
+//	H_ii = (1/N) sum_p v_i^T h_p v_i,  [E h^2]_ii = (1/N) sum_p |h_p v_i|^2   (HessianDiagonals)
+//	EF_ii = (1/N) sum_p (g_p . v_i)^2,  C_ii = (EF_ii - (g . v_i)^2)/B
+//	Covar_ii = (1/n_b) sum_b (g_b . v_i)^2 - (g . v_i)^2   (g_b: minibatch means of MinibatchCov's shuffle)
+//
+// It costs k per-sample HVP passes over the N samples plus one N x D x k product. The true
+// Fisher and the GGN are left nil (DiagonalsIn adds them). On the factorized route
+// DiagonalsIn is cheaper (one gemm, no HVP passes).
+func HVPDiagonals(p *Problem, v *mat.Dense, batch int, seed uint64) (*Diagonals, error) {
+	if batch <= 0 {
+		return nil, fmt.Errorf("%w: HVPDiagonals: batch size %d, want > 0", ErrInput, batch)
+	}
+	if v == nil {
+		return nil, fmt.Errorf("%w: HVPDiagonals: no directions", ErrInput)
+	}
+	d, err := p.Dim()
+	if err != nil {
+		return nil, err
+	}
+	if r, _ := v.Dims(); r != d {
+		return nil, fmt.Errorf("%w: HVPDiagonals: directions have %d rows, the block has D = %d", ErrInput, r, d)
+	}
+	out := &Diagonals{}
+	if out.H, out.HessianSquare, err = HessianDiagonals(p, v, nil); err != nil {
+		return nil, err
+	}
+	G, err := PerSampleGrads(p)
+	if err != nil {
+		return nil, err
+	}
+	out.EmpiricalFisher, out.NoiseCov, out.MinibatchCov = gradDiagonals(G, v, batch, seed)
+	return out, nil
+}
+
+// gradDiagonals returns EF_ii, C_ii and Covar_ii in the basis v from the per-sample
+// gradients G (N x D).
+func gradDiagonals(G, v *mat.Dense, batch int, seed uint64) (ef, c, covar []float64) {
+	n, _ := G.Dims()
+	_, k := v.Dims()
+	var gv mat.Dense
+	gv.Mul(G, v) // N x k: g_p . v_i
+	ef, c, covar = make([]float64, k), make([]float64, k), make([]float64, k)
+	mean := make([]float64, k)
+	for r := 0; r < n; r++ {
+		for i, x := range rowOf(&gv, r) {
+			ef[i] += x * x / float64(n)
+			mean[i] += x / float64(n)
+		}
+	}
+	var bv mat.Dense
+	bv.Mul(batchMeans(G, batch, seed), v) // n_b x k: g_b . v_i
+	nb, _ := bv.Dims()
+	for b := 0; b < nb; b++ {
+		for i, x := range rowOf(&bv, b) {
+			covar[i] += x * x / float64(nb)
+		}
+	}
+	for i, m := range mean {
+		c[i] = (ef[i] - m*m) / float64(batch)
+		covar[i] -= m * m
+	}
+	return ef, c, covar
 }
 
 // kronDiagBasis returns, for each factor, (1/N) sum_p y_pi^T M_p y_pi for every column v_i.

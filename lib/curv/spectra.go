@@ -8,6 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/lib/fit"
 	"github.com/noisecurv/noisecurv/lib/linalg"
 )
 
@@ -276,4 +277,53 @@ func (s *Spectra) Aggregate(v *mat.Dense, kappa *mat.Dense) ([]float64, error) {
 		out[i] /= float64(s.N)
 	}
 	return out, nil
+}
+
+// FlatKappa returns the eigenvalues in fit.Spectra's flat layout (N*K, descending in every
+// sample): a padding mode beyond Rank[p] takes the smaller of 0 and the previous mode's value
+// (its weights are zero, so it never contributes; for softmax+MSE the stored modes can be
+// negative and a 0 pad would break the order).
+func (s *Spectra) FlatKappa() []float64 {
+	n, k := s.Kappa.Dims()
+	out := make([]float64, n*k)
+	for p := 0; p < n; p++ {
+		for m := 0; m < k; m++ {
+			v := s.Kappa.At(p, m)
+			if m >= s.Rank[p] {
+				v = 0
+				if m > 0 {
+					v = math.Min(0, out[p*k+m-1])
+				}
+			}
+			out[p*k+m] = v
+		}
+	}
+	return out
+}
+
+// FitSpectra returns the suppression input of lib/fit for the directions v (D x dirs): the
+// squared projections w_pmi = (u_pm . v_i)^2 (Weights, whose (N*K) x dirs row layout is
+// fit's W layout) with the eigenvalues kappa (nil: FlatKappa). Pass the same kappa for
+// every block of directions of one experiment.
+func (s *Spectra) FitSpectra(kappa []float64, v *mat.Dense) (*fit.Spectra, error) {
+	if kappa == nil {
+		kappa = s.FlatKappa()
+	}
+	if len(kappa) != s.N*s.K {
+		return nil, fmt.Errorf("%w: FitSpectra: kappa has %d values, want N*K = %d", ErrInput, len(kappa), s.N*s.K)
+	}
+	w, err := s.Weights(v, 0)
+	if err != nil {
+		return nil, err
+	}
+	r, c := w.Dims()
+	raw := w.RawMatrix()
+	data := raw.Data
+	if raw.Stride != c {
+		data = make([]float64, 0, r*c)
+		for i := 0; i < r; i++ {
+			data = append(data, w.RawRowView(i)...)
+		}
+	}
+	return &fit.Spectra{N: s.N, K: s.K, Dirs: c, Kappa: kappa, W: data[:r*c]}, nil
 }

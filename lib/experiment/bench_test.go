@@ -37,6 +37,6 @@ func benchCell(b *testing.B, fast bool) {
 		}
 		l, _ := r.Final("")
 		b.ReportMetric(r.TrainSecs, "train-s")
-		b.ReportMetric(l.Gamma("C/v1"), "gamma")
+		b.ReportMetric(l.Gamma(MatC.V1()), "gamma")
 	}
 }

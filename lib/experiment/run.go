@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
-	"strings"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
@@ -72,14 +70,6 @@ type CommuteSummary struct {
 	Random  []commute.BaselineMetrics
 }
 
-// Gamma returns the slope of fit key ("C/v1", ...) or NaN when that fit failed.
-func (l *Layer) Gamma(key string) float64 {
-	if r, ok := l.Fits[key]; ok {
-		return r.Slope
-	}
-	return math.NaN()
-}
-
 // Final returns the last snapshot's layer named target (the first target when "").
 func (r *Result) Final(target string) (*Layer, error) {
 	if len(r.Snapshots) == 0 {
@@ -94,38 +84,55 @@ func (r *Result) Final(target string) (*Layer, error) {
 	return nil, fmt.Errorf("experiment: %s has no target %q", r.Config.Name(), target)
 }
 
+// Tolerances of the stored bound checks (fit.CheckBounds): relative tolerance of the
+// inequalities, and the null-direction threshold relative to the largest |H_ii| and |[E h²]_ii|.
+const (
+	BoundTol     = 1e-9
+	BoundNullTol = 1e-10
+)
+
 // HeatModes is the size of the stored heat map block (Fig. 1 uses the top 300).
 const HeatModes = 200
 
 // Run trains (or loads) the model of c and analyses it at every checkpoint and at the end,
 // returning the cached result when one exists.
 func Run(ctx context.Context, c Config, o Options) (*Result, error) {
-	if err := c.Validate(); err != nil {
+	h, err := Open(c, o)
+	if err != nil {
+		return nil, err
+	}
+	return h.Result(ctx)
+}
+
+// cachedResult reads the stored Result of c (ok false on a miss; a corrupt entry is logged).
+func cachedResult(c Config, o Options) (*Result, bool) {
+	files, ok, err := o.cache().Get(c.Key() + "-result")
+	if err != nil && o.Log != nil {
+		fmt.Fprintf(o.Log, "[%s] %v; recomputing\n", c.Name(), err)
+	}
+	if !ok {
+		return nil, false
+	}
+	var r Result
+	if err := gob.NewDecoder(bytes.NewReader(files["result.gob"])).Decode(&r); err != nil {
+		return nil, false
+	}
+	return &r, true
+}
+
+// run analyses the handle's trained model at every epoch and stores the Result (the cache
+// was checked by the caller).
+func (h *Handle) run(ctx context.Context) (*Result, error) {
+	c, o := h.Config, h.Options
+	set, err := h.Data()
+	if err != nil {
+		return nil, err
+	}
+	t, err := h.Trained(ctx)
+	if err != nil {
 		return nil, err
 	}
 	key := c.Key() + "-result"
-	ch := o.cache()
-	if !o.Recompute {
-		files, ok, err := ch.Get(key)
-		if err != nil && o.Log != nil {
-			fmt.Fprintf(o.Log, "[%s] %v; recomputing\n", c.Name(), err)
-		}
-		if ok {
-			var r Result
-			if err := gob.NewDecoder(bytes.NewReader(files["result.gob"])).Decode(&r); err == nil {
-				o.emit(Event{Run: c.Name(), Stage: "analyze", Done: 1, Total: 1, Message: "cached"})
-				return &r, nil
-			}
-		}
-	}
-	set, err := Data(c, o)
-	if err != nil {
-		return nil, err
-	}
-	t, err := Train(ctx, c, set, o)
-	if err != nil {
-		return nil, err
-	}
 	r := &Result{Config: c, Key: c.Key(), Backend: linalg.Backend(), History: t.History, TrainSecs: t.Seconds, N: len(set.Labels)}
 	epochs := t.Epochs()
 	for i, e := range epochs {
@@ -152,7 +159,7 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 	if err := gob.NewEncoder(&b).Encode(r); err != nil {
 		return nil, fmt.Errorf("experiment: encoding result: %w", err)
 	}
-	if err := ch.Put(key, map[string][]byte{"result.gob": b.Bytes()}); err != nil {
+	if err := store(o, key, map[string][]byte{"result.gob": b.Bytes()}); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -163,7 +170,7 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 // fits with both window rules, the commutation metrics against random baselines and the
 // bound checks. heat additionally stores the Fig. 1 heat maps.
 func AnalyzeLayer(ctx context.Context, c Config, m *nn.Model, set *data.Set, target string, heat bool, o Options) (*Layer, error) {
-	loss, err := nn.LossByName(c.Loss)
+	loss, err := c.LossFunc()
 	if err != nil {
 		return nil, err
 	}
@@ -184,31 +191,17 @@ func AnalyzeLayer(ctx context.Context, c Config, m *nn.Model, set *data.Set, tar
 	if err != nil {
 		return nil, err
 	}
-	l := &Layer{
-		Target: target, D: a.D, Route: a.Route, Eigenvalues: a.Eigenvalues,
-		H: a.H, C: a.C, Covar: a.Covar, Eh2: a.Eh2, F: a.F, EF: a.EF,
-		KappaMax: a.KappaMax, MeanLoss: a.MeanLoss, GNorm: a.GradNorm,
-		Fits: map[string]fit.Result{}, FitErrors: map[string]string{},
-		Commute: map[string]CommuteSummary{}, Timings: map[string]float64{},
-	}
-	for _, s := range a.Timings {
-		l.Timings[s.Name] = s.Elapsed.Seconds()
-	}
+	l := AnalysisLayer(target, a)
+	l.Commute = map[string]CommuteSummary{}
 	if d := a.Dense; d != nil {
 		l.Coord = map[string][]float64{}
-		for _, q := range []struct {
-			name string
-			m    *mat.SymDense
-		}{{"H", d.H}, {"C", d.NoiseCov}, {"Covar", d.MinibatchCov}, {"Eh2", d.HessianSquare}, {"F", d.TrueFisher}, {"EF", d.EmpiricalFisher}} {
-			if q.m == nil {
-				continue
-			}
-			n := q.m.SymmetricDim()
+		for m, a := range DenseMatrices(d) {
+			n := a.SymmetricDim()
 			v := make([]float64, n)
 			for i := range v {
-				v[i] = q.m.At(i, i)
+				v[i] = a.At(i, i)
 			}
-			l.Coord[q.name] = v
+			l.Coord[string(m)] = v
 		}
 	}
 	t0 := time.Now()
@@ -218,9 +211,9 @@ func AnalyzeLayer(ctx context.Context, c Config, m *nn.Model, set *data.Set, tar
 	t0 = time.Now()
 	windows := commute.DefaultWindows(a.D)
 	for _, q := range []struct {
-		name string
+		name Matrix
 		m    *mat.SymDense
-	}{{"C", a.Dense.NoiseCov}, {"Eh2", a.Dense.HessianSquare}} {
+	}{{MatC, a.Dense.NoiseCov}, {MatEh2, a.Dense.HessianSquare}} {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -228,8 +221,8 @@ func AnalyzeLayer(ctx context.Context, c Config, m *nn.Model, set *data.Set, tar
 		if err != nil {
 			return nil, fmt.Errorf("commutation of %s: %w", q.name, err)
 		}
-		l.Commute[q.name] = CommuteSummary{Windows: mt.Data, Random: mt.Rand}
-		if heat && q.name == "C" {
+		l.Commute[string(q.name)] = CommuteSummary{Windows: mt.Data, Random: mt.Rand}
+		if heat && q.name == MatC {
 			n := min(HeatModes, a.D)
 			l.Heat = commute.SymlogBlock(mt.K, n, 0)
 			rk := commute.RandomRotate(mt.K, rand.New(rand.NewPCG(c.Seed+1, 0x9E3779B97F4A7C15)))
@@ -238,44 +231,21 @@ func AnalyzeLayer(ctx context.Context, c Config, m *nn.Model, set *data.Set, tar
 	}
 	l.Timings["commute"] = time.Since(t0).Seconds()
 	if !math.IsNaN(a.KappaMax) {
-		if b, err := fit.CheckBounds(a.H, a.Eh2, a.KappaMax, 1e-9); err == nil {
+		if b, err := fit.CheckBounds(a.H, a.Eh2, a.KappaMax, BoundTol, BoundNullTol); err == nil {
 			l.Bounds = b
 		}
 	}
 	return l, nil
 }
 
-// Diagonal returns the diagonal named by a fit key's matrix part ("C", "Covar", "Eh2", "F",
-// "EF"; "C/v1" also works), nil when this layer lacks it.
-func (l *Layer) Diagonal(key string) ([]float64, error) {
-	name, _, _ := strings.Cut(key, "/")
-	switch name {
-	case "C":
-		return l.C, nil
-	case "Covar":
-		return l.Covar, nil
-	case "Eh2":
-		return l.Eh2, nil
-	case "F":
-		return l.F, nil
-	case "EF":
-		return l.EF, nil
-	}
-	return nil, fmt.Errorf("experiment: fit key %q: unknown matrix %q (want C, Covar, Eh2, F or EF)", key, name)
-}
-
-// Refit redoes fit key ("C/v1", ...) on the layer's diagonals with the same rule and window
-// as FitLayer but no bootstrap, so that the used points (dropped from the cache) are known.
-func (l *Layer) Refit(key string, nPrime int) (fit.Result, error) {
-	y, err := l.Diagonal(key)
-	if err != nil {
-		return fit.Result{}, err
-	}
+// Refit redoes fit k on the layer's diagonals with the same rule and window as FitLayer but
+// no bootstrap, so that the used points (dropped from the cache) are known.
+func (l *Layer) Refit(k FitKey, nPrime int) (fit.Result, error) {
+	y := l.Diagonal(k.Matrix)
 	if y == nil {
-		return fit.Result{}, fmt.Errorf("experiment: layer %s has no %s diagonal", l.Target, key)
+		return fit.Result{}, fmt.Errorf("experiment: layer %s has no %s diagonal", l.Target, k.Matrix)
 	}
-	_, rule, _ := strings.Cut(key, "/")
-	return fit.LogLog(l.H, y, fitOptions(fit.Rule(rule), nPrime, 0, 0))
+	return fit.LogLog(l.H, y, fitOptions(k.Rule, nPrime, 0, 0))
 }
 
 func fitOptions(rule fit.Rule, nPrime, bootstrap int, seed uint64) fit.Options {
@@ -289,33 +259,17 @@ func fitOptions(rule fit.Rule, nPrime, bootstrap int, seed uint64) fit.Options {
 // FitLayer fills l.Fits with the power-law fits of every noise matrix against H_ii, using
 // the v1 window of the top nPrime directions and the v2 layer-wise rule (science.md C4).
 func FitLayer(l *Layer, nPrime int, seed uint64) {
-	for _, q := range []struct {
-		name string
-		y    []float64
-	}{{"C", l.C}, {"Covar", l.Covar}, {"Eh2", l.Eh2}, {"F", l.F}, {"EF", l.EF}} {
-		if q.y == nil {
+	for _, k := range FitKeys() {
+		y := l.Diagonal(k.Matrix)
+		if y == nil {
 			continue
 		}
-		for _, rule := range []fit.Rule{fit.RuleV1, fit.RuleV2} {
-			key := q.name + "/" + string(rule)
-			r, err := fit.LogLog(l.H, q.y, fitOptions(rule, nPrime, 200, seed))
-			if err != nil {
-				l.FitErrors[key] = err.Error()
-				continue
-			}
-			r.Used = nil // indices are recomputable and large
-			l.Fits[key] = r
+		r, err := fit.LogLog(l.H, y, fitOptions(k.Rule, nPrime, 200, seed))
+		if err != nil {
+			l.FitErrors[k.String()] = err.Error()
+			continue
 		}
+		r.Used = nil // indices are recomputable and large
+		l.Fits[k.String()] = r
 	}
-}
-
-// FitKeys lists the fit keys in display order.
-func FitKeys() []string {
-	var ks []string
-	for _, q := range []string{"C", "Covar", "Eh2", "F", "EF"} {
-		for _, r := range []fit.Rule{fit.RuleV1, fit.RuleV2} {
-			ks = append(ks, q+"/"+string(r))
-		}
-	}
-	return slices.Clip(ks)
 }

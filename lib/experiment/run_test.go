@@ -71,8 +71,8 @@ func TestRunCachesAndIsDeterministic(t *testing.T) {
 	if !strings.Contains(log.String(), "cached") {
 		t.Errorf("second run did not come from the cache; log:\n%s", log.String())
 	}
-	if l2, _ := c2.Final(""); l2.Gamma("C/v1") != la.Gamma("C/v1") {
-		t.Errorf("cached gamma %v != computed %v", l2.Gamma("C/v1"), la.Gamma("C/v1"))
+	if l2, _ := c2.Final(""); l2.Gamma(MatC.V1()) != la.Gamma(MatC.V1()) {
+		t.Errorf("cached gamma %v != computed %v", l2.Gamma(MatC.V1()), la.Gamma(MatC.V1()))
 	}
 	// A corrupted result entry is detected and recomputed, never used.
 	res := filepath.Join(dirA, c.Key()+"-result", "result.gob")
@@ -87,8 +87,8 @@ func TestRunCachesAndIsDeterministic(t *testing.T) {
 	if !strings.Contains(log.String(), "corrupt") {
 		t.Errorf("corruption not reported; log:\n%s", log.String())
 	}
-	if l3, _ := c3.Final(""); l3.Gamma("C/v1") != la.Gamma("C/v1") {
-		t.Errorf("recomputed gamma %v != original %v", l3.Gamma("C/v1"), la.Gamma("C/v1"))
+	if l3, _ := c3.Final(""); l3.Gamma(MatC.V1()) != la.Gamma(MatC.V1()) {
+		t.Errorf("recomputed gamma %v != original %v", l3.Gamma(MatC.V1()), la.Gamma(MatC.V1()))
 	}
 	rs, err := CachedResults(Options{CacheDir: dirA})
 	if err != nil || len(rs) != 1 {

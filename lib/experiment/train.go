@@ -218,7 +218,7 @@ func Train(ctx context.Context, c Config, set *data.Set, o Options) (*Trained, e
 	if err != nil {
 		return nil, err
 	}
-	if err := ch.Put(key, files); err != nil {
+	if err := store(o, key, files); err != nil {
 		return nil, err
 	}
 	return t, nil

@@ -35,7 +35,7 @@ func ExampleSpearman() {
 func ExampleCheckBounds() {
 	h := []float64{1, 2, 3}
 	eh2 := []float64{1.5, 5, 8}
-	r, _ := fit.CheckBounds(h, eh2, 3, 1e-12)
+	r, _ := fit.CheckBounds(h, eh2, 3, 1e-12, 0)
 	fmt.Println("lower violations:", r.Lower.Indices, "upper violations:", r.Upper.Count)
 	fmt.Printf("kappa_eff: %.3g\n", r.KappaEff)
 	// Output:

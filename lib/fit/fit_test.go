@@ -264,7 +264,7 @@ func TestAggregate(t *testing.T) {
 func TestCheckBounds(t *testing.T) {
 	h := []float64{1, 2, 3, -0.1}
 	eh2 := []float64{1, 5, 8, 0.02}
-	r, err := CheckBounds(h, eh2, 3, 1e-12)
+	r, err := CheckBounds(h, eh2, 3, 1e-12, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,13 +280,13 @@ func TestCheckBounds(t *testing.T) {
 		t.Errorf("KappaEff = %v", r.KappaEff)
 	}
 	// The tolerance absorbs a relative excess of 1/9.
-	if r, _ := CheckBounds(h[:3], eh2[:3], 3, 0.2); r.Lower.Count != 0 {
+	if r, _ := CheckBounds(h[:3], eh2[:3], 3, 0.2, 0); r.Lower.Count != 0 {
 		t.Errorf("tol 0.2: Lower.Count = %d, want 0", r.Lower.Count)
 	}
-	if _, err := CheckBounds(h, eh2[:2], 3, 0); err == nil {
+	if _, err := CheckBounds(h, eh2[:2], 3, 0, 0); err == nil {
 		t.Error("length mismatch: no error")
 	}
-	if _, err := CheckBounds([]float64{math.NaN()}, []float64{1}, 3, 0); err == nil {
+	if _, err := CheckBounds([]float64{math.NaN()}, []float64{1}, 3, 0, 0); err == nil {
 		t.Error("NaN: no error")
 	}
 }
@@ -311,5 +311,45 @@ func TestPermutationNull(t *testing.T) {
 	}
 	if again := PermutationNull(x, x, rho, 200, 1); !slices.Equal(again, null) {
 		t.Error("the same seed gave another null")
+	}
+}
+
+func TestCheckBoundsNullDirections(t *testing.T) {
+	// Directions 0-2 are ordinary and satisfy both bounds; 3 and 4 are exact nulls computed
+	// with rounding noise of either sign (both raw tests fail there); 5 breaks the upper
+	// bound for real (as indefinite h_p can); 6 breaks the lower bound for real.
+	kmax := 10.0
+	h := []float64{2, 1, 0.1, 3e-21, -2e-21, 0.01, 0.5}
+	eh2 := []float64{5, 2, 0.2, -1e-21, 4e-21, 0.5, 0.2}
+	b, err := CheckBounds(h, eh2, kmax, 1e-9, 1e-10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.NullDirs != 2 || b.NullTol != 1e-10 {
+		t.Errorf("NullDirs = %d, NullTol %g, want 2 and 1e-10", b.NullDirs, b.NullTol)
+	}
+	// Lower: raw failures at 3 (H² > negative Eh2) and 6; 3 is null.
+	if b.Lower.Count != 2 || b.Lower.Null != 1 || b.Lower.Real != 1 || b.Lower.RealIdx[0] != 6 {
+		t.Errorf("lower = %+v, want raw 2, null 1, real [6]", b.Lower)
+	}
+	// Upper: 3 holds (−1e-21 <= 3e-20), 4 fails (4e-21 > −2e-20, null) and 5 fails for real.
+	if b.Upper.Count != 2 || b.Upper.Null != 1 || b.Upper.Real != 1 || b.Upper.RealIdx[0] != 5 {
+		t.Errorf("upper = %+v, want raw 2, null 1, real [5]", b.Upper)
+	}
+	if want := (0.5 - 0.1) / 0.5; math.Abs(b.Upper.WorstReal-want) > 1e-12 {
+		t.Errorf("upper worst excess = %v, want %v", b.Upper.WorstReal, want)
+	}
+	if math.Abs(b.Upper.RealMaxH-0.01/2) > 1e-15 || math.Abs(b.Upper.NullMaxH-1e-21) > 1e-30 {
+		t.Errorf("upper RealMaxH = %v, NullMaxH = %v, want 0.005 and 1e-21", b.Upper.RealMaxH, b.Upper.NullMaxH)
+	}
+	if !math.IsNaN(b.KappaEff[3]) || !math.IsNaN(b.KappaEff[4]) || b.KappaEff[0] != 2.5 {
+		t.Errorf("KappaEff = %v, want NaN at the nulls and 2.5 at 0", b.KappaEff)
+	}
+	// Without the null rule the same failures are all real.
+	if r, _ := CheckBounds(h, eh2, kmax, 1e-9, 0); r.NullDirs != 0 || r.Lower.Real != 2 || r.Upper.Real != 2 || !math.IsNaN(r.Lower.WorstReal) && r.Lower.WorstReal <= 0 {
+		t.Errorf("null = 0: %+v", r)
+	}
+	if _, err := CheckBounds(h, eh2, kmax, 1e-9, -1); err == nil {
+		t.Error("negative null accepted")
 	}
 }

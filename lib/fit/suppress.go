@@ -372,46 +372,91 @@ type SuppressionRow struct {
 // recomputes H_ii and C_ii := [E h²]_ii from the edited spectra, fits γ, compares the new
 // diagonals with the original ones and computes the gap metric.
 func Suppression(s *Spectra, opt SuppressionOptions) ([]SuppressionRow, error) {
-	if err := s.Validate(); err != nil {
-		return nil, err
+	if s == nil {
+		return nil, fmt.Errorf("fit: Suppression: Spectra is nil")
+	}
+	rows, _, err := SuppressionBlocks(s.Dirs, s.Dirs, func(int, int) (*Spectra, error) { return s, nil }, opt)
+	return rows, err
+}
+
+// SuppressionBlocks is Suppression over dirs directions supplied in blocks of at most block
+// directions by load(i0, i1) (the Spectra of directions i0..i1−1, all with the same Kappa),
+// so that only N·K·block projections are held at once: the edits' diagonals and the gap
+// metric are per-direction sums, computed block by block, and the fits are made at the end.
+// It also returns the number of blocks.
+func SuppressionBlocks(dirs, block int, load func(i0, i1 int) (*Spectra, error), opt SuppressionOptions) ([]SuppressionRow, int, error) {
+	if dirs <= 0 || block <= 0 {
+		return nil, 0, fmt.Errorf("fit: SuppressionBlocks: dirs = %d, block = %d, want both > 0", dirs, block)
 	}
 	edits := opt.Edits
 	if edits == nil {
 		edits = AllEdits
 	}
-	h0, e0, err := s.Diagonals(nil)
-	if err != nil {
-		return nil, err
-	}
-	rows := make([]SuppressionRow, 0, len(edits))
-	for _, e := range edits {
-		kappa, info, err := s.Edit(e, opt.EditParams)
+	rows := make([]SuppressionRow, len(edits))
+	var h0, e0 []float64
+	nb := 0
+	for i0 := 0; i0 < dirs; i0 += block {
+		i1 := min(dirs, i0+block)
+		s, err := load(i0, i1)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		r := SuppressionRow{Edit: e, Name: e.String(), Kappa: kappa, Info: info}
-		if r.H, r.Eh2, err = s.Diagonals(kappa); err != nil {
-			return nil, err
+		if err := s.Validate(); err != nil {
+			return nil, 0, err
 		}
+		if s.Dirs != i1-i0 {
+			return nil, 0, fmt.Errorf("fit: SuppressionBlocks: block %d..%d has %d directions", i0, i1, s.Dirs)
+		}
+		nb++
+		h, e, err := s.Diagonals(nil)
+		if err != nil {
+			return nil, 0, err
+		}
+		h0, e0 = append(h0, h...), append(e0, e...)
+		for j, ed := range edits {
+			r := &rows[j]
+			if i0 == 0 {
+				r.Edit, r.Name = ed, ed.String()
+				if r.Kappa, r.Info, err = s.Edit(ed, opt.EditParams); err != nil {
+					return nil, 0, err
+				}
+				if !opt.NoGap {
+					r.Gap = mat.NewDense(dirs, s.K, nil)
+				}
+			}
+			h, e, err := s.Diagonals(r.Kappa)
+			if err != nil {
+				return nil, 0, err
+			}
+			r.H, r.Eh2 = append(r.H, h...), append(r.Eh2, e...)
+			if !opt.NoGap {
+				g, err := s.Gap(r.Kappa, opt.Gap)
+				if err != nil {
+					return nil, 0, err
+				}
+				r.Gap.Slice(i0, i1, 0, s.K).(*mat.Dense).Copy(g)
+			}
+		}
+	}
+	for j := range rows {
+		r := &rows[j]
+		var err error
 		if r.Fit, err = LogLog(r.H, r.Eh2, opt.Fit); err != nil {
-			return nil, fmt.Errorf("fit: Suppression edit %s: C vs H: %w", r.Name, err)
+			return nil, 0, fmt.Errorf("fit: Suppression edit %s: C vs H: %w", r.Name, err)
 		}
 		if r.HVsOrig, err = LogLog(h0, r.H, opt.Fit); err != nil {
-			return nil, fmt.Errorf("fit: Suppression edit %s: new H vs original H: %w", r.Name, err)
+			return nil, 0, fmt.Errorf("fit: Suppression edit %s: new H vs original H: %w", r.Name, err)
 		}
 		if r.CVsOrig, err = LogLog(e0, r.Eh2, opt.Fit); err != nil {
-			return nil, fmt.Errorf("fit: Suppression edit %s: new C vs original C: %w", r.Name, err)
+			return nil, 0, fmt.Errorf("fit: Suppression edit %s: new C vs original C: %w", r.Name, err)
 		}
-		if !opt.NoGap {
-			if r.Gap, err = s.Gap(kappa, opt.Gap); err != nil {
-				return nil, err
-			}
-			r.GapMean = make([]float64, s.K)
-			for m := 0; m < s.K; m++ {
+		if r.Gap != nil {
+			_, k := r.Gap.Dims()
+			r.GapMean = make([]float64, k)
+			for m := 0; m < k; m++ {
 				r.GapMean[m] = Aggregate(mat.Col(nil, m, r.Gap)).Mean // NaN directions skipped
 			}
 		}
-		rows = append(rows, r)
 	}
-	return rows, nil
+	return rows, nb, nil
 }

@@ -2,6 +2,7 @@ package fit
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -105,7 +106,7 @@ func TestJensenLowerBound(t *testing.T) {
 	rng := newRand(8)
 	s, _ := randomSpectra(n, k, d, v, 21, func(p, m int) float64 { return math.Exp(3 * rng.NormFloat64()) })
 	h, eh2, _ := s.Diagonals(nil)
-	r, err := CheckBounds(h, eh2, s.KappaMax(nil), 1e-12)
+	r, err := CheckBounds(h, eh2, s.KappaMax(nil), 1e-12, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +119,7 @@ func TestJensenLowerBound(t *testing.T) {
 	// Indefinite spectra still obey the lower bound.
 	s2, _ := randomSpectra(n, k, d, v, 31, func(p, m int) float64 { return rng.NormFloat64() })
 	h, eh2, _ = s2.Diagonals(nil)
-	if r, _ := CheckBounds(h, eh2, s2.KappaMax(nil), 1e-12); r.Lower.Count != 0 {
+	if r, _ := CheckBounds(h, eh2, s2.KappaMax(nil), 1e-12, 0); r.Lower.Count != 0 {
 		t.Errorf("indefinite spectra violate H² <= Eh2: %+v", r.Lower)
 	}
 }
@@ -282,5 +283,121 @@ func TestStiffShuffleKeepsTheDistribution(t *testing.T) {
 	}
 	if !moved {
 		t.Error("no seed moved any κ_p1")
+	}
+}
+
+// randomSpectra draws spectra with random weights (not a real decomposition; the
+// suppression arithmetic does not care).
+func randFlatSpectra(n, k, dirs int, seed uint64) *Spectra {
+	r := rand.New(rand.NewPCG(seed, seed^0x9E3779B97F4A7C15))
+	s, _ := NewSpectra(n, k, dirs)
+	for p := 0; p < n; p++ {
+		top := math.Pow(10, 3*r.Float64()-2)
+		for m := 0; m < k; m++ {
+			s.Kappa[p*k+m] = top * math.Pow(0.3, float64(m))
+		}
+	}
+	for j := range s.W {
+		s.W[j] = r.Float64() * r.Float64() / float64(dirs)
+	}
+	// Make the directions' scales differ so that the fits are well posed.
+	for p := 0; p < n; p++ {
+		for m := 0; m < k; m++ {
+			row := s.Row(p, m)
+			for i := range row {
+				row[i] *= math.Pow(0.95, float64(i))
+			}
+		}
+	}
+	return s
+}
+
+func sliceDirs(s *Spectra, i0, i1 int) *Spectra {
+	out, _ := NewSpectra(s.N, s.K, i1-i0)
+	copy(out.Kappa, s.Kappa)
+	for p := 0; p < s.N; p++ {
+		for m := 0; m < s.K; m++ {
+			copy(out.Row(p, m), s.Row(p, m)[i0:i1])
+		}
+	}
+	return out
+}
+
+// TestSuppressionBlocksMatchesWhole: blocks of any size give the whole-matrix result.
+func TestSuppressionBlocksMatchesWhole(t *testing.T) {
+	s := randFlatSpectra(30, 4, 23, 5)
+	opt := SuppressionOptions{Fit: Options{Rule: RuleV1, TopN: 23}, Gap: GapMeanOfRatios}
+	want, err := Suppression(s, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := func(i0, i1 int) (*Spectra, error) { return sliceDirs(s, i0, i1), nil }
+	for _, block := range []int{23, 100, 5, 1} {
+		got, nb, err := SuppressionBlocks(23, block, load, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wantNB := (23 + block - 1) / block; nb != wantNB {
+			t.Errorf("block %d: %d blocks, want %d", block, nb, wantNB)
+		}
+		for j := range want {
+			w, g := want[j], got[j]
+			close := func(a, b float64) bool { return math.Abs(a-b) <= 1e-12*math.Max(1, math.Abs(b)) }
+			if g.Edit != w.Edit || !close(g.Fit.Slope, w.Fit.Slope) || !close(g.HVsOrig.Slope, w.HVsOrig.Slope) ||
+				!close(g.CVsOrig.Slope, w.CVsOrig.Slope) || g.Info != w.Info {
+				t.Fatalf("block %d edit %s: got γ %v (H %v, C %v, %+v), want %v (%v, %v, %+v)", block, w.Name,
+					g.Fit.Slope, g.HVsOrig.Slope, g.CVsOrig.Slope, g.Info, w.Fit.Slope, w.HVsOrig.Slope, w.CVsOrig.Slope, w.Info)
+			}
+			for i := range w.H {
+				if !close(g.H[i], w.H[i]) || !close(g.Eh2[i], w.Eh2[i]) {
+					t.Fatalf("block %d edit %s direction %d: diagonals differ", block, w.Name, i)
+				}
+			}
+			for m := range w.GapMean {
+				if !close(g.GapMean[m], w.GapMean[m]) {
+					t.Fatalf("block %d edit %s: gap mean %v, want %v", block, w.Name, g.GapMean, w.GapMean)
+				}
+			}
+		}
+	}
+	if _, _, err := SuppressionBlocks(0, 1, load, opt); err == nil {
+		t.Error("dirs = 0 accepted")
+	}
+}
+
+// TestStiffShuffleBreaksAlignment: on spectra whose superlinearity comes from stiff
+// samples pointing into sharp directions, the shuffle brings γ to about 1 while the spread of
+// κ_p1 is kept (the mean collapse gives exactly 1).
+func TestStiffShuffleBreaksAlignment(t *testing.T) {
+	// Direction i holds n_i samples (200 down to 5), each a single mode fully on i with
+	// κ = sqrt(n_i): H_i ∝ n_i^1.5, C_i ∝ n_i^2, γ = 4/3. Shuffling κ across samples leaves
+	// every direction with draws from the same distribution: γ ≈ 1.
+	const dirs = 20
+	var ns []int
+	for i := 0; i < dirs; i++ {
+		ns = append(ns, int(math.Round(200*math.Pow(5.0/200, float64(i)/(dirs-1)))))
+	}
+	n := 0
+	for _, v := range ns {
+		n += v
+	}
+	al, _ := NewSpectra(n, 1, dirs)
+	p := 0
+	for i, v := range ns {
+		for j := 0; j < v; j++ {
+			al.Kappa[p] = math.Sqrt(float64(v)) * (1 + 0.01*float64(j%3))
+			al.Row(p, 0)[i] = 1
+			p++
+		}
+	}
+	rows, err := Suppression(al, SuppressionOptions{Edits: []Edit{EditOriginal, EditStiffCollapse, EditStiffShuffle},
+		EditParams: EditParams{Seed: 1}, NoGap: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g0, gc, gs := rows[0].Fit.Slope, rows[1].Fit.Slope, rows[2].Fit.Slope
+	t.Logf("γ original %.3f, collapse %.3f, shuffle %.3f", g0, gc, gs)
+	if math.Abs(g0-4.0/3) > 0.01 || math.Abs(gc-1) > 1e-9 || math.Abs(gs-1) > 0.1 {
+		t.Errorf("γ original %.4f (want 4/3), collapse %.4f (want 1), shuffle %.4f (want ≈ 1)", g0, gc, gs)
 	}
 }

@@ -1,0 +1,153 @@
+package commute
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// bandedK returns an m×m K with a decreasing diagonal and off-diagonal mass only between
+// neighbouring modes (|i−j| = 1): a matrix that nearly commutes with diag(λ) for a smooth
+// spectrum. scatter moves the same off-diagonal values to random pairs instead.
+func bandedK(m int, scatter bool, rng *rand.Rand) (*mat.SymDense, []float64) {
+	k := mat.NewSymDense(m, nil)
+	lam := make([]float64, m)
+	for i := 0; i < m; i++ {
+		lam[i] = math.Pow(0.97, float64(i))
+		k.SetSym(i, i, lam[i]*lam[i])
+	}
+	for i := 0; i+1 < m; i++ {
+		v := 0.3 * lam[i] * lam[i] * (0.5 + rng.Float64())
+		a, b := i, i+1
+		if scatter {
+			a, b = rng.IntN(m), rng.IntN(m)
+			for a == b || k.At(a, b) != 0 {
+				a, b = rng.IntN(m), rng.IntN(m)
+			}
+		}
+		k.SetSym(a, b, v)
+	}
+	return k, lam
+}
+
+func TestDiagonalNullKeepsDiagonalAndOffDiagonalEnergy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	k, lam := bandedK(60, false, rng)
+	ws := []Window{Full(60), Top(20), Bulk(20, 60)}
+	for _, kind := range []NullKind{NullPermuteModes, NullShuffleEntries} {
+		null, err := DiagonalNull(k, lam, NullOptions{Kind: kind, Windows: ws, Draws: 50, Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range ws {
+			data, _ := Evaluate(k, lam, w)
+			b := null[i]
+			if b.Window != w || b.Commutator.N != 50 {
+				t.Fatalf("%s %s: window %v, %d draws", kind, w.Name, b.Window, b.Commutator.N)
+			}
+			for _, q := range []struct {
+				name string
+				x, m float64
+			}{{"DiagEnergy", data.DiagEnergy, b.DiagEnergy.Mean}, {"OffDiagRatio", data.OffDiagRatio, b.OffDiagRatio.Mean}, {"Spearman", data.Spearman, b.Spearman.Mean}} {
+				if math.Abs(q.x-q.m) > 1e-12*math.Abs(q.x) {
+					t.Errorf("%s %s: %s of the null %v, data %v: the null must keep it", kind, w.Name, q.name, q.m, q.x)
+				}
+			}
+			z := Z(data, b)
+			if !math.IsNaN(z.DiagEnergy) || !math.IsNaN(z.Spearman) {
+				t.Errorf("%s %s: z of a kept metric %v, %v, want NaN", kind, w.Name, z.DiagEnergy, z.Spearman)
+			}
+			// The banded K couples only neighbours: far more commuting than its scrambles.
+			if !(z.Commutator < -3) {
+				t.Errorf("%s %s: commutator z %.2f (data %.4g, null %.4g ± %.2g), want < −3", kind, w.Name, z.Commutator, data.Commutator, b.Commutator.Mean, b.Commutator.Std)
+			}
+		}
+	}
+	// The same diagonal and off-diagonal values placed at random pairs are not special.
+	ks, _ := bandedK(60, true, rng)
+	null, err := DiagonalNull(ks, lam, NullOptions{Kind: NullShuffleEntries, Windows: []Window{Full(60)}, Draws: 200, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := Evaluate(ks, lam, Full(60))
+	if z := Z(data, null[0]); math.Abs(z.Commutator) > 3 {
+		t.Errorf("scattered K: commutator z %.2f, want |z| <= 3", z.Commutator)
+	}
+}
+
+// TestNullDrawIsAConjugation checks a NullPermuteModes draw against an explicit construction
+// diag(K) + P offdiag(K) Pᵀ with the same permutation, and its commutator against
+// NormalizedCommutator with H = diag(λ) (independent arithmetic).
+func TestNullDrawIsAConjugation(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	k, lam := bandedK(12, true, rng)
+	w := Window{Name: "mid", Lo: 2, Hi: 10}
+	n := w.Hi - w.Lo
+	kd, err := NullDraw(k, w, NullPermuteModes, rand.New(rand.NewPCG(9, 9)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	perm := rand.New(rand.NewPCG(9, 9)).Perm(n)
+	P := mat.NewDense(n, n, nil)
+	for i, j := range perm {
+		P.Set(i, j, 1)
+	}
+	off := mat.NewDense(n, n, nil)
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			if i != j {
+				off.Set(i, j, k.At(w.Lo+i, w.Lo+j))
+			}
+		}
+	}
+	var po, want mat.Dense
+	po.Mul(P, off)
+	want.Mul(&po, P.T())
+	for i := 0; i < n; i++ {
+		want.Set(i, i, k.At(w.Lo+i, w.Lo+i))
+	}
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			if kd.At(i, j) != want.At(i, j) {
+				t.Fatalf("entry (%d, %d): %v, want %v", i, j, kd.At(i, j), want.At(i, j))
+			}
+		}
+	}
+	h := mat.NewSymDense(n, nil)
+	for i := 0; i < n; i++ {
+		h.SetSym(i, i, lam[w.Lo+i])
+	}
+	c, _ := NormalizedCommutator(kd, h)
+	wm, _ := Evaluate(kd, lam[w.Lo:w.Hi], Full(n))
+	if math.Abs(c-wm.Commutator) > 1e-13 {
+		t.Errorf("commutator %v, explicit %v", wm.Commutator, c)
+	}
+	if _, err := NullDraw(k, Window{Lo: 5, Hi: 20}, NullPermuteModes, rng); err == nil {
+		t.Error("a window outside K accepted")
+	}
+	if _, err := DiagonalNull(k, lam, NullOptions{Draws: 0}); err == nil {
+		t.Error("Draws = 0 accepted")
+	}
+}
+
+func TestZ(t *testing.T) {
+	data := WindowMetrics{Window: Top(3), Commutator: 0.1, CommutatorAH: 1, OffDiagRatio: 0.5, DiagEnergy: 0.9, Spearman: 0.2}
+	m, _ := Compute(mat.NewSymDense(3, []float64{3, 0.1, 0, 0.1, 2, 0.2, 0, 0.2, 1}), []float64{3, 2, 1}, mat.NewDense(3, 3, []float64{1, 0, 0, 0, 1, 0, 0, 0, 1}),
+		Options{Windows: []Window{Top(3)}, Draws: 8, Seed: 1})
+	b := m.Rand[0]
+	z := Z(data, b)
+	if want := (0.1 - b.Commutator.Mean) / b.Commutator.Std; math.Abs(z.Commutator-want) > 1e-15 || b.Commutator.N != 8 {
+		t.Errorf("z %v, want %v (%d draws)", z.Commutator, want, b.Commutator.N)
+	}
+	zs := Zs([]WindowMetrics{data, {Window: Full(3)}}, m.Rand)
+	if len(zs) != 1 || zs["top3"] != z {
+		t.Errorf("Zs = %v", zs)
+	}
+	one := b
+	one.Commutator.Std = math.NaN()
+	if z := Z(data, one); !math.IsInf(z.Commutator, 0) && !math.IsNaN(z.Commutator) {
+		t.Errorf("no spread: z %v", z.Commutator)
+	}
+}

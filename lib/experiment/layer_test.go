@@ -1,0 +1,104 @@
+package experiment
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/noisecurv/noisecurv/lib/curv"
+	"github.com/noisecurv/noisecurv/lib/nn"
+)
+
+// tinyProblem is a 6-5-4-3 MLP (act) on random data, target block ls.
+func tinyProblem(t *testing.T, act string, ls []string) *curv.Problem {
+	t.Helper()
+	m, err := nn.Build(nn.MLP(6, []int{5, 4}, 3, act), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 5^0x9E3779B97F4A7C15))
+	n := 40
+	x := mat.NewDense(n, 6, nil)
+	labels := make([]int, n)
+	for i := 0; i < n; i++ {
+		for j := 0; j < 6; j++ {
+			x.Set(i, j, rng.NormFloat64())
+		}
+		labels[i] = rng.IntN(3)
+	}
+	loss, err := nn.LossByName("ce")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &curv.Problem{Model: m, Loss: loss, X: x, Labels: labels, Block: nn.Block{Layers: ls}}
+}
+
+func maxRel(a, b []float64) float64 {
+	scale := 0.0
+	for _, v := range b {
+		scale = math.Max(scale, math.Abs(v))
+	}
+	e := 0.0
+	for i := range a {
+		e = math.Max(e, math.Abs(a[i]-b[i])/scale)
+	}
+	return e
+}
+
+// TopKLayer on a joint tanh block: Lanczos top-k eigenpairs and the matrix-free diagonals
+// match the dense analysis (dense H, HVP route), and the fits are made.
+func TestTopKLayerJoint(t *testing.T) {
+	p := tinyProblem(t, "tanh", []string{"fc2", "fc3"})
+	a, err := curv.Analyze(p, curv.AnalysisOptions{Batch: 8, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, vecs, err := TopKLayer(p, 10, 8, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := maxRel(l.Eigenvalues, a.Eigenvalues[:10]); e > 1e-7 {
+		t.Errorf("top-10 eigenvalues differ from the dense ones by %.2g", e)
+	}
+	for _, q := range []struct {
+		name      string
+		got, want []float64
+	}{{"Eh2", l.Eh2, a.Eh2[:10]}, {"C", l.C, a.C[:10]}, {"Covar", l.Covar, a.Covar[:10]}, {"EF", l.EF, a.EF[:10]}} {
+		if e := maxRel(q.got, q.want); e > 1e-6 {
+			t.Errorf("top-10 %s differ by %.2g", q.name, e)
+		}
+	}
+	if l.F != nil || l.Target != "fc2+fc3" {
+		t.Errorf("F %v, target %q", l.F, l.Target)
+	}
+	if r, c := vecs.Dims(); r != 20+12 || c != 10 {
+		t.Errorf("eigenvectors %d x %d", r, c)
+	}
+	if _, ok := l.Fit(MatC.V1()); !ok {
+		t.Errorf("no C/v1 fit: %v", l.FitErrors)
+	}
+}
+
+// DiagonalsLayer from HVPDiagonals in the full eigenbasis agrees with curv.Analyze's layer.
+func TestDiagonalsLayerMatchesAnalyze(t *testing.T) {
+	for _, act := range []string{"relu", "tanh"} {
+		p := tinyProblem(t, act, []string{"fc2"})
+		a, err := curv.Analyze(p, curv.AnalysisOptions{Batch: 8, Seed: 2, KeepVectors: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dg, err := curv.HVPDiagonals(p, a.Eigenvectors, 8, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := DiagonalsLayer("fc2", a.Eigenvalues, dg)
+		want := AnalysisLayer("fc2", a)
+		for _, m := range []Matrix{MatH, MatC, MatCovar, MatEh2, MatEF} {
+			if e := maxRel(l.Diagonal(m), want.Diagonal(m)); e > 1e-8 {
+				t.Errorf("%s %s: %.2g", act, m, e)
+			}
+		}
+	}
+}

@@ -1,0 +1,59 @@
+package fit
+
+import "math"
+
+// Median returns the median of v (NaN for an empty slice): Percentile(v, 50), the mean of
+// the two middle values for an even length. v is not modified.
+func Median(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	return Percentile(v, 50)
+}
+
+// Mean returns the arithmetic mean of v (NaN for an empty slice).
+func Mean(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	return mean(v)
+}
+
+// Dot returns Σ_i x_i y_i over the first len(x) entries (y must be at least as long).
+func Dot(x, y []float64) float64 {
+	var s float64
+	for i, v := range x {
+		s += v * y[i]
+	}
+	return s
+}
+
+// Spread returns max − min of the finite values of v (NaN when there are none).
+func Spread(v []float64) float64 {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, x := range v {
+		if isFinite(x) {
+			lo, hi = math.Min(lo, x), math.Max(hi, x)
+		}
+	}
+	if lo > hi {
+		return math.NaN()
+	}
+	return hi - lo
+}
+
+// IsFinite reports whether a is neither NaN nor ±Inf.
+func IsFinite(a float64) bool { return isFinite(a) }
+
+// MedianRatio is the median over the first n points of num_i/den_i where den_i > 0 (NaN
+// when no point qualifies).
+func MedianRatio(num, den []float64, n int) float64 {
+	n = min(n, len(num), len(den))
+	var r []float64
+	for i := 0; i < n; i++ {
+		if den[i] > 0 {
+			r = append(r, num[i]/den[i])
+		}
+	}
+	return Median(r)
+}
