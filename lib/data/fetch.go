@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/noisecurv/noisecurv/lib/atomicfile"
 )
 
 // httpClient has connection and header timeouts but no overall deadline: the CIFAR-10 archive
@@ -341,31 +343,7 @@ func humanBytes(n int64) string {
 }
 
 // writeAtomic writes r to path through a temporary file in the same folder and a rename.
-func writeAtomic(path string, r io.Reader) (int64, error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return 0, err
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return 0, err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	n, err := io.Copy(tmp, r)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	return n, err
-}
+func writeAtomic(path string, r io.Reader) (int64, error) { return atomicfile.Copy(path, r) }
 
 func copyFileAtomic(src, dst string) error {
 	fh, err := os.Open(src)

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/noisecurv/noisecurv/lib/atomicfile"
 )
 
 func TestCacheRoundTripAndCorruption(t *testing.T) {
@@ -54,10 +56,10 @@ func TestCacheRejectsBadNames(t *testing.T) {
 
 func TestWriteFileAtomic(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "sub", "a.txt")
-	if err := WriteFileAtomic(p, []byte("one")); err != nil {
+	if err := atomicfile.WriteFile(p, []byte("one")); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFileAtomic(p, []byte("two")); err != nil {
+	if err := atomicfile.WriteFile(p, []byte("two")); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(p)

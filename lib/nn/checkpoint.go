@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/noisecurv/noisecurv/lib/atomicfile"
 )
 
 const (
@@ -258,42 +260,13 @@ func SaveFile(path string, m *Model) error { return SaveFileMeta(path, m, nil) }
 // SaveFileMeta writes m and meta to path atomically: it writes a temporary file in the same
 // directory, syncs it to disk and renames it over path, so readers see either the old file or
 // the complete new one, never a partial write.
-func SaveFileMeta(path string, m *Model, meta map[string]string) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
+func SaveFileMeta(path string, m *Model, meta map[string]string) error {
+	// A model goes into an existing folder: a missing one is a mistyped path, not created.
+	if _, err := os.Stat(filepath.Dir(path)); err != nil {
 		return fmt.Errorf("nn: save model file %q: %w", path, err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-			err = fmt.Errorf("nn: save model file %q: %w", path, err)
-		}
-	}()
-	if err = WriteModel(f, m, meta); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	// Make the rename durable; not every platform can sync a directory, so this is best effort.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
+	if err := atomicfile.Write(path, func(w io.Writer) error { return WriteModel(w, m, meta) }); err != nil {
+		return fmt.Errorf("nn: save model file %q: %w", path, err)
 	}
 	return nil
 }

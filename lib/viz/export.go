@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/noisecurv/noisecurv/lib/atomicfile"
 )
 
 // ErrNoChromium is returned (wrapped) by the exports when no Chromium binary is found.
@@ -205,7 +207,7 @@ func (f *Figure) WritePNG(path string) error {
 	if err != nil || len(data) < 8 || !bytes.HasPrefix(data, []byte("\x89PNG")) {
 		return fmt.Errorf("viz: WritePNG %s: Chromium wrote no PNG (%v)", path, err)
 	}
-	return writeFileAtomic(path, data)
+	return atomicfile.WriteFile(path, data)
 }
 
 // SVG renders the figure in headless Chromium with ECharts' SVG renderer and returns
@@ -258,5 +260,5 @@ func (f *Figure) WriteSVG(path string) error {
 	if err != nil {
 		return fmt.Errorf("viz: WriteSVG %s: %w", path, err)
 	}
-	return writeFileAtomic(path, data)
+	return atomicfile.WriteFile(path, data)
 }

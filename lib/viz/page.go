@@ -3,9 +3,9 @@ package viz
 import (
 	"fmt"
 	"html"
-	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/noisecurv/noisecurv/lib/atomicfile"
 )
 
 // Page is a self-contained HTML report: the ECharts bundle is inlined once, so the file
@@ -73,7 +73,7 @@ func (p *Page) WriteFile(path string) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, data)
+	return atomicfile.WriteFile(path, data)
 }
 
 // WriteHTML writes the figure alone as a self-contained HTML page.
@@ -84,41 +84,4 @@ func (f *Figure) WriteHTML(path string) error {
 	p := &Page{Title: f.Title}
 	p.Add("", f)
 	return p.WriteFile(path)
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("viz: creating directory for %s: %w", path, err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("viz: writing %s: %w", path, err)
-	}
-	name := tmp.Name()
-	_, werr := tmp.Write(data)
-	serr := tmp.Sync()
-	cerr := tmp.Close()
-	if werr != nil || serr != nil || cerr != nil {
-		os.Remove(name)
-		return fmt.Errorf("viz: writing %s: %w", path, firstErr(werr, serr, cerr))
-	}
-	if err := os.Chmod(name, 0o644); err != nil {
-		os.Remove(name)
-		return fmt.Errorf("viz: writing %s: %w", path, err)
-	}
-	if err := os.Rename(name, path); err != nil {
-		os.Remove(name)
-		return fmt.Errorf("viz: writing %s: %w", path, err)
-	}
-	return nil
-}
-
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
 }
