@@ -15,6 +15,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/lib/atomicfile"
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/data"
 	"github.com/noisecurv/noisecurv/lib/experiment"
@@ -113,14 +114,14 @@ func writeRun(dir string, t *experiment.Trained) error {
 		return err
 	}
 	cb, _ := json.MarshalIndent(t.Config, "", "  ")
-	if err := experiment.WriteFileAtomic(filepath.Join(dir, "config.json"), cb); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "config.json"), cb); err != nil {
 		return err
 	}
 	hb, err := json.MarshalIndent(t.History, "", "  ")
 	if err != nil {
 		return err
 	}
-	return experiment.WriteFileAtomic(filepath.Join(dir, "history.json"), hb)
+	return atomicfile.WriteFile(filepath.Join(dir, "history.json"), hb)
 }
 
 func cmdAnalyze(ctx context.Context, args []string) error {
@@ -255,7 +256,7 @@ func writeNPZ(path string, r *experiment.Result, extra map[string]*mat.Dense) er
 	if err := w.Close(); err != nil {
 		return err
 	}
-	if err := experiment.WriteFileAtomic(path, b.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(path, b.Bytes()); err != nil {
 		return err
 	}
 	fmt.Println("wrote", path)

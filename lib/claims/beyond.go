@@ -7,12 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"gonum.org/v1/gonum/mat"
-
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
-	"github.com/noisecurv/noisecurv/lib/nn"
+	"github.com/noisecurv/noisecurv/lib/linalg"
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
 
@@ -162,21 +160,20 @@ func BeyondTanh(ctx context.Context, o Options, seed uint64, perClass int) (*Tan
 	if err != nil {
 		return nil, err
 	}
-	key := fmt.Sprintf("%s-tanh-n%d-v1", base.Key(), perClass)
-	return cachedGob(o, key, func() (*TanhStudy, error) { return beyondTanh(ctx, o, base, perClass) })
+	h, err := experiment.Open(base, o.Run)
+	if err != nil {
+		return nil, err
+	}
+	return experiment.Derived(h, fmt.Sprintf("tanh-n%d-v1", perClass), func() (*TanhStudy, error) { return beyondTanh(ctx, h, perClass) })
 }
 
-func beyondTanh(ctx context.Context, o Options, base experiment.Config, perClass int) (*TanhStudy, error) {
-	seed := base.Seed
-	set, err := experiment.Data(base, o.Run)
+func beyondTanh(ctx context.Context, base *experiment.Handle, perClass int) (*TanhStudy, error) {
+	seed := base.Config.Seed
+	set, err := base.Data()
 	if err != nil {
 		return nil, err
 	}
-	sub, err := set.Subset(base.Classes, perClass, seed+1)
-	if err != nil {
-		return nil, err
-	}
-	loss, err := nn.LossByName(base.Loss)
+	sub, err := base.Subset(perClass, seed+1)
 	if err != nil {
 		return nil, err
 	}
@@ -185,25 +182,32 @@ func beyondTanh(ctx context.Context, o Options, base experiment.Config, perClass
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		c := base
-		c.Act = act
-		t, err := experiment.Train(ctx, c, set, o.Run)
+		h := base
+		if act != base.Config.Act {
+			c := base.Config
+			c.Act = act
+			if h, err = experiment.Open(c, base.Options); err != nil {
+				return nil, err
+			}
+		}
+		c := h.Config
+		t, err := h.Trained(ctx)
 		if err != nil {
 			return nil, err
 		}
-		p := &curv.Problem{Model: t.Model, Loss: loss, X: sub.X, Labels: sub.Labels, Block: nn.Block{Layers: []string{c.Targets[0]}}}
+		p, err := h.ProblemOn(ctx, sub, experiment.FinalEpoch)
+		if err != nil {
+			return nil, err
+		}
 		start := time.Now()
 		var l *experiment.Layer
-		if o.Run.Progress != nil {
-			o.Run.Progress(experiment.Event{Run: c.Name(), Stage: "analyze", Message: fmt.Sprintf("%s on %d samples", c.Targets[0], sub.Len())})
-		}
+		h.Emit("analyze", 0, 0, fmt.Sprintf("%s on %d samples", c.Targets[0], sub.Len()))
 		if act == "relu" {
 			a, err := curv.Analyze(p, curv.AnalysisOptions{Batch: c.Batch, Seed: c.Seed})
 			if err != nil {
 				return nil, err
 			}
-			l = &experiment.Layer{Target: c.Targets[0], D: a.D, Route: a.Route, Eigenvalues: a.Eigenvalues, H: a.H, C: a.C, Covar: a.Covar,
-				Eh2: a.Eh2, EF: a.EF, KappaMax: a.KappaMax, Fits: map[string]fit.Result{}, FitErrors: map[string]string{}, Timings: map[string]float64{}}
+			l = experiment.AnalysisLayer(c.Targets[0], a)
 			st.ReLUSeconds = time.Since(start).Seconds()
 		} else {
 			H, err := curv.Hessian(p)
@@ -214,16 +218,17 @@ func beyondTanh(ctx context.Context, o Options, base experiment.Config, perClass
 			if err != nil {
 				return nil, err
 			}
-			if l, err = HVPLayer(p, vals, vecs, c.Batch, c.Seed); err != nil {
+			dg, err := curv.HVPDiagonals(p, vecs, c.Batch, c.Seed)
+			if err != nil {
 				return nil, err
 			}
-			l.Target = c.Targets[0]
+			l = experiment.DiagonalsLayer(c.Targets[0], vals, dg)
 			st.TanhSeconds = time.Since(start).Seconds()
 			G, err := curv.GaussNewton(p)
 			if err != nil {
 				return nil, err
 			}
-			st.ResidualShare = beyondResidualShare(H, G)
+			st.ResidualShare = linalg.RelFrobenius(G, H)
 			for _, v := range vals {
 				if v < 0 {
 					st.NegEig++
@@ -241,46 +246,15 @@ func beyondTanh(ctx context.Context, o Options, base experiment.Config, perClass
 	return st, nil
 }
 
-// beyondResidualShare is |H − G|_F / |H|_F.
-func beyondResidualShare(h, g *mat.SymDense) float64 {
-	n := h.SymmetricDim()
-	var num, den float64
-	for i := 0; i < n; i++ {
-		for j := 0; j < n; j++ {
-			a, b := h.At(i, j), g.At(i, j)
-			num += (a - b) * (a - b)
-			den += a * a
-		}
-	}
-	if den == 0 {
-		return math.NaN()
-	}
-	return math.Sqrt(num / den)
-}
-
-// beyondSpread is max − min of the finite values (NaN when none).
-func beyondSpread(v []float64) float64 {
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, x := range v {
-		if isFiniteF(x) {
-			lo, hi = math.Min(lo, x), math.Max(hi, x)
-		}
-	}
-	if lo > hi {
-		return math.NaN()
-	}
-	return hi - lo
-}
-
 // beyondBatchConclusion says whether γ_emp depends on B.
 func beyondBatchConclusion(runs []*BeyondRun) string {
 	var g []float64
 	var parts []string
 	for _, r := range runs {
-		g = append(g, r.Layer.Gamma("C/v1"))
-		parts = append(parts, fmt.Sprintf("%.3f at B = %d", r.Layer.Gamma("C/v1"), r.Config.Batch))
+		g = append(g, r.Layer.Gamma(experiment.MatC.V1()))
+		parts = append(parts, fmt.Sprintf("%.3f at B = %d", r.Layer.Gamma(experiment.MatC.V1()), r.Config.Batch))
 	}
-	s := beyondSpread(g)
+	s := fit.Spread(g)
 	verdict := "γ does not depend on the batch size within"
 	if !(s <= byBatchTol) {
 		verdict = "γ changes with the batch size by more than"
@@ -290,10 +264,10 @@ func beyondBatchConclusion(runs []*BeyondRun) string {
 	for _, r := range runs {
 		acc = append(acc, r.TrainAcc())
 	}
-	if a := beyondSpread(acc); a > byAccTol {
+	if a := fit.Spread(acc); a > byAccTol {
 		lo, hi := math.Inf(1), math.Inf(-1)
 		for _, v := range acc {
-			if isFiniteF(v) {
+			if fit.IsFinite(v) {
 				lo, hi = math.Min(lo, v), math.Max(hi, v)
 			}
 		}
@@ -325,8 +299,8 @@ func beyondAccCorrelation(runs []*BeyondRun) (r float64, n int) {
 		} else {
 			seen[k] = true
 		}
-		x, y := run.Layer.Gamma("C/v1"), run.TrainAcc()
-		if isFiniteF(x) && isFiniteF(y) {
+		x, y := run.Layer.Gamma(experiment.MatC.V1()), run.TrainAcc()
+		if fit.IsFinite(x) && fit.IsFinite(y) {
 			g, a = append(g, x), append(a, y)
 		}
 	}
@@ -345,10 +319,10 @@ func beyondChange(tag string, runs []*BeyondRun) string {
 	if len(runs) < 2 {
 		return fmt.Sprintf("(%s) only %d run: nothing to compare.", tag, len(runs))
 	}
-	g0 := runs[0].Layer.Gamma("C/v1")
+	g0 := runs[0].Layer.Gamma(experiment.MatC.V1())
 	var parts []string
 	for _, r := range runs[1:] {
-		g := r.Layer.Gamma("C/v1")
+		g := r.Layer.Gamma(experiment.MatC.V1())
 		word := "unchanged within"
 		switch {
 		case g-g0 > byChangeTol:
@@ -364,8 +338,8 @@ func beyondChange(tag string, runs []*BeyondRun) string {
 // beyondTanhConclusion compares tanh and ReLU on the same samples; full is the ReLU run's
 // γ_emp on all its training samples (NaN when unknown).
 func beyondTanhConclusion(st *TanhStudy, full float64) string {
-	gt, gr := st.Tanh.Layer.Gamma("C/v1"), st.ReLU.Layer.Gamma("C/v1")
-	at := st.Tanh.Layer.Gamma("Eh2/v1")
+	gt, gr := st.Tanh.Layer.Gamma(experiment.MatC.V1()), st.ReLU.Layer.Gamma(experiment.MatC.V1())
+	at := st.Tanh.Layer.Gamma(experiment.MatEh2.V1())
 	shape := "superlinear (γ > 1)"
 	switch {
 	case math.Abs(gt-1) <= byLinearTol:
@@ -375,7 +349,7 @@ func beyondTanhConclusion(st *TanhStudy, full float64) string {
 	}
 	out := fmt.Sprintf("(b) tanh: γ_emp %.3f, %s, vs ReLU %.3f on the same %d samples; γ_AWD %.3f (|γ_AWD − γ_emp| = %.3f); the residual term is %.1f%% of |H|_F and H has %d negative eigenvalues.",
 		gt, shape, gr, st.N, at, math.Abs(at-gt), 100*st.ResidualShare, st.NegEig)
-	if isFiniteF(full) && math.Abs(full-gr) > byChangeTol {
+	if fit.IsFinite(full) && math.Abs(full-gr) > byChangeTol {
 		out += fmt.Sprintf(" The same ReLU model gives γ_emp %.3f on all its training samples: with N = %d below D = %d the exponent depends on the sample set, so only the like-for-like tanh/ReLU comparison is meaningful.", full, st.N, st.ReLU.Layer.D)
 	}
 	return out
@@ -387,15 +361,15 @@ func beyondRows(rep *Report, tag string, runs []*BeyondRun, paper string) {
 		l := r.Layer
 		rep.Rows = append(rep.Rows, Row{
 			Quantity: fmt.Sprintf("(%s) %s: γ_emp / γ_AWD (v1)", tag, r.Label),
-			Measured: fmt.Sprintf("%s / %s", fmtGamma(l, "C/v1"), fmtGamma(l, "Eh2/v1")),
+			Measured: fmt.Sprintf("%s / %s", fmtGamma(l, experiment.MatC.V1()), fmtGamma(l, experiment.MatEh2.V1())),
 			Paper:    paper,
-			Note:     fmt.Sprintf("v2: %s / %s; Covar v1 %s; train acc %.4f; N %d", fmtGamma(l, "C/v2"), fmtGamma(l, "Eh2/v2"), fmtGamma(l, "Covar/v1"), r.TrainAcc(), r.Result.N),
+			Note:     fmt.Sprintf("v2: %s / %s; Covar v1 %s; train acc %.4f; N %d", fmtGamma(l, experiment.MatC.V2()), fmtGamma(l, experiment.MatEh2.V2()), fmtGamma(l, experiment.MatCovar.V1()), r.TrainAcc(), r.Result.N),
 		})
 	}
 }
 
-func fmtGamma(l *experiment.Layer, key string) string {
-	if g := l.Gamma(key); isFiniteF(g) {
+func fmtGamma(l *experiment.Layer, key experiment.FitKey) string {
+	if g := l.Gamma(key); fit.IsFinite(g) {
 		return fmt.Sprintf("%.3f", g)
 	}
 	return "fit failed"
@@ -404,10 +378,13 @@ func fmtGamma(l *experiment.Layer, key string) string {
 // BeyondGammaFigure draws γ_emp and γ_AWD (rules v1 and v2) against the runs' X values.
 func BeyondGammaFigure(title, xName string, logX bool, runs []*BeyondRun) (*viz.Figure, error) {
 	var series []viz.XYSeries
-	for _, k := range []struct{ key, name string }{{"C/v1", "γ_emp (C, v1)"}, {"Eh2/v1", "γ_AWD (E h², v1)"}, {"C/v2", "γ_emp (C, v2)"}, {"Covar/v1", "γ_emp (Covar, v1)"}} {
+	for _, k := range []struct {
+		key  experiment.FitKey
+		name string
+	}{{experiment.MatC.V1(), "γ_emp (C, v1)"}, {experiment.MatEh2.V1(), "γ_AWD (E h², v1)"}, {experiment.MatC.V2(), "γ_emp (C, v2)"}, {experiment.MatCovar.V1(), "γ_emp (Covar, v1)"}} {
 		var x, y []float64
 		for _, r := range runs {
-			if g := r.Layer.Gamma(k.key); isFiniteF(g) {
+			if g := r.Layer.Gamma(k.key); fit.IsFinite(g) {
 				x = append(x, r.X)
 				y = append(y, g)
 			}
@@ -425,7 +402,7 @@ func BeyondGammaFigure(title, xName string, logX bool, runs []*BeyondRun) (*viz.
 
 // BeyondPanel draws C_ii (times scale(run), e.g. B to undo Eq. 2's 1/B) vs H_ii for several
 // runs in one log-log panel with their v1 fits, shifted by gap decades per run.
-func BeyondPanel(title, yName string, runs []*BeyondRun, key string, gap float64, scale func(*BeyondRun) float64) (*viz.Figure, error) {
+func BeyondPanel(title, yName string, runs []*BeyondRun, key experiment.FitKey, gap float64, scale func(*BeyondRun) float64) (*viz.Figure, error) {
 	var series []viz.XYSeries
 	for i, r := range runs {
 		l := r.Layer
@@ -433,8 +410,7 @@ func BeyondPanel(title, yName string, runs []*BeyondRun, key string, gap float64
 		if err != nil {
 			return nil, fmt.Errorf("claims: %s: %w", r.Label, err)
 		}
-		name, _, _ := strings.Cut(key, "/")
-		src := map[string][]float64{"C": l.C, "Covar": l.Covar, "Eh2": l.Eh2, "EF": l.EF}[name]
+		src := l.Diagonal(key.Matrix)
 		s := 1.0
 		if scale != nil {
 			s = scale(r)
@@ -474,7 +450,7 @@ func Beyond(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	f2, err := BeyondPanel("(a) B·C_ii vs H_ii for each B (B·C removes Eq. 2's 1/B; offset 1 decade per B)", "B·C_ii (offset)", batch, "C/v1", 1,
+	f2, err := BeyondPanel("(a) B·C_ii vs H_ii for each B (B·C removes Eq. 2's 1/B; offset 1 decade per B)", "B·C_ii (offset)", batch, experiment.MatC.V1(), 1,
 		func(r *BeyondRun) float64 { return float64(r.Config.Batch) })
 	if err != nil {
 		return nil, err
@@ -491,15 +467,15 @@ func Beyond(ctx context.Context, o Options) (*Report, error) {
 	full := math.NaN()
 	for _, r := range batch {
 		if r.Config.Batch == st.ReLU.Config.Batch {
-			full = r.Layer.Gamma("C/v1")
+			full = r.Layer.Gamma(experiment.MatC.V1())
 		}
 	}
 	why = append(why, beyondTanhConclusion(st, full))
-	f3, err := BeyondPanel(fmt.Sprintf("(b) C_ii vs H_ii, ReLU vs tanh (same %d samples; offset 2 decades)", st.N), "C_ii (offset)", []*BeyondRun{st.ReLU, st.Tanh}, "C/v1", 2, nil)
+	f3, err := BeyondPanel(fmt.Sprintf("(b) C_ii vs H_ii, ReLU vs tanh (same %d samples; offset 2 decades)", st.N), "C_ii (offset)", []*BeyondRun{st.ReLU, st.Tanh}, experiment.MatC.V1(), 2, nil)
 	if err != nil {
 		return nil, err
 	}
-	f4, err := BeyondPanel(fmt.Sprintf("(b) [E_p h_p²]_ii vs H_ii, ReLU vs tanh (same %d samples; offset 2 decades)", st.N), "[E h²]_ii (offset)", []*BeyondRun{st.ReLU, st.Tanh}, "Eh2/v1", 2, nil)
+	f4, err := BeyondPanel(fmt.Sprintf("(b) [E_p h_p²]_ii vs H_ii, ReLU vs tanh (same %d samples; offset 2 decades)", st.N), "[E h²]_ii (offset)", []*BeyondRun{st.ReLU, st.Tanh}, experiment.MatEh2.V1(), 2, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -511,7 +487,7 @@ func Beyond(ctx context.Context, o Options) (*Report, error) {
 	}
 	beyondRows(rep, "c", noise, "not studied")
 	why = append(why, beyondChange("c", noise))
-	f5, err := BeyondPanel("(c) C_ii vs H_ii with label noise (offset 2 decades per level)", "C_ii (offset)", noise, "C/v1", 2, nil)
+	f5, err := BeyondPanel("(c) C_ii vs H_ii with label noise (offset 2 decades per level)", "C_ii (offset)", noise, experiment.MatC.V1(), 2, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -527,7 +503,7 @@ func Beyond(ctx context.Context, o Options) (*Report, error) {
 	} else {
 		beyondRows(rep, "d", fash, "not in the paper (MNIST, CIFAR-10 only)")
 		why = append(why, beyondChange("d", fash))
-		f6, err := BeyondPanel("(d) C_ii vs H_ii, MNIST vs Fashion-MNIST (MLP, CE; offset 2 decades)", "C_ii (offset)", fash, "C/v1", 2, nil)
+		f6, err := BeyondPanel("(d) C_ii vs H_ii, MNIST vs Fashion-MNIST (MLP, CE; offset 2 decades)", "C_ii (offset)", fash, experiment.MatC.V1(), 2, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -538,7 +514,7 @@ func Beyond(ctx context.Context, o Options) (*Report, error) {
 	all = append(all, batch...)
 	all = append(all, noise...)
 	all = append(all, fash...)
-	if r, n := beyondAccCorrelation(all); isFiniteF(r) {
+	if r, n := beyondAccCorrelation(all); fit.IsFinite(r) {
 		rep.Rows = append(rep.Rows, Row{Quantity: "γ_emp vs final training accuracy, Pearson r over the full-data runs", Measured: fmt.Sprintf("%.3f (%d runs)", r, n),
 			Paper: "not studied", Note: "batch, label-noise and dataset runs (the tanh subset analysis excluded)"})
 		why = append(why, beyondAccSentence(r, n))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
+	"github.com/noisecurv/noisecurv/lib/linalg"
 	"github.com/noisecurv/noisecurv/lib/nn"
 )
 
@@ -52,10 +53,10 @@ func TestBeyondConclusions(t *testing.T) {
 	if s := beyondTanhConclusion(st, 1.1); !strings.Contains(s, "γ_emp 1.100 on all its training samples") {
 		t.Errorf("tanh conclusion with the full-data exponent %q", s)
 	}
-	if v := beyondSpread([]float64{math.NaN(), 1, 1.5}); v != 0.5 {
+	if v := fit.Spread([]float64{math.NaN(), 1, 1.5}); v != 0.5 {
 		t.Errorf("spread %v", v)
 	}
-	if v := beyondSpread([]float64{math.NaN()}); !math.IsNaN(v) {
+	if v := fit.Spread([]float64{math.NaN()}); !math.IsNaN(v) {
 		t.Errorf("spread of nothing %v", v)
 	}
 }
@@ -65,7 +66,7 @@ func TestBeyondFigures(t *testing.T) {
 	if _, err := BeyondGammaFigure("g", "B", true, runs); err != nil {
 		t.Fatal(err)
 	}
-	f, err := BeyondPanel("p", "B·C", runs, "C/v1", 1, func(r *BeyondRun) float64 { return float64(r.Config.Batch) })
+	f, err := BeyondPanel("p", "B·C", runs, experiment.MatC.V1(), 1, func(r *BeyondRun) float64 { return float64(r.Config.Batch) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +74,7 @@ func TestBeyondFigures(t *testing.T) {
 		t.Fatal(err)
 	}
 	// B·C_ii is the same curve H^γ for both runs: the scaled fit intercept is ~0.
-	g := runs[0].Layer.Fits["C/v1"]
+	g := runs[0].Layer.Fits[experiment.MatC.V1().String()]
 	if math.Abs(g.Intercept+math.Log10(25)) > 1e-9 || math.Abs(g.Slope-1.2) > 1e-9 {
 		t.Errorf("fit %+v", g)
 	}
@@ -82,10 +83,10 @@ func TestBeyondFigures(t *testing.T) {
 func TestBeyondResidualShare(t *testing.T) {
 	h := mat.NewSymDense(2, []float64{2, 0, 0, 0})
 	g := mat.NewSymDense(2, []float64{2, 0, 0, 1})
-	if v := beyondResidualShare(h, g); math.Abs(v-0.5) > 1e-15 {
+	if v := linalg.RelFrobenius(g, h); math.Abs(v-0.5) > 1e-15 {
 		t.Errorf("share %v, want 0.5", v)
 	}
-	if v := beyondResidualShare(mat.NewSymDense(1, []float64{0}), mat.NewSymDense(1, []float64{0})); !math.IsNaN(v) {
+	if v := linalg.RelFrobenius(mat.NewSymDense(1, []float64{0}), mat.NewSymDense(1, []float64{0})); !math.IsNaN(v) {
 		t.Errorf("zero H: %v", v)
 	}
 }

@@ -1,12 +1,9 @@
 package claims
 
 import (
-	"bytes"
 	"context"
-	"encoding/gob"
 	"fmt"
 	"math"
-	"path/filepath"
 	"sort"
 
 	"gonum.org/v1/gonum/mat"
@@ -14,7 +11,6 @@ import (
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
-	"github.com/noisecurv/noisecurv/lib/nn"
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
 
@@ -70,7 +66,11 @@ func LoadC6(ctx context.Context, o Options, loss string, seed uint64) (*C6Run, e
 		return nil, err
 	}
 	label := "MLP/MNIST/" + map[string]string{"ce": "CE", "mse": "MSE"}[loss]
-	r, err := experiment.Run(ctx, c, o.Run)
+	h, err := experiment.Open(c, o.Run)
+	if err != nil {
+		return nil, err
+	}
+	r, err := h.Result(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("claims: C6 %s: %w", label, err)
 	}
@@ -78,19 +78,10 @@ func LoadC6(ctx context.Context, o Options, loss string, seed uint64) (*C6Run, e
 	if err != nil {
 		return nil, err
 	}
-	set, err := experiment.Data(c, o.Run)
+	p, err := h.Problem(ctx, experiment.FinalEpoch, l.Target)
 	if err != nil {
 		return nil, err
 	}
-	t, err := experiment.Train(ctx, c, set, o.Run)
-	if err != nil {
-		return nil, err
-	}
-	lf, err := nn.LossByName(c.Loss)
-	if err != nil {
-		return nil, err
-	}
-	p := &curv.Problem{Model: t.Model, Loss: lf, X: set.X, Labels: set.Labels, Block: nn.Block{Layers: []string{l.Target}}}
 	f, err := p.Factors()
 	if err != nil {
 		return nil, fmt.Errorf("claims: C6 %s: factors: %w", label, err)
@@ -103,7 +94,7 @@ func LoadC6(ctx context.Context, o Options, loss string, seed uint64) (*C6Run, e
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if run.Eigenvalues, run.Eigenvectors, err = c6Eigen(c, l, f, o); err != nil {
+	if run.Eigenvalues, run.Eigenvectors, err = c6Eigen(h, l, f); err != nil {
 		return nil, fmt.Errorf("claims: C6 %s: %w", label, err)
 	}
 	return run, nil
@@ -127,19 +118,10 @@ type c6EigenEntry struct {
 	Vals, Vecs []float64
 }
 
-func c6Cache(o Options) experiment.Cache {
-	if o.Run.CacheDir != "" {
-		return experiment.Cache{Dir: o.Run.CacheDir}
-	}
-	return experiment.Cache{Dir: filepath.Join(experiment.RepoRoot(), "results", "cache")}
-}
-
 // c6Eigen returns the eigendecomposition of H from the cache or computes it (dense H from the
 // factors, then curv.Eigen) and stores it. The eigenvalues must agree with the run's stored
 // ones (to 1e-12 λ_max), so the directions are those of the experiment's diagonals.
-func c6Eigen(c experiment.Config, l *experiment.Layer, f *curv.Factors, o Options) ([]float64, *mat.Dense, error) {
-	ch := c6Cache(o)
-	key := c.Key() + "-c6eigen"
+func c6Eigen(h *experiment.Handle, l *experiment.Layer, f *curv.Factors) ([]float64, *mat.Dense, error) {
 	agree := func(vals []float64) bool {
 		if len(vals) != len(l.H) {
 			return false
@@ -152,36 +134,39 @@ func c6Eigen(c experiment.Config, l *experiment.Layer, f *curv.Factors, o Option
 		}
 		return true
 	}
-	if files, ok, _ := ch.Get(key); ok {
-		var e c6EigenEntry
-		if err := gob.NewDecoder(bytes.NewReader(files["eigen.gob"])).Decode(&e); err == nil && e.D == f.D && len(e.Vecs) == e.D*e.D && agree(e.Vals) {
-			return e.Vals, mat.NewDense(e.D, e.D, e.Vecs), nil
+	compute := func() (*c6EigenEntry, error) {
+		H, err := f.Hessian(0, 0)
+		if err != nil {
+			return nil, fmt.Errorf("dense H: %w", err)
+		}
+		vals, vecs, err := curv.Eigen(H)
+		if err != nil {
+			return nil, err
+		}
+		d, _ := vecs.Dims()
+		raw := make([]float64, 0, d*d)
+		for i := 0; i < d; i++ {
+			raw = append(raw, vecs.RawRowView(i)...)
+		}
+		return &c6EigenEntry{D: d, Vals: vals, Vecs: raw}, nil
+	}
+	e, err := experiment.Derived(h, "c6eigen", compute)
+	if err == nil && (e.D != f.D || len(e.Vecs) != e.D*e.D || !agree(e.Vals)) {
+		// A stale entry: recompute it once (the decomposition needs only the factors).
+		o := h.Options
+		o.Recompute = true
+		var fresh *experiment.Handle
+		if fresh, err = experiment.Open(h.Config, o); err == nil {
+			e, err = experiment.Derived(fresh, "c6eigen", compute)
 		}
 	}
-	H, err := f.Hessian(0, 0)
-	if err != nil {
-		return nil, nil, fmt.Errorf("dense H: %w", err)
-	}
-	vals, vecs, err := curv.Eigen(H)
 	if err != nil {
 		return nil, nil, err
 	}
-	if !agree(vals) {
-		return nil, nil, fmt.Errorf("eigenvalues of H differ from the run's stored ones by more than 1e-12 λ_max (stale cache entry?)")
+	if e.D != f.D || len(e.Vecs) != e.D*e.D || !agree(e.Vals) {
+		return nil, nil, fmt.Errorf("eigenvalues of H differ from the run's stored ones by more than 1e-12 λ_max (stale cache entry %s?)", h.DerivedKey("c6eigen"))
 	}
-	d, _ := vecs.Dims()
-	raw := make([]float64, 0, d*d)
-	for i := 0; i < d; i++ {
-		raw = append(raw, vecs.RawRowView(i)...)
-	}
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(c6EigenEntry{D: d, Vals: vals, Vecs: raw}); err != nil {
-		return nil, nil, err
-	}
-	if err := ch.Put(key, map[string][]byte{"eigen.gob": b.Bytes()}); err != nil {
-		return nil, nil, err
-	}
-	return vals, mat.NewDense(d, d, raw), nil
+	return e.Vals, mat.NewDense(e.D, e.D, e.Vecs), nil
 }
 
 // TopVectors returns the first k eigenvectors of H (a view, D x k).
@@ -202,98 +187,12 @@ func (r *C6Run) Kappa1() []float64 {
 	return out
 }
 
-// C6BoundCheck counts the directions where one inequality lhs_i <= rhs_i fails.
-type C6BoundCheck struct {
-	Name string
-	// Raw counts failures of the relative test alone (the experiment's stored Bounds).
-	Raw int
-	// Null counts those of them in numerically null directions (both sides at rounding
-	// level, see c6NullTol); Real = Raw − Null are genuine failures.
-	Null, Real int
-	// RealIdx lists the genuine failures; WorstReal is the largest relative excess
-	// (lhs−rhs)/max(|lhs|,|rhs|) among them (NaN when none).
-	RealIdx   []int
-	WorstReal float64
-	// RealMaxH is max H_ii/λ_max over the genuine failures (where in the spectrum they sit).
-	RealMaxH float64
-	// NullMaxH is max |H_ii|/λ_max over the null directions that failed the raw test.
-	NullMaxH float64
-}
+// C6BoundCheck counts the directions where one inequality lhs_i <= rhs_i fails, separating
+// numerically null directions (fit.CheckBounds).
+type C6BoundCheck = fit.BoundViolations
 
-// C6Bounds is the result of c6CheckBounds on one run's diagonals.
-type C6Bounds struct {
-	Lower, Upper C6BoundCheck
-	// NullDirs counts the numerically null directions (|H_ii| and |[E h²]_ii| both at
-	// rounding level); NullMaxH is max |H_ii|/λ_max over them.
-	NullDirs int
-	NullMaxH float64
-	// KappaEff = [E h²]_ii / H_ii on non-null directions with H_ii > 0, NaN elsewhere.
-	KappaEff []float64
-}
-
-// c6CheckBounds checks H_ii² <= [E h²]_ii and [E h²]_ii <= κ_max H_ii direction by
-// direction with the relative tolerance rel, and separates failures in numerically null
-// directions: i is null when |H_ii| <= null·max_j |H_jj| and |[E h²]_ii| <= null·max_j
-// |[E h²]_jj|. In such a direction both sides are rounding of exact zeros (at |H_ii| ~ 1e-21
-// λ_max the sign of each side is noise), so the relative test says nothing there.
-func c6CheckBounds(h, eh2 []float64, kappaMax, rel, null float64) (C6Bounds, error) {
-	if len(h) != len(eh2) || len(h) == 0 {
-		return C6Bounds{}, fmt.Errorf("claims: c6CheckBounds: H has %d values and Eh2 %d, want equal and > 0", len(h), len(eh2))
-	}
-	var hs, es float64
-	for i := range h {
-		hs = math.Max(hs, math.Abs(h[i]))
-		es = math.Max(es, math.Abs(eh2[i]))
-	}
-	b := C6Bounds{
-		Lower:    C6BoundCheck{Name: "H_ii² <= [E h²]_ii", WorstReal: math.NaN()},
-		Upper:    C6BoundCheck{Name: "[E h²]_ii <= κ_max H_ii", WorstReal: math.NaN()},
-		KappaEff: make([]float64, len(h)),
-	}
-	for i := range h {
-		isNull := math.Abs(h[i]) <= null*hs && math.Abs(eh2[i]) <= null*es
-		if isNull {
-			b.NullDirs++
-			b.NullMaxH = math.Max(b.NullMaxH, math.Abs(h[i])/hs)
-		}
-		b.KappaEff[i] = math.NaN()
-		if !isNull && h[i] > 0 {
-			b.KappaEff[i] = eh2[i] / h[i]
-		}
-		c6Tally(&b.Lower, i, h[i]*h[i], eh2[i], rel, isNull, math.Abs(h[i])/hs)
-		c6Tally(&b.Upper, i, eh2[i], kappaMax*h[i], rel, isNull, math.Abs(h[i])/hs)
-	}
-	return b, nil
-}
-
-func c6Tally(c *C6BoundCheck, i int, lhs, rhs, rel float64, isNull bool, hRel float64) {
-	scale := math.Max(math.Abs(lhs), math.Abs(rhs))
-	d := lhs - rhs
-	if !(d > rel*scale) {
-		return
-	}
-	c.Raw++
-	if isNull {
-		c.Null++
-		c.NullMaxH = math.Max(c.NullMaxH, hRel)
-		return
-	}
-	c.Real++
-	c.RealIdx = append(c.RealIdx, i)
-	c.RealMaxH = math.Max(c.RealMaxH, hRel)
-	if ex := d / scale; math.IsNaN(c.WorstReal) || ex > c.WorstReal {
-		c.WorstReal = ex
-	}
-}
-
-// c6Spearman is fit.Spearman that returns NaN instead of an error (too few points).
-func c6Spearman(x, y []float64) float64 {
-	r, err := fit.Spearman(x, y)
-	if err != nil {
-		return math.NaN()
-	}
-	return r
-}
+// C6Bounds is fit.CheckBounds with the null-direction rule on one run's diagonals.
+type C6Bounds = fit.BoundReport
 
 // c6BinnedMeans sorts the samples by x and cuts them into `bins` groups of (nearly) equal
 // size; it returns each group's median x and mean y. Used for "mean alignment per decile
@@ -382,7 +281,7 @@ func BoundsData(ctx context.Context, o Options, loss string, seed uint64) (*C6Bo
 	l := r.Layer
 	out := &C6BoundsRun{Run: r, Stored: l.Bounds, TopK: r.Config.Classes}
 	kmax := r.Spectra.KappaMax()
-	if out.Bounds, err = c6CheckBounds(l.H, l.Eh2, kmax, c6RelTol, c6NullTol); err != nil {
+	if out.Bounds, err = fit.CheckBounds(l.H, l.Eh2, kmax, c6RelTol, c6NullTol); err != nil {
 		return nil, err
 	}
 	ke := make([]float64, len(out.Bounds.KappaEff))
@@ -415,7 +314,7 @@ func BoundsData(ctx context.Context, o Options, loss string, seed uint64) (*C6Bo
 			kx, ay = append(kx, k), append(ay, out.Align[p])
 		}
 	}
-	out.AlignRho = c6Spearman(kx, ay)
+	out.AlignRho = fit.SpearmanStat(kx, ay)
 	out.StiffRatio = c6StiffRatio(kx, ay, 0.1)
 
 	// Rayleigh quotient of H along u_p1, from the leading mode's weights on all directions
@@ -440,7 +339,7 @@ func BoundsData(ctx context.Context, o Options, loss string, seed uint64) (*C6Bo
 			rq = append(rq, out.Rayleigh[p])
 		}
 	}
-	out.RayleighRho = c6Spearman(kx, rq)
+	out.RayleighRho = fit.SpearmanStat(kx, rq)
 
 	// Reconstruction of the stored diagonals from the per-sample spectra.
 	v := r.TopVectors(r.Config.NPrime)
@@ -546,7 +445,7 @@ func c6TopMean(x, y []float64, frac float64) float64 {
 //	            shuffled among the samples (200 draws); control: one more shuffle
 func C6aCriteria(runs []*C6BoundsRun) []Criterion {
 	var out []Criterion
-	rho := func(x, y []float64) float64 { return c6Spearman(x, y) }
+	rho := func(x, y []float64) float64 { return fit.SpearmanStat(x, y) }
 	for _, b := range runs {
 		l := b.Run.Layer
 		ce := b.Run.Loss == "ce"
@@ -562,7 +461,7 @@ func C6aCriteria(runs []*C6BoundsRun) []Criterion {
 		)
 		if b.KappaEffFitErr == nil {
 			out = append(out, Criterion{Name: b.Run.Label + ": slope of κ_eff is γ_AWD − 1 (restates C4)", Statistic: "|slope − (γ_AWD − 1)|",
-				Kind: kind, Sense: Below, Measured: Point(math.Abs(b.KappaEffFit.Slope - (l.Gamma("Eh2/v1") - 1))), Threshold: 1e-6, ThresholdWhy: "rounding"})
+				Kind: kind, Sense: Below, Measured: Point(math.Abs(b.KappaEffFit.Slope - (l.Gamma(experiment.MatEh2.V1()) - 1))), Threshold: 1e-6, ThresholdWhy: "rounding"})
 		}
 		if !ce {
 			continue
@@ -629,9 +528,9 @@ func BoundsReport(runs []*C6BoundsRun, o Options) (*Report, error) {
 				Note: fmt.Sprintf("λ_max(H) = %.4g", l.H[0])},
 			Row{Quantity: pre + "null directions", Measured: fmt.Sprintf("%d of %d", b.Bounds.NullDirs, l.D), Paper: "",
 				Note: fmt.Sprintf("|H_ii| ≤ %.0e λ_max and |[E h²]_ii| ≤ %.0e of its max; raw bound failures there have |H_ii| ≤ %.1e λ_max", c6NullTol, c6NullTol, math.Max(b.Bounds.Lower.NullMaxH, b.Bounds.Upper.NullMaxH))},
-			Row{Quantity: pre + "lower bound H_ii² ≤ [E h²]_ii: failures", Measured: fmt.Sprintf("%d (raw %d, null %d)", b.Bounds.Lower.Real, b.Bounds.Lower.Raw, b.Bounds.Lower.Null),
+			Row{Quantity: pre + "lower bound H_ii² ≤ [E h²]_ii: failures", Measured: fmt.Sprintf("%d (raw %d, null %d)", b.Bounds.Lower.Real, b.Bounds.Lower.Count, b.Bounds.Lower.Null),
 				Paper: "0 (always)", Note: fmt.Sprintf("stored check (rel. tol %g): %d", b.Stored.Tol, b.Stored.Lower.Count)},
-			Row{Quantity: pre + "upper bound [E h²]_ii ≤ κ_max H_ii: failures", Measured: fmt.Sprintf("%d (raw %d, null %d)", b.Bounds.Upper.Real, b.Bounds.Upper.Raw, b.Bounds.Upper.Null),
+			Row{Quantity: pre + "upper bound [E h²]_ii ≤ κ_max H_ii: failures", Measured: fmt.Sprintf("%d (raw %d, null %d)", b.Bounds.Upper.Real, b.Bounds.Upper.Count, b.Bounds.Upper.Null),
 				Paper: map[string]string{"ce": "0 (PSD h_p)", "mse": "may fail (indefinite h_p)"}[r.Loss],
 				Note:  fmt.Sprintf("stored check (rel. tol %g): %d; %s", b.Stored.Tol, b.Stored.Upper.Count, c6WhereFails(b.Bounds.Upper))},
 			Row{Quantity: pre + "reconstruction from per-sample spectra", Measured: fmt.Sprintf("H %.1e, E h² %.1e", b.ReconH, b.ReconEh2), Paper: "exact",
@@ -639,7 +538,7 @@ func BoundsReport(runs []*C6BoundsRun, o Options) (*Report, error) {
 		)
 		if b.KappaEffFitErr == nil {
 			rep.Rows = append(rep.Rows, Row{Quantity: pre + "slope of κ_eff vs H_ii (top N')", Measured: fmt.Sprintf("%.3f, R² %.3f", b.KappaEffFit.Slope, b.KappaEffFit.R2),
-				Paper: "γ_AWD − 1 > 0 for CE", Note: fmt.Sprintf("γ_AWD − 1 from the run: %.3f", l.Gamma("Eh2/v1")-1)})
+				Paper: "γ_AWD − 1 > 0 for CE", Note: fmt.Sprintf("γ_AWD − 1 from the run: %.3f", l.Gamma(experiment.MatEh2.V1())-1)})
 		}
 		var pos []float64
 		for _, k := range b.Kappa1 {

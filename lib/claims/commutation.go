@@ -165,7 +165,7 @@ func c3Series(r *experiment.Result, q, prefix, key string) (epochs, data, random
 }
 
 // c3Gammas is the fitted exponent of fit key over the snapshots of r.
-func c3Gammas(r *experiment.Result, key string) (epochs, gamma []float64) {
+func c3Gammas(r *experiment.Result, key experiment.FitKey) (epochs, gamma []float64) {
 	for _, s := range r.Snapshots {
 		if len(s.Layers) == 0 {
 			continue
@@ -248,7 +248,7 @@ func Commutation(ctx context.Context, o Options) (*Report, error) {
 	rep.Figures = figs
 
 	// Rows: γ at the first and last analysed epoch.
-	for _, key := range []string{"C/v1", "Covar/v1", "Eh2/v1"} {
+	for _, key := range []experiment.FitKey{experiment.MatC.V1(), experiment.MatCovar.V1(), experiment.MatEh2.V1()} {
 		var first, last []float64
 		for _, r := range results {
 			_, g := c3Gammas(r, key)
@@ -399,8 +399,11 @@ func c3Figures(r *experiment.Result, final *experiment.Layer) ([]*viz.Figure, er
 	var figs []*viz.Figure
 	// γ vs epoch.
 	var gs []viz.XYSeries
-	for _, q := range []struct{ key, name string }{
-		{"C/v1", "C (Eq. 2), v1"}, {"Covar/v1", "Covar (minibatch), v1"}, {"Eh2/v1", "E h² (AWD), v1"}, {"C/v2", "C (Eq. 2), v2"},
+	for _, q := range []struct {
+		key  experiment.FitKey
+		name string
+	}{
+		{experiment.MatC.V1(), "C (Eq. 2), v1"}, {experiment.MatCovar.V1(), "Covar (minibatch), v1"}, {experiment.MatEh2.V1(), "E h² (AWD), v1"}, {experiment.MatC.V2(), "C (Eq. 2), v2"},
 	} {
 		x, y := c3Gammas(r, q.key)
 		x, y = c3Finite(x, y, false)

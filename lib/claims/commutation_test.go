@@ -104,11 +104,11 @@ func TestC3SeriesAndGammas(t *testing.T) {
 	if !math.IsNaN(d[1]) {
 		t.Errorf("missing matrix gave %v; want NaN", d)
 	}
-	_, g := c3Gammas(r, "C/v1")
+	_, g := c3Gammas(r, experiment.MatC.V1())
 	if math.Abs(g[2]-1.3) > 1e-12 {
 		t.Errorf("γ at epoch 30 = %v, want 1.3", g[2])
 	}
-	_, g = c3Gammas(r, "Eh2/v1")
+	_, g = c3Gammas(r, experiment.MatEh2.V1())
 	if !math.IsNaN(g[0]) {
 		t.Errorf("missing fit gave γ %v, want NaN", g[0])
 	}

@@ -1,22 +1,17 @@
 package claims
 
 import (
-	"bytes"
 	"context"
-	"encoding/gob"
 	"fmt"
 	"math"
-	"path/filepath"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/noisecurv/noisecurv/lib/awd"
 	"github.com/noisecurv/noisecurv/lib/curv"
-	"github.com/noisecurv/noisecurv/lib/data"
 	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
-	"github.com/noisecurv/noisecurv/lib/nn"
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
 
@@ -34,10 +29,10 @@ import (
 
 // C2 thresholds.
 const (
-	c2ExactTol  = 1e-10 // dual weight: max relative logit error below this
-	c2TopK      = 100   // Lanczos top-k basis at the checkpoints (the final epoch uses all D)
-	c2DualPairs = 300   // matched pairs checked for exactness
-	c2CacheTag  = "awd-c2-v3"
+	c2ExactTol  = 1e-10       // dual weight: max relative logit error below this
+	c2TopK      = 100         // Lanczos top-k basis at the checkpoints (the final epoch uses all D)
+	c2DualPairs = 300         // matched pairs checked for exactness
+	c2CacheTag  = "awd-c2-v4" // v4: the random-partner control
 )
 
 // DualityEpoch is the AWD analysis of one checkpoint, in a basis of H's eigenvectors
@@ -59,12 +54,7 @@ type DualityEpoch struct {
 }
 
 // DualExactness is the check l(x_q; W) = l(x_p; W + ΔW*_p) on matched pairs (p, q).
-type DualExactness struct {
-	Pairs                    int
-	MaxRelLogit, MaxRelLoss  float64
-	MedianRelLogit           float64
-	MeanRelDist, MeanRelStep float64 // mean |Δa|/|a| and mean |ΔW*|_F/|W|_F
-}
+type DualExactness = awd.Exactness
 
 // DualityData is everything claim C2 measures (cached under the run's key).
 type DualityData struct {
@@ -101,76 +91,66 @@ func DualityConfig(o Options, seed uint64) (experiment.Config, error) {
 	return CommutationConfig(o, seed)
 }
 
-// c2Emit reports progress like lib/experiment does (structured event and log line).
-func c2Emit(o Options, ev experiment.Event) {
-	if o.Run.Progress != nil {
-		o.Run.Progress(ev)
-	}
-	if o.Run.Log != nil {
-		fmt.Fprintf(o.Run.Log, "[%s] %s %d/%d %s\n", ev.Run, ev.Stage, ev.Done, ev.Total, ev.Message)
-	}
-}
-
-func c2Cache(o Options) experiment.Cache {
-	if o.Run.CacheDir != "" {
-		return experiment.Cache{Dir: o.Run.CacheDir}
-	}
-	return experiment.Cache{Dir: filepath.Join(experiment.RepoRoot(), "results", "cache")}
-}
-
 // DualityMeasure computes (or loads from the cache) the C2 measurements for one seed.
 func DualityMeasure(ctx context.Context, o Options, seed uint64) (*DualityData, error) {
 	c, err := DualityConfig(o, seed)
 	if err != nil {
 		return nil, err
 	}
-	key := c.Key() + "-" + c2CacheTag
-	ch := c2Cache(o)
-	if !o.Run.Recompute {
-		if files, ok, _ := ch.Get(key); ok {
-			var d DualityData
-			if err := gob.NewDecoder(bytes.NewReader(files["duality.gob"])).Decode(&d); err == nil {
-				return &d, nil
-			}
-		}
-	}
-	start := time.Now()
-	set, err := experiment.Data(c, o.Run)
+	h, err := experiment.Open(c, o.Run)
 	if err != nil {
 		return nil, err
 	}
-	tr, err := experiment.Train(ctx, c, set, o.Run)
+	return experiment.Derived(h, c2CacheTag, func() (*DualityData, error) { return dualityMeasure(ctx, o, h) })
+}
+
+func dualityMeasure(ctx context.Context, o Options, h *experiment.Handle) (*DualityData, error) {
+	start := time.Now()
+	c := h.Config
+	epochs, err := h.Epochs(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("claims: C2: %w", err)
 	}
 	d := &DualityData{Config: c}
-	epochs := tr.Epochs()
 	for i, e := range epochs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		m, full := tr.Model, true
-		if i < len(epochs)-1 {
-			m, full = tr.Snapshots[e], false
+		h.Emit("awd", i, len(epochs), fmt.Sprintf("epoch %d", e))
+		p, err := h.Problem(ctx, e)
+		if err != nil {
+			return nil, err
 		}
-		c2Emit(o, experiment.Event{Run: c.Name(), Stage: "awd", Done: i, Total: len(epochs), Message: fmt.Sprintf("epoch %d", e)})
-		ep, err := c2Epoch(c, m, set, e, full)
+		lam, V, err := c2Basis(p, i == len(epochs)-1, c.Seed)
+		if err != nil {
+			return nil, fmt.Errorf("claims: C2 epoch %d: %w", e, err)
+		}
+		ep, err := c2Epoch(p, c, e, lam, V, awd.MatchOptions{Seed: c.Seed})
 		if err != nil {
 			return nil, fmt.Errorf("claims: C2 epoch %d: %w", e, err)
 		}
 		d.Epochs = append(d.Epochs, *ep)
+		if i == len(epochs)-1 {
+			// The control: the same expansion around random same-class partners.
+			h.Emit("awd", i, len(epochs), "random partners")
+			rp, err := c2Epoch(p, c, e, lam, V, awd.MatchOptions{Seed: c.Seed, Random: true})
+			if err != nil {
+				return nil, fmt.Errorf("claims: C2 random partners: %w", err)
+			}
+			d.Random = &DualityControl{TotalVsC: c2Fit(rp.C, rp.Total, c.NPrime), Norms: rp.Norms, SigmaW2: rp.SigmaW2}
+		}
 	}
-	c2Emit(o, experiment.Event{Run: c.Name(), Stage: "awd", Done: len(epochs), Total: len(epochs), Message: "done"})
-	lf, err := nn.LossByName(c.Loss)
+	h.Emit("awd", len(epochs), len(epochs), "done")
+	p, err := h.Problem(ctx, experiment.FinalEpoch)
 	if err != nil {
 		return nil, err
 	}
-	if d.Exact, err = c2DualExactness(tr.Model, lf, set, c.Targets[0], seed, c2DualPairs); err != nil {
+	if d.Exact, err = awd.CheckExactness(p, awd.MatchOptions{Seed: c.Seed}, c2DualPairs); err != nil {
 		return nil, err
 	}
 	// Proportionality on the full eigenbasis from the cached runs (CE and MSE).
 	for _, loss := range []string{"ce", "mse"} {
-		rc, err := o.Preset("mnist", "mlp", loss, 10, seed)
+		rc, err := o.Preset("mnist", "mlp", loss, 10, c.Seed)
 		if err != nil {
 			return nil, err
 		}
@@ -182,10 +162,10 @@ func DualityMeasure(ctx context.Context, o Options, seed uint64) (*DualityData, 
 		if err != nil {
 			return nil, err
 		}
-		pr, s2 := c2Proportionality(l.Eh2, l.C, rc.NPrime, rc.Batch)
+		pr, s2 := awd.IsotropicFit(l.Eh2, l.C, rc.NPrime, rc.Batch)
 		if loss == "ce" {
 			d.PropCE, d.Sigma2FitCE = pr, s2
-			d.GammaEmp = l.Gamma("C/v1")
+			d.GammaEmp = l.Gamma(experiment.MatC.V1())
 		} else {
 			d.PropMSE, d.Sigma2FitMSE = pr, s2
 		}
@@ -194,54 +174,40 @@ func DualityMeasure(ctx context.Context, o Options, seed uint64) (*DualityData, 
 	d.TotalVsC = c2Fit(last.C, last.Total, c.NPrime)
 	d.HHSDVsC = c2Fit(last.C, last.HHSD, c.NPrime)
 	d.Seconds = time.Since(start).Seconds()
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(d); err != nil {
-		return nil, fmt.Errorf("claims: C2: encoding: %w", err)
-	}
-	if err := ch.Put(key, map[string][]byte{"duality.gob": b.Bytes()}); err != nil {
-		return nil, err
-	}
 	return d, nil
 }
 
-// c2Epoch runs lib/awd on one checkpoint in a basis of H's eigenvectors.
-func c2Epoch(c experiment.Config, m *nn.Model, set *data.Set, epoch int, full bool) (*DualityEpoch, error) {
-	start := time.Now()
-	lf, err := nn.LossByName(c.Loss)
-	if err != nil {
-		return nil, err
-	}
-	p := &curv.Problem{Model: m, Loss: lf, X: set.X, Labels: set.Labels, Block: nn.Block{Layers: []string{c.Targets[0]}}}
-	var lam []float64
-	var V *mat.Dense
+// c2Basis returns H's eigenpairs: all D (full) or the top c2TopK by Lanczos.
+func c2Basis(p *curv.Problem, full bool, seed uint64) ([]float64, *mat.Dense, error) {
 	if full {
 		H, err := curv.Hessian(p)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if lam, V, err = curv.Eigen(H); err != nil {
-			return nil, err
-		}
-	} else {
-		op, err := curv.HessianOperator(p)
-		if err != nil {
-			return nil, err
-		}
-		d, err := p.Dim()
-		if err != nil {
-			return nil, err
-		}
-		if lam, V, err = curv.TopEigen(op, min(c2TopK, d), curv.LanczosOptions{Seed: c.Seed}); err != nil {
-			return nil, err
-		}
+		return curv.Eigen(H)
 	}
+	op, err := curv.HessianOperator(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := p.Dim()
+	if err != nil {
+		return nil, nil, err
+	}
+	return curv.TopEigen(op, min(c2TopK, d), curv.LanczosOptions{Seed: seed})
+}
+
+// c2Epoch runs lib/awd on one checkpoint in the basis (lam, V) of H's eigenvectors, with
+// partners matched by match.
+func c2Epoch(p *curv.Problem, c experiment.Config, epoch int, lam []float64, V *mat.Dense, match awd.MatchOptions) (*DualityEpoch, error) {
+	start := time.Now()
 	C, err := curv.NoiseCov(p, c.Batch)
 	if err != nil {
 		return nil, err
 	}
-	_, k := V.Dims()
+	d, k := V.Dims()
 	r, err := awd.Analyze(p, awd.Options{
-		Match:      awd.MatchOptions{Seed: c.Seed},
+		Match:      match,
 		NoiseBatch: c.Batch,
 		Basis:      V, Lambda: lam,
 		Exact: true,
@@ -251,7 +217,7 @@ func c2Epoch(c experiment.Config, m *nn.Model, set *data.Set, epoch int, full bo
 		return nil, err
 	}
 	ep := &DualityEpoch{
-		Epoch: epoch, Full: full, H: lam, C: curv.Diag(C, V), NormC: mat.Norm(C, 2),
+		Epoch: epoch, Full: k == d, H: lam, C: curv.Diag(C, V), NormC: mat.Norm(C, 2),
 		Eh2: r.Diag.Eh2, Iso: r.Diag.Iso, HH: r.Diag.HH, HG: r.Diag.HG, GG: r.Diag.GG, Total: r.Diag.Total,
 		HHSD: r.Diag.HHSD, HGSD: r.Diag.HGSD, GGSD: r.Diag.GGSD, TotalSD: r.Diag.TotalSD, HHSDWD: r.Diag.HHSDWD,
 		Exact: r.Diag.Exact, Norms: r.Norms, SigmaW2: r.SigmaW2, SigmaW2Eff: r.SigmaW2Eff,
@@ -268,100 +234,6 @@ func c2Epoch(c experiment.Config, m *nn.Model, set *data.Set, epoch int, full bo
 	return ep, nil
 }
 
-// c2DualExactness checks the duality on up to maxPairs matched pairs of the final model: the
-// logits of x_p under W + ΔW*_p must equal those of the partner x_q under W (relative error
-// |z' − z_q| / max(|z_q|, 1): relative, and absolute for logits of norm below 1, e.g. a sample
-// whose activity dies in a later ReLU layer), and so must the losses.
-func c2DualExactness(model *nn.Model, lf nn.Loss, set *data.Set, target string, seed uint64, maxPairs int) (DualExactness, error) {
-	var out DualExactness
-	m := model.Clone()
-	k, err := m.LayerIndex(target)
-	if err != nil {
-		return out, err
-	}
-	dl, ok := m.Layers[k].(*nn.Dense)
-	if !ok {
-		return out, fmt.Errorf("claims: C2: target %q is not a dense layer", target)
-	}
-	m.Forward(set.X)
-	acts := mat.DenseCopyOf(m.Acts[k])
-	mt, err := awd.Match(acts, set.Labels, awd.MatchOptions{Seed: seed})
-	if err != nil {
-		return out, err
-	}
-	w0 := append([]float64(nil), dl.W.Value...)
-	W := mat.NewDense(dl.Out, dl.In, append([]float64(nil), w0...))
-	wn := mat.Norm(W, 2)
-	_, cols := set.X.Dims()
-	var rels []float64
-	for p := 0; p < len(mt.Partner) && out.Pairs < maxPairs; p++ {
-		q := mt.Partner[p]
-		if q < 0 {
-			continue
-		}
-		a, aq := acts.RawRowView(p), acts.RawRowView(q)
-		dW, err := awd.DualWeight(W, a, aq)
-		if err != nil {
-			continue // a zero activity has no dual weight
-		}
-		copy(dl.W.Value, w0)
-		zq := mat.DenseCopyOf(m.Forward(set.X.Slice(q, q+1, 0, cols).(*mat.Dense)))
-		lq, _ := lf.Eval(zq, []int{set.Labels[q]})
-		raw := dW.RawMatrix()
-		for i := 0; i < dl.Out; i++ {
-			for j := 0; j < dl.In; j++ {
-				dl.W.Value[i*dl.In+j] = w0[i*dl.In+j] + raw.Data[i*raw.Stride+j]
-			}
-		}
-		zp := mat.DenseCopyOf(m.Forward(set.X.Slice(p, p+1, 0, cols).(*mat.Dense)))
-		lp, _ := lf.Eval(zp, []int{set.Labels[q]})
-		var diff mat.Dense
-		diff.Sub(zp, zq)
-		rel := mat.Norm(&diff, 2) / math.Max(mat.Norm(zq, 2), 1) // relative, absolute below a unit logit norm
-		rels = append(rels, rel)
-		out.MaxRelLogit = math.Max(out.MaxRelLogit, rel)
-		out.MaxRelLoss = math.Max(out.MaxRelLoss, math.Abs(lp[0]-lq[0])/math.Max(math.Abs(lq[0]), 1e-300))
-		var da float64
-		for j := range a {
-			da += (aq[j] - a[j]) * (aq[j] - a[j])
-		}
-		out.MeanRelDist += math.Sqrt(da / c1Dot(a, a))
-		out.MeanRelStep += mat.Norm(dW, 2) / wn
-		out.Pairs++
-	}
-	copy(dl.W.Value, w0)
-	if out.Pairs == 0 {
-		return out, fmt.Errorf("claims: C2: no matched pair with a non-zero activity")
-	}
-	out.MeanRelDist /= float64(out.Pairs)
-	out.MeanRelStep /= float64(out.Pairs)
-	out.MedianRelLogit = c1Median(rels)
-	return out, nil
-}
-
-// c2Proportionality fits log C_ii on log [E h²]_ii over the first nPrime directions (H's top
-// modes, rule v1) and returns the fit and σ² = 2B × geometric mean of C_ii/[E h²]_ii over the
-// points with both positive (NaN when there are none).
-func c2Proportionality(eh2, c []float64, nPrime, batch int) (fit.Result, float64) {
-	r := c2Fit(eh2, c, nPrime)
-	n := min(len(eh2), len(c))
-	if nPrime > 0 {
-		n = min(n, nPrime)
-	}
-	var s float64
-	k := 0
-	for i := 0; i < n; i++ {
-		if eh2[i] > 0 && c[i] > 0 {
-			s += math.Log(c[i] / eh2[i])
-			k++
-		}
-	}
-	if k == 0 {
-		return r, math.NaN()
-	}
-	return r, 2 * float64(batch) * math.Exp(s/float64(k))
-}
-
 // c2Fit is a v1 log-log fit of y on x over the first nPrime points (NaN slope on failure).
 func c2Fit(x, y []float64, nPrime int) fit.Result {
 	r, err := fit.LogLog(x, y, fit.Options{TopN: nPrime})
@@ -370,18 +242,6 @@ func c2Fit(x, y []float64, nPrime int) fit.Result {
 	}
 	r.Used = nil
 	return r
-}
-
-// c2MedianRatio is the median over the first n points of num_i/den_i where den_i > 0.
-func c2MedianRatio(num, den []float64, n int) float64 {
-	n = min(n, len(num), len(den))
-	var r []float64
-	for i := 0; i < n; i++ {
-		if den[i] > 0 {
-			r = append(r, num[i]/den[i])
-		}
-	}
-	return c1Median(r)
 }
 
 // Duality checks claim C2 on the MNIST MLP cross-entropy preset (Fig. 4).
@@ -480,7 +340,7 @@ func c2Rows(d *DualityData) []Row {
 		Row{"final |C^hh| : |C^hg| : |C^gg| / |C|", fmt.Sprintf("%.3g : %.3g : %.3g", last.Norms.HH/last.NormC, last.Norms.HG/last.NormC, last.Norms.GG/last.NormC), "C^hh dominant", "Frobenius norms relative to |C|_F (Eq. 2)"},
 		Row{"final |C^hh,SD| / |C^hh|, |WD| / |C^hh,SD|", fmt.Sprintf("%.3g, %.3g", last.Norms.HHSD/last.Norms.HH, last.Norms.HHSDWD/last.Norms.HHSD), "≈ 1", "same-sample and diagonal-M_p approximations"},
 		Row{"final |AWD total| / |C|, |exact Δg cov.| / |C|", fmt.Sprintf("%.3g, %.3g", last.Norms.Total/last.NormC, last.Norms.Exact/last.NormC), "≈ 1 up to a constant", ""},
-		Row{"median top-N' ratio C^hh_ii / C_ii, Total_ii / C_ii", fmt.Sprintf("%.3g, %.3g", c2MedianRatio(last.HH, last.C, nP), c2MedianRatio(last.Total, last.C, nP)), "constant across directions", ""},
+		Row{"median top-N' ratio C^hh_ii / C_ii, Total_ii / C_ii", fmt.Sprintf("%.3g, %.3g", fit.MedianRatio(last.HH, last.C, nP), fit.MedianRatio(last.Total, last.C, nP)), "constant across directions", ""},
 	)
 	var ep []string
 	for _, e := range d.Epochs {
@@ -526,11 +386,11 @@ func c2Figures(d *DualityData) ([]*viz.Figure, error) {
 	k := c2TopK
 	f, err = viz.Lines(viz.LineSpec{Title: fmt.Sprintf("C2 / Fig. 4: median per-direction ratios over H's top %d modes vs epoch", k),
 		XName: "epoch", YName: "median ratio", LogY: true, Symbols: true, Series: []viz.XYSeries{
-			series("C^hh_ii / C_ii", func(e DualityEpoch) float64 { return c2MedianRatio(e.HH, e.C, k) }),
-			series("Total_ii / C_ii", func(e DualityEpoch) float64 { return c2MedianRatio(e.Total, e.C, k) }),
-			series("C^hh,SD_ii / C^hh_ii", func(e DualityEpoch) float64 { return c2MedianRatio(e.HHSD, e.HH, k) }),
-			series("WD_ii / C^hh,SD_ii", func(e DualityEpoch) float64 { return c2MedianRatio(e.HHSDWD, e.HHSD, k) }),
-			series("(σ²/2B)[E h²]_ii / C_ii", func(e DualityEpoch) float64 { return c2MedianRatio(e.Iso, e.C, k) }),
+			series("C^hh_ii / C_ii", func(e DualityEpoch) float64 { return fit.MedianRatio(e.HH, e.C, k) }),
+			series("Total_ii / C_ii", func(e DualityEpoch) float64 { return fit.MedianRatio(e.Total, e.C, k) }),
+			series("C^hh,SD_ii / C^hh_ii", func(e DualityEpoch) float64 { return fit.MedianRatio(e.HHSD, e.HH, k) }),
+			series("WD_ii / C^hh,SD_ii", func(e DualityEpoch) float64 { return fit.MedianRatio(e.HHSDWD, e.HHSD, k) }),
+			series("(σ²/2B)[E h²]_ii / C_ii", func(e DualityEpoch) float64 { return fit.MedianRatio(e.Iso, e.C, k) }),
 		}, Refs: []viz.RefLine{{Y: 1, Label: "ratio 1"}}})
 	if err != nil {
 		return nil, err

@@ -13,7 +13,7 @@ import (
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
-	"github.com/noisecurv/noisecurv/lib/nn"
+	"github.com/noisecurv/noisecurv/lib/linalg"
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
 
@@ -111,7 +111,11 @@ func FisherData(ctx context.Context, o Options, seed uint64, loss string) (*Fish
 	if err != nil {
 		return nil, err
 	}
-	res, err := experiment.Run(ctx, c, o.Run)
+	h, err := experiment.Open(c, o.Run)
+	if err != nil {
+		return nil, err
+	}
+	res, err := h.Result(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("claims: C1: %w", err)
 	}
@@ -119,20 +123,14 @@ func FisherData(ctx context.Context, o Options, seed uint64, loss string) (*Fish
 	if err != nil {
 		return nil, err
 	}
-	set, err := experiment.Data(c, o.Run)
+	set, err := h.Data()
 	if err != nil {
 		return nil, err
 	}
-	tr, err := experiment.Train(ctx, c, set, o.Run)
+	p, err := h.Problem(ctx, experiment.FinalEpoch)
 	if err != nil {
 		return nil, err
 	}
-	lf, err := nn.LossByName(loss)
-	if err != nil {
-		return nil, err
-	}
-	block := nn.Block{Layers: []string{c.Targets[0]}}
-	p := &curv.Problem{Model: tr.Model, Loss: lf, X: set.X, Labels: set.Labels, Block: block}
 	f, err := p.Factors()
 	if err != nil {
 		return nil, err
@@ -151,18 +149,18 @@ func FisherData(ctx context.Context, o Options, seed uint64, loss string) (*Fish
 	if err != nil {
 		return nil, err
 	}
-	out.RelFH = c1RelFrob(F, H)
-	out.RelEFF = c1RelFrob(EF, F)
+	out.RelFH = linalg.RelFrobenius(F, H)
+	out.RelEFF = linalg.RelFrobenius(EF, F)
 	out.TrEFF = mat.Trace(EF) / mat.Trace(F)
 	g := f.Gradient()
-	out.MeanGrad = c1Dot(g, g) / mat.Norm(EF, 2)
+	out.MeanGrad = fit.Dot(g, g) / mat.Norm(EF, 2)
 	out.MeanGradDir = c1MeanGradDir(layer.EF, layer.C, c.Batch, c.NPrime)
 	for _, v := range layer.Eigenvalues {
 		if v <= 0 {
 			out.NegH++
 		}
 	}
-	if out.Probes, err = c1ResidualProbes(tr.Model, lf, set.X, set.Labels, block, c1Probes, seed); err != nil {
+	if out.Probes, err = c1ResidualProbes(p, c1Probes, seed); err != nil {
 		return nil, err
 	}
 
@@ -224,11 +222,11 @@ func c1PerSample(f *curv.Factors, labels []int) c1PerSampleData {
 		}
 		d.eps[p] = eps
 		a := f.A.RawRowView(p)
-		a2 := c1Dot(a, a)
+		a2 := fit.Dot(a, a)
 		del := f.Delta.RawRowView(p)
-		d.g2[p] = c1Dot(del, del) * a2
+		d.g2[p] = fit.Dot(del, del) * a2
 		G := f.G.RawRowView(p)
-		d.logitG2[p] = c1Dot(G, G)
+		d.logitG2[p] = fit.Dot(G, G)
 		Q := f.Q.RawRowView(p)
 		B := f.Jac.RawRowView(p)
 		var tr, trq float64
@@ -236,7 +234,7 @@ func c1PerSample(f *curv.Factors, labels []int) c1PerSampleData {
 			trq += Q[c*C+c]
 			for e := 0; e < C; e++ {
 				if q := Q[c*C+e]; q != 0 {
-					tr += q * c1Dot(B[c*dout:(c+1)*dout], B[e*dout:(e+1)*dout])
+					tr += q * fit.Dot(B[c*dout:(c+1)*dout], B[e*dout:(e+1)*dout])
 				}
 			}
 		}
@@ -314,62 +312,20 @@ func c1MeanGradDir(ef, c []float64, batch, nPrime int) float64 {
 			r = append(r, 1-float64(batch)*c[i]/ef[i])
 		}
 	}
-	return c1Median(r)
-}
-
-// c1Median returns the median of v (NaN for an empty slice); v is not modified.
-func c1Median(v []float64) float64 {
-	if len(v) == 0 {
-		return math.NaN()
-	}
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return 0.5 * (s[len(s)/2-1] + s[len(s)/2])
-}
-
-// c1RelFrob returns |A − B|_F / |B|_F (NaN when B = 0).
-func c1RelFrob(a, b *mat.SymDense) float64 {
-	n := a.SymmetricDim()
-	var num, den float64
-	for i := 0; i < n; i++ {
-		for j := i; j < n; j++ {
-			w := 2.0
-			if i == j {
-				w = 1
-			}
-			d := a.At(i, j) - b.At(i, j)
-			num += w * d * d
-			den += w * b.At(i, j) * b.At(i, j)
-		}
-	}
-	if den == 0 {
-		return math.NaN()
-	}
-	return math.Sqrt(num / den)
-}
-
-func c1Dot(x, y []float64) float64 {
-	var s float64
-	for i, v := range x {
-		s += v * y[i]
-	}
-	return s
+	return fit.Median(r)
 }
 
 // c1ResidualProbes returns |(H − GGN) v| / |H v| for k seeded Gaussian probes v, with H v from
 // exact per-sample HVPs (forward-over-reverse, Method HVP) and GGN v from the Kronecker
 // factors (exact for a single dense layer under any downstream network). The two routes
 // share no code beyond the forward pass, so a zero here is a real check of h_p = J_pᵀQ_pJ_p.
-func c1ResidualProbes(m *nn.Model, loss nn.Loss, x *mat.Dense, labels []int, block nn.Block, k int, seed uint64) ([]float64, error) {
-	ph := &curv.Problem{Model: m, Loss: loss, X: x, Labels: labels, Block: block, Method: curv.HVP}
+func c1ResidualProbes(p *curv.Problem, k int, seed uint64) ([]float64, error) {
+	ph := &curv.Problem{Model: p.Model, Loss: p.Loss, X: p.X, Labels: p.Labels, Block: p.Block, Method: curv.HVP}
 	hop, err := curv.HessianOperator(ph)
 	if err != nil {
 		return nil, err
 	}
-	pg := &curv.Problem{Model: m, Loss: loss, X: x, Labels: labels, Block: block}
+	pg := &curv.Problem{Model: p.Model, Loss: p.Loss, X: p.X, Labels: p.Labels, Block: p.Block}
 	gop, err := curv.GaussNewtonOperator(pg)
 	if err != nil {
 		return nil, err
@@ -415,20 +371,18 @@ func FisherTanhData(ctx context.Context, o Options, seed uint64) (*FisherTanh, e
 	if err != nil {
 		return nil, err
 	}
-	set, err := experiment.Data(c, o.Run)
+	h, err := experiment.Open(c, o.Run)
 	if err != nil {
 		return nil, err
 	}
-	tr, err := experiment.Train(ctx, c, set, o.Run)
+	tr, err := h.Trained(ctx)
 	if err != nil {
 		return nil, err
 	}
-	lf, err := nn.LossByName(c.Loss)
+	p, err := h.Problem(ctx, experiment.FinalEpoch)
 	if err != nil {
 		return nil, err
 	}
-	block := nn.Block{Layers: []string{c.Targets[0]}}
-	p := &curv.Problem{Model: tr.Model, Loss: lf, X: set.X, Labels: set.Labels, Block: block}
 	out := &FisherTanh{Config: c, N: p.N()}
 	out.TrainAcc = FinalAcc(tr.History)
 	t0 := time.Now()
@@ -442,10 +396,10 @@ func FisherTanhData(ctx context.Context, o Options, seed uint64) (*FisherTanh, e
 		return nil, err
 	}
 	out.D = H.SymmetricDim()
-	out.RelResid = c1RelFrob(G, H)
-	// c1RelFrob(G, H) = |G − H|/|H|: the residual's share of H.
+	out.RelResid = linalg.RelFrobenius(G, H)
+	// linalg.RelFrobenius(G, H) = |G − H|/|H|: the residual's share of H.
 	out.TrResid = (mat.Trace(H) - mat.Trace(G)) / mat.Trace(H)
-	if out.Probes, err = c1ResidualProbes(tr.Model, lf, set.X, set.Labels, block, c1Probes, seed); err != nil {
+	if out.Probes, err = c1ResidualProbes(p, c1Probes, seed); err != nil {
 		return nil, err
 	}
 	out.Seconds = time.Since(start).Seconds()
@@ -579,18 +533,18 @@ func c1Rows(ce, mse *FisherLoss, th *FisherTanh) []Row {
 			"below the paper's target the numbers describe a model far from convergence"},
 		Row{"(a) |(H−GGN)v|/|Hv|, ReLU, CE / MSE (max of 8 probes)", e(maxOf(ce.Probes)) + " / " + e(maxOf(mse.Probes)), "0 (piecewise linear)", "H by exact HVPs, GGN by Kronecker factors"},
 		Row{"(a) |H−GGN|_F/|H|_F, tanh net", g(th.RelResid), "≠ 0", fmt.Sprintf("N = %d, D = %d, %d HVP passes in %.0f s", th.N, th.D, th.D, th.HVPSeconds)},
-		Row{"(a) tr(H−GGN)/tr H, tanh net", g(th.TrResid), "≠ 0", fmt.Sprintf("median probe ratio %.3g", c1Median(th.Probes))},
+		Row{"(a) tr(H−GGN)/tr H, tanh net", g(th.TrResid), "≠ 0", fmt.Sprintf("median probe ratio %.3g", fit.Median(th.Probes))},
 		Row{"(b) |F−H|_F/|H|_F, CE", e(ce.RelFH), "0 (canonical link)", "H = GGN exactly here"},
 		Row{"(b) |F−H|_F/|H|_F, softmax+MSE", g(mse.RelFH), "≠ 0", fmt.Sprintf("%.1f%% of samples have indefinite Q_p; H has %d eigenvalues ≤ 0", 100*mse.QIndefFrac, mse.NegH)},
 		Row{"(c) |EF−F|_F/|F|_F, CE / MSE", g(ce.RelEFF) + " / " + g(mse.RelEFF), "≠ 0 unless well specified", fmt.Sprintf("tr EF/tr F = %.3g / %.3g", ce.TrEFF, mse.TrEFF)},
-		Row{"(c) γ of EF_ii vs H_ii (v1), CE / MSE", g(ce.Layer.Gamma("EF/v1")) + " / " + g(mse.Layer.Gamma("EF/v1")), "> 1", "γ of F: " + g(ce.Layer.Gamma("F/v1")) + " / " + g(mse.Layer.Gamma("F/v1"))},
+		Row{"(c) γ of EF_ii vs H_ii (v1), CE / MSE", g(ce.Layer.Gamma(experiment.MatEF.V1())) + " / " + g(mse.Layer.Gamma(experiment.MatEF.V1())), "> 1", "γ of F: " + g(ce.Layer.Gamma(experiment.MatF.V1())) + " / " + g(mse.Layer.Gamma(experiment.MatF.V1()))},
 		Row{"(d) |g gᵀ|_F/|EF|_F, CE / MSE", g(ce.MeanGrad) + " / " + g(mse.MeanGrad), "≈ 0 at convergence", fmt.Sprintf("median top-N' (g·v_i)²/EF_ii: %.2g / %.2g", ce.MeanGradDir, mse.MeanGradDir)},
 		Row{fmt.Sprintf("(e) CE slope log|g_p|² vs log ε (ε ≤ %.2g)", ce.EpsWindow), slope(ce.FitG2Eps), "2", fmt.Sprintf("%d of %d samples; |G|²/ε² ∈ [%.2f, %.2f]", ce.NearConv, ce.N, ce.G2EpsRange[0], ce.G2EpsRange[1])},
 		Row{"(e) CE slope log tr h_p vs log ε", slope(ce.FitTrEps), "1", fmt.Sprintf("tr Q/ε ∈ [%.2f, %.2f]", ce.TrQEpsRange[0], ce.TrQEpsRange[1])},
 		Row{"(e) CE slope log|g_p|² vs log tr h_p", slope(ce.FitG2Tr), "2", "curvature enters the noise squared"},
 		Row{"(e) MSE slopes |g|² vs ε, tr h vs ε, |g|² vs tr h", fmt.Sprintf("%.2f, %.2f, %.2f", mse.FitG2Eps.Slope, mse.FitTrEps.Slope, mse.FitG2Tr.Slope), "4, 2, 2 (asymptotic)", fmt.Sprintf("%d samples with ε ≤ %.2g (%s)", mse.NearConv, mse.EpsWindow, c1WindowNote(mse.EpsWindow))},
 		Row{"(f) γ if C ∝ H", "1", "1", "by definition"},
-		Row{"(f) measured γ_C (v1), CE / MSE", g(ce.Layer.Gamma("C/v1")) + " / " + g(mse.Layer.Gamma("C/v1")), "CE up to ~1.4, MSE ≈ 1", fmt.Sprintf("N' = %d", ce.Config.NPrime)},
+		Row{"(f) measured γ_C (v1), CE / MSE", g(ce.Layer.Gamma(experiment.MatC.V1())) + " / " + g(mse.Layer.Gamma(experiment.MatC.V1())), "CE up to ~1.4, MSE ≈ 1", fmt.Sprintf("N' = %d", ce.Config.NPrime)},
 	)
 	return rows
 }
@@ -611,11 +565,12 @@ func c1Figures(ce, mse *FisherLoss, th *FisherTanh) ([]*viz.Figure, error) {
 		nP := min(fl.Config.NPrime, len(l.H))
 		var ss []viz.XYSeries
 		for _, q := range []struct {
-			key, name string
-			y         []float64
-		}{{"F/v1", "true Fisher F_ii", l.F}, {"EF/v1", "empirical Fisher EF_ii", l.EF}, {"C/v1", "C_ii (Eq. 2)", l.C}} {
+			key  experiment.FitKey
+			name string
+			y    []float64
+		}{{experiment.MatF.V1(), "true Fisher F_ii", l.F}, {experiment.MatEF.V1(), "empirical Fisher EF_ii", l.EF}, {experiment.MatC.V1(), "C_ii (Eq. 2)", l.C}} {
 			s := viz.XYSeries{Name: q.name, X: l.H, Y: q.y, Mask: true}
-			if r, ok := l.Fits[q.key]; ok && nP > 0 && l.H[nP-1] > 0 {
+			if r, ok := l.Fit(q.key); ok && nP > 0 && l.H[nP-1] > 0 {
 				s.Fit = &viz.Fit{Slope: r.Slope, Intercept: r.Intercept, R2: r.R2, N: r.N, XMin: l.H[nP-1], XMax: l.H[0]}
 			}
 			ss = append(ss, s)

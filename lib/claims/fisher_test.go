@@ -7,9 +7,10 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/lib/awd"
 	"github.com/noisecurv/noisecurv/lib/curv"
-	"github.com/noisecurv/noisecurv/lib/data"
 	"github.com/noisecurv/noisecurv/lib/fit"
+	"github.com/noisecurv/noisecurv/lib/linalg"
 	"github.com/noisecurv/noisecurv/lib/nn"
 )
 
@@ -65,7 +66,7 @@ func TestC1PerSampleAgainstExplicit(t *testing.T) {
 		logits := p.Model.Clone().Forward(p.X)
 		for i := 0; i < p.N(); i++ {
 			g := G.RawRowView(i)
-			if want := c1Dot(g, g); math.Abs(d.g2[i]-want) > 1e-10*math.Max(want, 1e-300)+1e-300 {
+			if want := fit.Dot(g, g); math.Abs(d.g2[i]-want) > 1e-10*math.Max(want, 1e-300)+1e-300 {
 				t.Errorf("%s sample %d: |g|² = %g, explicit %g", loss, i, d.g2[i], want)
 			}
 			if want := mat.Trace(hs[i]); math.Abs(d.trh[i]-want) > 1e-9*math.Max(math.Abs(want), 1e-12) {
@@ -95,7 +96,7 @@ func TestC1ResidualProbes(t *testing.T) {
 		zero bool
 	}{{"relu", true}, {"tanh", false}} {
 		p := c1TinyProblem(t, c.act, "ce", 20, 5)
-		r, err := c1ResidualProbes(p.Model, p.Loss, p.X, p.Labels, p.Block, 3, 1)
+		r, err := c1ResidualProbes(p, 3, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,18 +163,18 @@ func TestC1EpsWindow(t *testing.T) {
 }
 
 func TestC1Helpers(t *testing.T) {
-	if m := c1Median([]float64{3, 1, 2}); m != 2 {
+	if m := fit.Median([]float64{3, 1, 2}); m != 2 {
 		t.Errorf("median %g", m)
 	}
-	if m := c1Median([]float64{4, 1, 2, 3}); m != 2.5 {
+	if m := fit.Median([]float64{4, 1, 2, 3}); m != 2.5 {
 		t.Errorf("median %g", m)
 	}
-	if !math.IsNaN(c1Median(nil)) {
+	if !math.IsNaN(fit.Median(nil)) {
 		t.Error("median of nothing should be NaN")
 	}
 	a := mat.NewSymDense(2, []float64{1, 2, 2, 3})
 	b := mat.NewSymDense(2, []float64{1, 2, 2, 4})
-	if r, want := c1RelFrob(a, b), 1/math.Sqrt(1+8+16); math.Abs(r-want) > 1e-15 {
+	if r, want := linalg.RelFrobenius(a, b), 1/math.Sqrt(1+8+16); math.Abs(r-want) > 1e-15 {
 		t.Errorf("relFrob %g, want %g", r, want)
 	}
 	// EF_ii = 2, (g·v_i)² = 0.5 → B C_ii = 1.5; the ratio is 0.25 in every direction.
@@ -186,8 +187,7 @@ func TestC1Helpers(t *testing.T) {
 
 func TestC2DualExactness(t *testing.T) {
 	p := c1TinyProblem(t, "relu", "ce", 40, 9)
-	set := &data.Set{X: p.X, Labels: p.Labels, Classes: 4}
-	ex, err := c2DualExactness(p.Model, p.Loss, set, "fc2", 2, 25)
+	ex, err := awd.CheckExactness(p, awd.MatchOptions{Seed: 2}, 25)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,14 +206,14 @@ func TestC2Proportionality(t *testing.T) {
 		eh2 = append(eh2, v)
 		c = append(c, 0.003*v)
 	}
-	r, s2 := c2Proportionality(eh2, c, 30, 50)
+	r, s2 := awd.IsotropicFit(eh2, c, 30, 50)
 	if math.Abs(r.Slope-1) > 1e-12 || r.N != 30 {
 		t.Errorf("fit %+v, want slope 1 over 30 points", r)
 	}
 	if math.Abs(s2-2*50*0.003) > 1e-12 {
 		t.Errorf("σ² = %g, want %g", s2, 2*50*0.003)
 	}
-	if m := c2MedianRatio(c, eh2, 10); math.Abs(m-0.003) > 1e-15 {
+	if m := fit.MedianRatio(c, eh2, 10); math.Abs(m-0.003) > 1e-15 {
 		t.Errorf("median ratio %g", m)
 	}
 	if r := c2Fit([]float64{1, 2}, []float64{1, 2}, 0); !math.IsNaN(r.Slope) {

@@ -39,7 +39,7 @@ func WindowSweep(l *experiment.Layer, key string, nPrime int) []WindowFit {
 		rule  string
 		n     int
 	}{{"v1 N'/2", "v1", max(nPrime/2, 3)}, {"v1 N'", "v1", nPrime}, {"v1 2N'", "v1", 2 * nPrime}, {"v2", "v2", 0}} {
-		r, err := l.Refit(m+"/"+w.rule, w.n)
+		r, err := l.Refit(experiment.FitKey{Matrix: experiment.Matrix(m), Rule: fit.Rule(w.rule)}, w.n)
 		out = append(out, WindowFit{Label: w.label, Result: r, Err: err})
 	}
 	return out
@@ -70,7 +70,7 @@ func GammaOf(layers []*experiment.Layer, key string, nPrime int) Gamma {
 		if l == nil {
 			continue
 		}
-		v := l.Gamma(m + "/" + rule)
+		v := l.Gamma(experiment.FitKey{Matrix: experiment.Matrix(m), Rule: fit.Rule(rule)})
 		g.Seeds = append(g.Seeds, v)
 		if g.Boot == nil {
 			if f, ok := l.Fits[m+"/"+rule]; ok {

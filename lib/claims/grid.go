@@ -138,11 +138,11 @@ func (c *GridCell) summarize() {
 		if err != nil {
 			continue
 		}
-		emp = append(emp, l.Gamma("C/v1"))
-		awd = append(awd, l.Gamma("Eh2/v1"))
-		emp2 = append(emp2, l.Gamma("C/v2"))
-		awd2 = append(awd2, l.Gamma("Eh2/v2"))
-		cov = append(cov, l.Gamma("Covar/v1"))
+		emp = append(emp, l.Gamma(experiment.MatC.V1()))
+		awd = append(awd, l.Gamma(experiment.MatEh2.V1()))
+		emp2 = append(emp2, l.Gamma(experiment.MatC.V2()))
+		awd2 = append(awd2, l.Gamma(experiment.MatEh2.V2()))
+		cov = append(cov, l.Gamma(experiment.MatCovar.V1()))
 		acc = append(acc, FinalAcc(r.History))
 	}
 	c.GammaEmp, c.GammaAWD = fit.Aggregate(emp), fit.Aggregate(awd)
@@ -440,7 +440,7 @@ func GridScatter(cells []*GridCell) (*viz.Figure, error) {
 		var data []any
 		for _, c := range groups[k] {
 			x, y := c.GammaEmp.Mean, c.GammaAWD.Mean
-			if !isFiniteF(x) || !isFiniteF(y) {
+			if !fit.IsFinite(x) || !fit.IsFinite(y) {
 				continue
 			}
 			lo, hi = math.Min(lo, math.Min(x, y)), math.Max(hi, math.Max(x, y))
@@ -495,8 +495,6 @@ func gridRound(v float64, up bool) float64 {
 	return math.Floor(v*20) / 20
 }
 
-func isFiniteF(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-
 // GridByClasses draws γ_emp and γ_AWD (means over seeds) against the class count C', one pair
 // of series per row of the grid, with the reference γ = 1.
 func GridByClasses(cells []*GridCell) (*viz.Figure, error) {
@@ -509,7 +507,7 @@ func GridByClasses(cells []*GridCell) (*viz.Figure, error) {
 		}{{"γ_emp", func(c *GridCell) fit.Summary { return c.GammaEmp }}, {"γ_AWD", func(c *GridCell) fit.Summary { return c.GammaAWD }}} {
 			var x, y []float64
 			for _, c := range groups[k] {
-				if s := q.get(c); s.N > 0 && isFiniteF(s.Mean) {
+				if s := q.get(c); s.N > 0 && fit.IsFinite(s.Mean) {
 					x = append(x, float64(c.Classes))
 					y = append(y, s.Mean)
 				}

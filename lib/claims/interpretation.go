@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
@@ -152,7 +153,7 @@ func InterpretationWith(ctx context.Context, o Options, runs []PowerLawRun) (*Re
 			name += fmt.Sprintf(" (%d near-null hidden)", hidden)
 		}
 		xs := viz.XYSeries{Name: name, X: x, Y: y, Mask: true}
-		if f, ok := s.Fits["C/v1"]; ok {
+		if f, ok := s.Fits[experiment.MatC.V1().String()]; ok {
 			vf := vizFit(f, s.Layer.H)
 			vf.Slope -= 1 // log(C/H) = log C − log H: same intercept, slope γ − 1
 			xs.Fit = vf

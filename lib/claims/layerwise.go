@@ -1,16 +1,11 @@
 package claims
 
 import (
-	"bytes"
 	"context"
-	"encoding/gob"
 	"fmt"
 	"math"
-	"path/filepath"
 	"strings"
 	"time"
-
-	"gonum.org/v1/gonum/mat"
 
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/experiment"
@@ -49,15 +44,15 @@ type LayerFits struct {
 	Target string
 	D      int
 	// Gammas by fit key ("C/v2", "Eh2/v2", "C/v1", "Eh2/v1", "Covar/v2", ...) over seeds.
-	Gammas map[string][]float64
+	Gammas map[experiment.FitKey][]float64
 	// First is the layer of the first seed (diagonals for plots).
 	First *experiment.Layer
 }
 
 // Gamma summarises fit key over seeds.
-func (l *LayerFits) Gamma(key string) fit.Summary { return fit.Aggregate(l.Gammas[key]) }
+func (l *LayerFits) Gamma(key experiment.FitKey) fit.Summary { return fit.Aggregate(l.Gammas[key]) }
 
-var lwKeys = []string{"C/v2", "Eh2/v2", "Covar/v2", "C/v1", "Eh2/v1", "Covar/v1"}
+var lwKeys = []experiment.FitKey{experiment.MatC.V2(), experiment.MatEh2.V2(), experiment.MatCovar.V2(), experiment.MatC.V1(), experiment.MatEh2.V1(), experiment.MatCovar.V1()}
 
 // LayerWiseData runs (or loads) the v2 run for every seed and collects the per-layer fits.
 func LayerWiseData(ctx context.Context, o Options) ([]*LayerFits, *experiment.Result, error) {
@@ -78,7 +73,7 @@ func LayerWiseData(ctx context.Context, o Options) ([]*LayerFits, *experiment.Re
 				return nil, nil, err
 			}
 			if si == 0 {
-				layers = append(layers, &LayerFits{Target: target, D: l.D, Gammas: map[string][]float64{}, First: l})
+				layers = append(layers, &LayerFits{Target: target, D: l.D, Gammas: map[experiment.FitKey][]float64{}, First: l})
 			}
 			for _, k := range lwKeys {
 				layers[ti].Gammas[k] = append(layers[ti].Gammas[k], l.Gamma(k))
@@ -90,25 +85,14 @@ func LayerWiseData(ctx context.Context, o Options) ([]*LayerFits, *experiment.Re
 
 // LayerPanel draws diagonal key's matrix against H_ii for several layers in one log-log
 // panel, each series shifted down by gap decades from the previous one, with its fit.
-func LayerPanel(title, yName, key string, layers []*experiment.Layer, names []string, nPrime int, gap float64) (*viz.Figure, error) {
+func LayerPanel(title, yName string, key experiment.FitKey, layers []*experiment.Layer, names []string, nPrime int, gap float64) (*viz.Figure, error) {
 	var series []viz.XYSeries
 	for i, l := range layers {
 		f, err := l.Refit(key, nPrime)
 		if err != nil {
 			return nil, fmt.Errorf("claims: %s %s: %w", names[i], key, err)
 		}
-		var y []float64
-		name, _, _ := strings.Cut(key, "/")
-		switch name {
-		case "C":
-			y = l.C
-		case "Covar":
-			y = l.Covar
-		case "Eh2":
-			y = l.Eh2
-		case "EF":
-			y = l.EF
-		}
+		y := l.Diagonal(key.Matrix)
 		series = append(series, viz.XYSeries{Name: names[i], X: l.H, Y: y, Mask: true, Offset: -gap * float64(i), Fit: vizFit(f, l.H)})
 	}
 	return viz.LogLog(viz.LogLogSpec{Title: title, XName: "H_ii (eigenvalue of H)", YName: yName, Series: series})
@@ -117,8 +101,11 @@ func LayerPanel(title, yName, key string, layers []*experiment.Layer, names []st
 // LayerGammaFigure draws γ per layer for the v2 and v1 rules (means over seeds).
 func LayerGammaFigure(layers []*LayerFits) (*viz.Figure, error) {
 	var series []viz.XYSeries
-	for _, k := range []struct{ key, name string }{
-		{"C/v2", "γ_emp (C, v2)"}, {"Eh2/v2", "γ_AWD (E h², v2)"}, {"C/v1", "γ_emp (C, v1)"}, {"Eh2/v1", "γ_AWD (E h², v1)"},
+	for _, k := range []struct {
+		key  experiment.FitKey
+		name string
+	}{
+		{experiment.MatC.V2(), "γ_emp (C, v2)"}, {experiment.MatEh2.V2(), "γ_AWD (E h², v2)"}, {experiment.MatC.V1(), "γ_emp (C, v1)"}, {experiment.MatEh2.V1(), "γ_AWD (E h², v1)"},
 	} {
 		var x, y []float64
 		for i, l := range layers {
@@ -170,15 +157,18 @@ func LayerWise(ctx context.Context, o Options) (*Report, error) {
 	for _, l := range layers {
 		ls = append(ls, l.First)
 		names = append(names, fmt.Sprintf("%s (%d×%d)", l.Target, int(math.Sqrt(float64(l.D))), int(math.Sqrt(float64(l.D)))))
-		for _, k := range []struct{ key, name, paper string }{
-			{"C/v2", "γ_emp (C, v2)", "1 ≤ γ ≤ 2, layer-dependent"},
-			{"Eh2/v2", "γ_AWD (E h², v2)", "≈ γ_emp"},
-			{"Covar/v2", "γ_emp (Covar, v2)", "1 ≤ γ ≤ 2"},
-			{"C/v1", "γ_emp (C, v1)", "(v1 rule: top-N' window)"},
-			{"Eh2/v1", "γ_AWD (E h², v1)", "≈ γ_emp"},
+		for _, k := range []struct {
+			key         experiment.FitKey
+			name, paper string
+		}{
+			{experiment.MatC.V2(), "γ_emp (C, v2)", "1 ≤ γ ≤ 2, layer-dependent"},
+			{experiment.MatEh2.V2(), "γ_AWD (E h², v2)", "≈ γ_emp"},
+			{experiment.MatCovar.V2(), "γ_emp (Covar, v2)", "1 ≤ γ ≤ 2"},
+			{experiment.MatC.V1(), "γ_emp (C, v1)", "(v1 rule: top-N' window)"},
+			{experiment.MatEh2.V1(), "γ_AWD (E h², v1)", "≈ γ_emp"},
 		} {
 			row := Row{Quantity: l.Target + ": " + k.name, Paper: k.paper}
-			if f, ok := l.First.Fits[k.key]; ok {
+			if f, ok := l.First.Fit(k.key); ok {
 				row.Measured = FmtSummary(l.Gamma(k.key))
 				row.Note = fmt.Sprintf("seed 0: R² %.3f, %d points of %d", f.R2, f.N, f.Window)
 				if f.CI != nil {
@@ -186,7 +176,7 @@ func LayerWise(ctx context.Context, o Options) (*Report, error) {
 				}
 			} else {
 				row.Measured = "fit failed"
-				row.Note = l.First.FitErrors[k.key]
+				row.Note = l.First.FitError(k.key)
 			}
 			rep.Rows = append(rep.Rows, row)
 		}
@@ -198,11 +188,11 @@ func LayerWise(ctx context.Context, o Options) (*Report, error) {
 	rep.Rows = append(rep.Rows, Row{Quantity: "setup", Measured: fmt.Sprintf("hidden %v, N %d, %d epochs, train acc %.4f", c.Hidden, first.N, len(first.History.Epochs), acc),
 		Paper: "784-50-50-50-50-10, 2000/class, CE"})
 
-	emp, err := LayerPanel("v2: C_ii vs H_ii per layer, rule v2 fits (offset 2 decades per layer)", "C_ii (offset)", "C/v2", ls, names, c.NPrime, 2)
+	emp, err := LayerPanel("v2: C_ii vs H_ii per layer, rule v2 fits (offset 2 decades per layer)", "C_ii (offset)", experiment.MatC.V2(), ls, names, c.NPrime, 2)
 	if err != nil {
 		return nil, err
 	}
-	awd, err := LayerPanel("v2: [E_p h_p²]_ii vs H_ii per layer, rule v2 fits (offset 2 decades per layer)", "[E h²]_ii (offset)", "Eh2/v2", ls, names, c.NPrime, 2)
+	awd, err := LayerPanel("v2: [E_p h_p²]_ii vs H_ii per layer, rule v2 fits (offset 2 decades per layer)", "[E h²]_ii (offset)", experiment.MatEh2.V2(), ls, names, c.NPrime, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -223,14 +213,14 @@ func LayerWise(ctx context.Context, o Options) (*Report, error) {
 		for _, b := range append([]*JointBlock{jb}, jb.Singles...) {
 			rep.Rows = append(rep.Rows, Row{
 				Quantity: "joint exploration: " + b.Name + ": γ_emp / γ_AWD (top-K, v1)",
-				Measured: fmt.Sprintf("%s / %s", fmtFitG(b.Layer.Fits["C/v1"]), fmtFitG(b.Layer.Fits["Eh2/v1"])),
+				Measured: fmt.Sprintf("%s / %s", fmtFitG(b.Layer.Fits[experiment.MatC.V1().String()]), fmtFitG(b.Layer.Fits[experiment.MatEh2.V1().String()])),
 				Paper:    "not in the paper",
 				Note:     fmt.Sprintf("D %d, top %d eigenpairs by Lanczos, N %d samples (%d per class), %.1f s", b.Layer.D, len(b.Layer.H), b.N, b.PerClass, b.Seconds),
 			})
 		}
 		rep.Rows = append(rep.Rows, Row{Quantity: "joint exploration: top-K eigenvectors of the joint H with > 90% of their mass in one layer",
 			Measured: fmt.Sprintf("%d of %d", jb.Localized(0.9), len(jb.Share)), Paper: "not in the paper",
-			Note: fmt.Sprintf("mean share of the top-10 in %s: %.3f", jb.Layers[0], meanOf(jb.Share[:min(10, len(jb.Share))]))})
+			Note: fmt.Sprintf("mean share of the top-10 in %s: %.3f", jb.Layers[0], fit.Mean(jb.Share[:min(10, len(jb.Share))]))})
 		jf, err := JointFigure(jb)
 		if err != nil {
 			return nil, err
@@ -245,17 +235,6 @@ func fmtFitG(f fit.Result) string {
 		return "–"
 	}
 	return fmt.Sprintf("%.3f (R² %.2f)", f.Slope, f.R2)
-}
-
-func meanOf(v []float64) float64 {
-	if len(v) == 0 {
-		return math.NaN()
-	}
-	s := 0.0
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
 }
 
 // JointBlock is the analysis of a block of one or more layers in the top-K eigenbasis of its
@@ -286,63 +265,21 @@ func (j *JointBlock) Localized(frac float64) int {
 	return n
 }
 
-// cachedGob returns the value stored under key in the experiment cache (the same folder as
-// experiment.Run's results), or computes, stores and returns it. Claim-level analyses that
-// experiment.Run does not cache (subset analyses, joint blocks) use it so that a notebook's
-// exploration cells and the CLI do not recompute them; key must determine the value (it
-// includes the run's config key and a version of the analysis).
-func cachedGob[T any](o Options, key string, compute func() (*T, error)) (*T, error) {
-	dir := o.Run.CacheDir
-	if dir == "" {
-		dir = filepath.Join(experiment.RepoRoot(), "results", "cache")
-	}
-	ch := experiment.Cache{Dir: dir}
-	if !o.Run.Recompute {
-		if files, ok, _ := ch.Get(key); ok {
-			var v T
-			if err := gob.NewDecoder(bytes.NewReader(files["value.gob"])).Decode(&v); err == nil {
-				return &v, nil
-			}
-		}
-	}
-	v, err := compute()
-	if err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(v); err != nil {
-		return nil, fmt.Errorf("claims: encoding %s: %w", key, err)
-	}
-	if err := ch.Put(key, map[string][]byte{"value.gob": b.Bytes()}); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
-
 // LayerWiseJoint analyses the joint Hessian of the given adjacent layers of the v2 model (seed
 // seed) on a balanced subset of perClass samples per class: top-k eigenpairs of the joint H by
-// Lanczos on the exact HVP operator, C, Covar, EF and [E_p h_p²] in that basis (HVPDiagonals),
-// the fits, and the same for each layer alone on the same samples.
+// Lanczos on the exact HVP operator, C, Covar, EF and [E_p h_p²] in that basis
+// (experiment.TopKLayer), the fits, and the same for each layer alone on the same samples.
 func LayerWiseJoint(ctx context.Context, o Options, seed uint64, layers []string, perClass, k int) (*JointBlock, error) {
-	c := LayerWiseConfig(o, seed)
-	key := fmt.Sprintf("%s-joint-%s-n%d-k%d-v1", c.Key(), strings.Join(layers, "+"), perClass, k)
-	return cachedGob(o, key, func() (*JointBlock, error) { return layerWiseJoint(ctx, o, c, seed, layers, perClass, k) })
+	h, err := experiment.Open(LayerWiseConfig(o, seed), o.Run)
+	if err != nil {
+		return nil, err
+	}
+	tag := fmt.Sprintf("joint-%s-n%d-k%d-v1", strings.Join(layers, "+"), perClass, k)
+	return experiment.Derived(h, tag, func() (*JointBlock, error) { return layerWiseJoint(ctx, h, seed, layers, perClass, k) })
 }
 
-func layerWiseJoint(ctx context.Context, o Options, c experiment.Config, seed uint64, layers []string, perClass, k int) (*JointBlock, error) {
-	set, err := experiment.Data(c, o.Run)
-	if err != nil {
-		return nil, err
-	}
-	t, err := experiment.Train(ctx, c, set, o.Run)
-	if err != nil {
-		return nil, err
-	}
-	sub, err := set.Subset(c.Classes, perClass, seed+1)
-	if err != nil {
-		return nil, err
-	}
-	loss, err := nn.LossByName(c.Loss)
+func layerWiseJoint(ctx context.Context, h *experiment.Handle, seed uint64, layers []string, perClass, k int) (*JointBlock, error) {
+	sub, err := h.Subset(perClass, seed+1)
 	if err != nil {
 		return nil, err
 	}
@@ -351,23 +288,24 @@ func layerWiseJoint(ctx context.Context, o Options, c experiment.Config, seed ui
 			return nil, err
 		}
 		start := time.Now()
-		p := &curv.Problem{Model: t.Model, Loss: loss, X: sub.X, Labels: sub.Labels, Block: nn.Block{Layers: ls}}
-		l, vecs, err := TopKAnalysis(p, k, c.Batch, seed)
+		p, err := h.ProblemOn(ctx, sub, experiment.FinalEpoch, ls...)
+		if err != nil {
+			return nil, err
+		}
+		l, vecs, err := experiment.TopKLayer(p, k, h.Config.Batch, seed)
 		if err != nil {
 			return nil, err
 		}
 		jb := &JointBlock{Name: strings.Join(ls, "+"), Layers: ls, N: sub.Len(), PerClass: perClass, Layer: l}
 		if len(ls) > 1 {
-			d0, err := t.Model.BlockSize(nn.Block{Layers: ls[:1]})
+			d0, err := p.Model.BlockSize(nn.Block{Layers: ls[:1]})
 			if err != nil {
 				return nil, err
 			}
-			jb.Share = BlockShare(vecs, d0)
+			jb.Share = curv.BlockShare(vecs, d0)
 		}
 		jb.Seconds = time.Since(start).Seconds()
-		if o.Run.Progress != nil {
-			o.Run.Progress(experiment.Event{Run: c.Name(), Stage: "joint", Done: 1, Total: 1, Message: jb.Name})
-		}
+		h.Emit("joint", 1, 1, jb.Name)
 		return jb, nil
 	}
 	jb, err := one(layers)
@@ -384,134 +322,6 @@ func layerWiseJoint(ctx context.Context, o Options, c experiment.Config, seed ui
 	return jb, nil
 }
 
-// BlockShare returns, for every column v_i of vecs, the fraction of |v_i|² on the first d0
-// coordinates (the first layer of a joint block in nn.Block layout).
-func BlockShare(vecs *mat.Dense, d0 int) []float64 {
-	d, k := vecs.Dims()
-	out := make([]float64, k)
-	for i := 0; i < k; i++ {
-		var a, tot float64
-		for r := 0; r < d; r++ {
-			v := vecs.At(r, i)
-			tot += v * v
-			if r < d0 {
-				a += v * v
-			}
-		}
-		if tot > 0 {
-			out[i] = a / tot
-		}
-	}
-	return out
-}
-
-// TopKAnalysis finds the top-k eigenpairs of the problem's Hessian by Lanczos on curv's
-// Hessian operator (exact HVPs on the general route), reads C, Covar, EF and E_p[h_p²] in that
-// basis with HVPDiagonals and fits them (rule v1 over all k points, and rule v2).
-func TopKAnalysis(p *curv.Problem, k, batch int, seed uint64) (*experiment.Layer, *mat.Dense, error) {
-	d, err := p.Dim()
-	if err != nil {
-		return nil, nil, err
-	}
-	k = min(k, d)
-	op, err := curv.HessianOperator(p)
-	if err != nil {
-		return nil, nil, err
-	}
-	t0 := time.Now()
-	vals, vecs, err := curv.TopEigen(op, k, curv.LanczosOptions{Seed: seed})
-	if err != nil {
-		return nil, nil, err
-	}
-	tl := time.Since(t0).Seconds()
-	l, err := HVPLayer(p, vals, vecs, batch, seed)
-	if err != nil {
-		return nil, nil, err
-	}
-	l.Route = "hvp-lanczos"
-	l.Timings["lanczos"] = tl
-	experiment.FitLayer(l, k, seed)
-	return l, vecs, nil
-}
-
-// HVPLayer builds an experiment.Layer from eigenpairs (vals, columns of vecs) of the
-// problem's H: diagonals from HVPDiagonals, H_ii = λ_i. Fits are left to the caller.
-func HVPLayer(p *curv.Problem, vals []float64, vecs *mat.Dense, batch int, seed uint64) (*experiment.Layer, error) {
-	t0 := time.Now()
-	dg, err := HVPDiagonals(p, vecs, batch, seed)
-	if err != nil {
-		return nil, err
-	}
-	d, _ := vecs.Dims()
-	l := &experiment.Layer{
-		Target: strings.Join(p.Block.Layers, "+"), D: d, Route: "hvp-diag", Eigenvalues: vals,
-		H: append([]float64(nil), vals...), C: dg.C, Covar: dg.Covar, Eh2: dg.Eh2, EF: dg.EF,
-		KappaMax: math.NaN(), Fits: map[string]fit.Result{}, FitErrors: map[string]string{}, Timings: map[string]float64{},
-	}
-	l.Timings["diagonals"] = time.Since(t0).Seconds()
-	return l, nil
-}
-
-// HVPDiag holds diagonals v_iᵀ A v_i in the basis of given directions.
-type HVPDiag struct {
-	C, Covar, EF, Eh2 []float64
-}
-
-// HVPDiagonals computes, for every column v_i of v (D x k), the diagonals of C (Eq. 2),
-// the minibatch estimator Covar, the empirical Fisher EF and E_p[h_p²] without forming any
-// D x D curvature matrix:
-//
-//	[E h²]_ii = (1/N) Σ_p |h_p v_i|²   (one exact per-sample HVP pass per direction)
-//	EF_ii     = (1/N) Σ_p (g_p·v_i)²,  C_ii = (EF_ii − (g·v_i)²)/B
-//	Covar_ii  = mean_b (g_b·v_i)² − (g·v_i)²  (g_b: mean gradient of minibatch b of a seeded shuffle)
-//
-// It works on any block (joint blocks, smooth activations), costing k HVP passes over the N
-// samples (curv.HessianDiagonals) plus one N x D x k product, whereas the dense E_p[h_p²] of
-// the HVP route costs N·D³ flops (one rank-N update per basis vector), and curv.DiagonalsIn
-// forms the Fisher matrices of a joint block densely.
-func HVPDiagonals(p *curv.Problem, v *mat.Dense, batch int, seed uint64) (*HVPDiag, error) {
-	if batch <= 0 {
-		return nil, fmt.Errorf("claims: HVPDiagonals: batch %d, want > 0", batch)
-	}
-	d, err := p.Dim()
-	if err != nil {
-		return nil, err
-	}
-	vr, k := v.Dims()
-	if vr != d {
-		return nil, fmt.Errorf("claims: HVPDiagonals: directions have %d rows, the block has D = %d", vr, d)
-	}
-	n := p.N()
-	out := &HVPDiag{C: make([]float64, k), Covar: make([]float64, k), EF: make([]float64, k)}
-	if _, out.Eh2, err = curv.HessianDiagonals(p, v, nil); err != nil {
-		return nil, fmt.Errorf("claims: HVPDiagonals: %w", err)
-	}
-	G, err := curv.PerSampleGrads(p)
-	if err != nil {
-		return nil, err
-	}
-	var gv mat.Dense
-	gv.Mul(G, v) // N x k: g_p · v_i
-	mean := make([]float64, k)
-	for r := 0; r < n; r++ {
-		for i := 0; i < k; i++ {
-			x := gv.At(r, i)
-			out.EF[i] += x * x / float64(n)
-			mean[i] += x / float64(n)
-		}
-	}
-	for i := range out.C {
-		out.C[i] = (out.EF[i] - mean[i]*mean[i]) / float64(batch)
-	}
-	// Minibatch estimator: the same shuffle as curv.MinibatchCov, read in the basis.
-	mb, err := curv.MinibatchCov(p, batch, seed)
-	if err != nil {
-		return nil, err
-	}
-	out.Covar = curv.Diag(mb, v)
-	return out, nil
-}
-
 // JointFigure draws, for the joint block, the share of each top eigenvector's mass on the
 // first layer against its rank, and the C_ii vs H_ii panel of the joint block and of each
 // layer alone (top-K, same samples).
@@ -523,7 +333,7 @@ func JointFigure(jb *JointBlock) (*viz.Figure, error) {
 		names = append(names, s.Name+" alone")
 	}
 	return LayerPanel(fmt.Sprintf("v2 exploration: joint Hessian of %s vs each layer alone (top %d eigenpairs, N = %d; offset 2 decades)",
-		jb.Name, len(jb.Layer.H), jb.N), "C_ii (offset)", "C/v1", ls, names, len(jb.Layer.H), 2)
+		jb.Name, len(jb.Layer.H), jb.N), "C_ii (offset)", experiment.MatC.V1(), ls, names, len(jb.Layer.H), 2)
 }
 
 // JointShareFigure draws the share of each top eigenvector of the joint Hessian on the first

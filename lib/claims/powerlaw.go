@@ -102,15 +102,15 @@ func PowerLawData(ctx context.Context, o Options, seed uint64, runs []PowerLawRu
 				s.NegH++
 			}
 		}
-		for _, key := range []string{"C/v1", "Covar/v1", "Eh2/v1", "C/v2", "Covar/v2", "Eh2/v2"} {
+		for _, key := range []experiment.FitKey{experiment.MatC.V1(), experiment.MatCovar.V1(), experiment.MatEh2.V1(), experiment.MatC.V2(), experiment.MatCovar.V2(), experiment.MatEh2.V2()} {
 			f, err := l.Refit(key, c.NPrime)
 			if err != nil {
 				continue // reported from l.FitErrors in the table
 			}
-			if cached, ok := l.Fits[key]; ok {
+			if cached, ok := l.Fit(key); ok {
 				f.CI = cached.CI
 			}
-			s.Fits[key] = f
+			s.Fits[key.String()] = f
 		}
 		out = append(out, s)
 	}
@@ -212,12 +212,12 @@ func c4Stack(series []viz.XYSeries, gap float64) {
 
 // c4Panel draws one Fig. 3 panel: diagonal key's matrix vs H_ii for every series, with the
 // fit of key drawn over its window, series offset vertically, near-null directions hidden.
-func c4Panel(title, yName, key string, ss []*PowerLawSeries) (*viz.Figure, error) {
+func c4Panel(title, yName string, key experiment.FitKey, ss []*PowerLawSeries) (*viz.Figure, error) {
 	var series []viz.XYSeries
 	for _, s := range ss {
-		y, err := s.Layer.Diagonal(key)
-		if err != nil {
-			return nil, err
+		y := s.Layer.Diagonal(key.Matrix)
+		if y == nil {
+			return nil, fmt.Errorf("claims: %s has no %s diagonal", s.Run.Label, key.Matrix)
 		}
 		vx, vy, hidden := c4Visible(s.Layer.H, y)
 		name := s.Run.Label
@@ -225,7 +225,7 @@ func c4Panel(title, yName, key string, ss []*PowerLawSeries) (*viz.Figure, error
 			name += fmt.Sprintf(" (%d near-null hidden)", hidden)
 		}
 		xs := viz.XYSeries{Name: name, X: vx, Y: vy, Mask: true}
-		if f, ok := s.Fits[key]; ok {
+		if f, ok := s.Fits[key.String()]; ok {
 			xs.Fit = vizFit(f, s.Layer.H)
 		}
 		series = append(series, xs)
@@ -291,15 +291,15 @@ func PowerLawWith(ctx context.Context, o Options, runs []PowerLawRun) (*Report, 
 	for i, pr := range runs {
 		results[i] = append(results[i], withCachedSeeds(o, func(seed uint64) (experiment.Config, error) { return PowerLawConfig(o, pr, seed) })...)
 	}
-	emp, err := c4Panel("Empirical: C_ii vs H_ii (Eq. 2), rule v1 fits", "C_ii (offset)", "C/v1", first)
+	emp, err := c4Panel("Empirical: C_ii vs H_ii (Eq. 2), rule v1 fits", "C_ii (offset)", experiment.MatC.V1(), first)
 	if err != nil {
 		return nil, fmt.Errorf("claims: C4-C5 figure: %w", err)
 	}
-	awd, err := c4Panel("AWD: [E_p h_p²]_ii vs H_ii, rule v1 fits", "[E h²]_ii (offset)", "Eh2/v1", first)
+	awd, err := c4Panel("AWD: [E_p h_p²]_ii vs H_ii, rule v1 fits", "[E h²]_ii (offset)", experiment.MatEh2.V1(), first)
 	if err != nil {
 		return nil, fmt.Errorf("claims: C4-C5 figure: %w", err)
 	}
-	cov, err := c4Panel("Empirical, minibatch estimator: Covar_ii vs H_ii, rule v1 fits", "Covar_ii (offset)", "Covar/v1", first)
+	cov, err := c4Panel("Empirical, minibatch estimator: Covar_ii vs H_ii, rule v1 fits", "Covar_ii (offset)", experiment.MatCovar.V1(), first)
 	if err != nil {
 		return nil, fmt.Errorf("claims: C4-C5 figure: %w", err)
 	}

@@ -68,7 +68,7 @@ func c4PowerLayer(n int, c, gamma float64, neg int) *experiment.Layer {
 
 func TestC4RefitAndVizFit(t *testing.T) {
 	l := c4PowerLayer(200, 3e-3, 1.3, 5)
-	f, err := l.Refit("C/v1", 100)
+	f, err := l.Refit(experiment.MatC.V1(), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,18 +79,18 @@ func TestC4RefitAndVizFit(t *testing.T) {
 	if vf.XMax != l.H[0] || vf.XMin != l.H[99] || vf.N != 100 {
 		t.Errorf("viz fit range [%v, %v], want [%v, %v]", vf.XMin, vf.XMax, l.H[99], l.H[0])
 	}
-	g, err := l.Refit("Eh2/v2", 100)
+	g, err := l.Refit(experiment.MatEh2.V2(), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if math.Abs(g.Slope-2) > 1e-9 || g.Dropped != 5 {
 		t.Errorf("v2 refit: slope %v dropped %d, want 2 and the 5 non-positive points", g.Slope, g.Dropped)
 	}
-	if _, err := l.Refit("Q/v1", 10); err == nil || !strings.Contains(err.Error(), "Q") {
+	if _, err := l.Refit(experiment.FitKey{Matrix: "Q", Rule: fit.RuleV1}, 10); err == nil || !strings.Contains(err.Error(), "Q") {
 		t.Errorf("unknown matrix: err %v", err)
 	}
 	l.F = nil
-	if _, err := l.Refit("F/v1", 10); err == nil {
+	if _, err := l.Refit(experiment.MatF.V1(), 10); err == nil {
 		t.Error("missing diagonal: no error")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/noisecurv/noisecurv/lib/atomicfile"
 	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
@@ -121,7 +122,7 @@ func WriteReport(dir string, o Options, outs []Outcome) error {
 		}
 	}
 	jb, _ := json.MarshalIndent(rows, "", "  ")
-	if err := experiment.WriteFileAtomic(filepath.Join(dir, "claims.json"), jb); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "claims.json"), jb); err != nil {
 		return err
 	}
 	var sb strings.Builder
@@ -131,11 +132,11 @@ func WriteReport(dir string, o Options, outs []Outcome) error {
 		cw.Write([]string{r.Claim, r.Quantity, r.Measured, r.Paper, r.Note, r.Verdict})
 	}
 	cw.Flush()
-	if err := experiment.WriteFileAtomic(filepath.Join(dir, "claims.csv"), []byte(sb.String())); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "claims.csv"), []byte(sb.String())); err != nil {
 		return err
 	}
 	sum := BuildSummary(o, outs)
-	if err := experiment.WriteFileAtomic(filepath.Join(dir, "results.md"), []byte(Markdown(o, outs, sum))); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "results.md"), []byte(Markdown(o, outs, sum))); err != nil {
 		return err
 	}
 	if err := WriteSummary(filepath.Join(dir, "summary.json"), sum); err != nil {
@@ -181,7 +182,7 @@ func writeRuns(dir string, o Options) error {
 	header := []string{"run", "key", "dataset", "model", "loss", "act", "classes", "per_class", "batch", "seed", "epoch", "layer", "D", "N"}
 	keys := experiment.FitKeys()
 	for _, k := range keys {
-		header = append(header, "gamma_"+k, "r2_"+k)
+		header = append(header, "gamma_"+k.String(), "r2_"+k.String())
 	}
 	var sb strings.Builder
 	cw := csv.NewWriter(&sb)
@@ -214,13 +215,13 @@ func writeRuns(dir string, o Options) error {
 				j := jl{Run: c.Name(), Key: r.Key, Layer: l.Target, Epoch: s.Epoch, D: l.D, N: r.N, Config: c,
 					Gamma: map[string]*float64{}, R2: map[string]*float64{}}
 				for _, k := range keys {
-					f, ok := l.Fits[k]
+					f, ok := l.Fit(k)
 					if !ok {
 						row = append(row, "", "")
 						continue
 					}
 					row = append(row, num(f.Slope), num(f.R2))
-					j.Gamma[k], j.R2[k] = ptr(f.Slope), ptr(f.R2)
+					j.Gamma[k.String()], j.R2[k.String()] = ptr(f.Slope), ptr(f.R2)
 				}
 				cw.Write(row)
 				js = append(js, j)
@@ -228,12 +229,12 @@ func writeRuns(dir string, o Options) error {
 		}
 	}
 	cw.Flush()
-	if err := experiment.WriteFileAtomic(filepath.Join(dir, "runs.csv"), []byte(sb.String())); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "runs.csv"), []byte(sb.String())); err != nil {
 		return err
 	}
 	jb, err := json.MarshalIndent(js, "", "  ")
 	if err != nil {
 		return err
 	}
-	return experiment.WriteFileAtomic(filepath.Join(dir, "runs.json"), jb)
+	return atomicfile.WriteFile(filepath.Join(dir, "runs.json"), jb)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/noisecurv/noisecurv/lib/atomicfile"
 	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
 )
@@ -143,7 +144,7 @@ func WriteSummary(path string, s Summary) error {
 	if err != nil {
 		return err
 	}
-	return experiment.WriteFileAtomic(path, append(b, '\n'))
+	return atomicfile.WriteFile(path, append(b, '\n'))
 }
 
 // ReadSummary reads a summary written by WriteSummary.
@@ -235,7 +236,7 @@ func (s Summary) Table1() string {
 			acc = append(acc, c.TrainAcc)
 		}
 		fmt.Fprintf(&b, "| %s, C'=%d | %s | %s | %s | %s | %s | %.3f | %d |\n", gridRowLabel(k.dataset, k.model, k.loss), k.classes,
-			stat("C/v1"), stat("Eh2/v1"), stat("Covar/v1"), stat("C/v2"), strings.Join(seeds, ","), fit.Aggregate(acc).Mean, cs[0].NPrime)
+			stat(experiment.MatC.V1().String()), stat(experiment.MatEh2.V1().String()), stat(experiment.MatCovar.V1().String()), stat(experiment.MatC.V2().String()), strings.Join(seeds, ","), fit.Aggregate(acc).Mean, cs[0].NPrime)
 	}
 	fmt.Fprintf(&b, "\nFrom `%s`, commit %s, %s.\n", s.Command, shortCommit(s.Commit), s.Generated)
 	return b.String()

@@ -8,7 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/noisecurv/noisecurv/lib/curv"
+	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
@@ -48,137 +48,6 @@ type C6Suppression struct {
 	Opt     fit.SuppressionOptions
 }
 
-// c6FitKappa converts curv's per-sample spectra (N x K, zeros beyond Rank[p]) into
-// fit.Spectra's flat layout, descending in every sample: a padding mode takes the smaller of
-// 0 and the previous mode's value (its weights are zero, so it never contributes; for
-// softmax+MSE the stored modes can be negative and a 0 pad would break the order).
-func c6FitKappa(kappa *mat.Dense, rank []int) []float64 {
-	n, k := kappa.Dims()
-	out := make([]float64, n*k)
-	for p := 0; p < n; p++ {
-		for m := 0; m < k; m++ {
-			v := kappa.At(p, m)
-			if m >= rank[p] {
-				v = 0
-				if m > 0 {
-					v = math.Min(0, out[p*k+m-1])
-				}
-			}
-			out[p*k+m] = v
-		}
-	}
-	return out
-}
-
-// c6FitSpectra builds the fit.Spectra of the directions v (D x dirs): the squared
-// projections from curv.Spectra.Weights, whose (N*K) x dirs row layout is fit's W layout.
-func c6FitSpectra(sp *curv.Spectra, kappa []float64, v *mat.Dense) (*fit.Spectra, error) {
-	w, err := sp.Weights(v, 0)
-	if err != nil {
-		return nil, err
-	}
-	r, c := w.Dims()
-	raw := w.RawMatrix()
-	data := raw.Data
-	if raw.Stride != c {
-		data = make([]float64, 0, r*c)
-		for i := 0; i < r; i++ {
-			data = append(data, w.RawRowView(i)...)
-		}
-	}
-	return &fit.Spectra{N: sp.N, K: sp.K, Dirs: c, Kappa: kappa, W: data[:r*c]}, nil
-}
-
-// c6SuppressBlocks runs the suppression experiment over dirs directions supplied in blocks
-// of at most block directions by load(i0, i1) (a fit.Spectra of directions i0..i1−1, all
-// with the same Kappa). With one block it is exactly fit.Suppression; with several it
-// computes the edits' diagonals and gap metric block by block (both are per-direction sums)
-// and fits at the end, so only N·K·block projections are held at once.
-func c6SuppressBlocks(dirs, block int, load func(i0, i1 int) (*fit.Spectra, error), opt fit.SuppressionOptions) ([]fit.SuppressionRow, int, error) {
-	if dirs <= 0 || block <= 0 {
-		return nil, 0, fmt.Errorf("claims: c6SuppressBlocks: dirs = %d, block = %d, want both > 0", dirs, block)
-	}
-	if block >= dirs {
-		s, err := load(0, dirs)
-		if err != nil {
-			return nil, 0, err
-		}
-		rows, err := fit.Suppression(s, opt)
-		return rows, 1, err
-	}
-	edits := opt.Edits
-	if edits == nil {
-		edits = fit.AllEdits
-	}
-	rows := make([]fit.SuppressionRow, len(edits))
-	var h0, e0 []float64
-	nb := 0
-	for i0 := 0; i0 < dirs; i0 += block {
-		i1 := min(dirs, i0+block)
-		s, err := load(i0, i1)
-		if err != nil {
-			return nil, 0, err
-		}
-		if err := s.Validate(); err != nil {
-			return nil, 0, err
-		}
-		if s.Dirs != i1-i0 {
-			return nil, 0, fmt.Errorf("claims: c6SuppressBlocks: block %d..%d has %d directions", i0, i1, s.Dirs)
-		}
-		nb++
-		h, e, err := s.Diagonals(nil)
-		if err != nil {
-			return nil, 0, err
-		}
-		h0, e0 = append(h0, h...), append(e0, e...)
-		for j, ed := range edits {
-			r := &rows[j]
-			if i0 == 0 {
-				r.Edit, r.Name = ed, ed.String()
-				if r.Kappa, r.Info, err = s.Edit(ed, opt.EditParams); err != nil {
-					return nil, 0, err
-				}
-				if !opt.NoGap {
-					r.Gap = mat.NewDense(dirs, s.K, nil)
-				}
-			}
-			h, e, err := s.Diagonals(r.Kappa)
-			if err != nil {
-				return nil, 0, err
-			}
-			r.H, r.Eh2 = append(r.H, h...), append(r.Eh2, e...)
-			if !opt.NoGap {
-				g, err := s.Gap(r.Kappa, opt.Gap)
-				if err != nil {
-					return nil, 0, err
-				}
-				r.Gap.Slice(i0, i1, 0, s.K).(*mat.Dense).Copy(g)
-			}
-		}
-	}
-	for j := range rows {
-		r := &rows[j]
-		var err error
-		if r.Fit, err = fit.LogLog(r.H, r.Eh2, opt.Fit); err != nil {
-			return nil, 0, fmt.Errorf("claims: suppression edit %s: C vs H: %w", r.Name, err)
-		}
-		if r.HVsOrig, err = fit.LogLog(h0, r.H, opt.Fit); err != nil {
-			return nil, 0, fmt.Errorf("claims: suppression edit %s: new H vs original H: %w", r.Name, err)
-		}
-		if r.CVsOrig, err = fit.LogLog(e0, r.Eh2, opt.Fit); err != nil {
-			return nil, 0, fmt.Errorf("claims: suppression edit %s: new C vs original C: %w", r.Name, err)
-		}
-		if r.Gap != nil {
-			_, k := r.Gap.Dims()
-			r.GapMean = make([]float64, k)
-			for m := 0; m < k; m++ {
-				r.GapMean[m] = fit.Aggregate(mat.Col(nil, m, r.Gap)).Mean
-			}
-		}
-	}
-	return rows, nb, nil
-}
-
 // c6SpreadSamples returns n samples evenly spaced in the order of x descending (the first is
 // the stiffest, the last the softest).
 func c6SpreadSamples(x []float64, n int) []int {
@@ -215,7 +84,7 @@ func SuppressionDataWith(ctx context.Context, o Options, loss string, seed uint6
 	}
 	sp := r.Spectra
 	dirs := min(r.Config.NPrime, len(r.Eigenvalues))
-	out := &C6Suppression{Run: r, Dirs: dirs, K: sp.K, Kappa: c6FitKappa(sp.Kappa, sp.Rank),
+	out := &C6Suppression{Run: r, Dirs: dirs, K: sp.K, Kappa: sp.FlatKappa(),
 		Opt: fit.SuppressionOptions{EditParams: par, Fit: fit.Options{Rule: fit.RuleV1, TopN: dirs}, Gap: fit.GapMeanOfRatios}}
 	block := max(1, c6SuppressionMem/(8*sp.N*sp.K))
 	d, _ := r.Eigenvectors.Dims()
@@ -223,9 +92,9 @@ func SuppressionDataWith(ctx context.Context, o Options, loss string, seed uint6
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		return c6FitSpectra(sp, out.Kappa, r.Eigenvectors.Slice(0, d, i0, i1).(*mat.Dense))
+		return sp.FitSpectra(out.Kappa, r.Eigenvectors.Slice(0, d, i0, i1).(*mat.Dense))
 	}
-	if out.Rows, out.Blocks, err = c6SuppressBlocks(dirs, block, load, out.Opt); err != nil {
+	if out.Rows, out.Blocks, err = fit.SuppressionBlocks(dirs, block, load, out.Opt); err != nil {
 		return nil, fmt.Errorf("claims: C6b %s: %w", r.Label, err)
 	}
 	out.Samples = c6SpreadSamples(r.Kappa1(), 8)
@@ -315,7 +184,7 @@ func (s *C6Suppression) Report(o Options) (*Report, error) {
 	}
 	l := r.Layer
 	rep.Rows = append(rep.Rows, Row{Quantity: r.Label + ": setup", Measured: fmt.Sprintf("D %d, N %d, K %d modes, %d directions (N'), %d block(s)", l.D, s.Run.Result.N, s.K, s.Dirs, s.Blocks),
-		Paper: "top-1500 directions (CIFAR MLP)", Note: fmt.Sprintf("γ_AWD of the run (Eh2/v1): %.3f", l.Gamma("Eh2/v1"))})
+		Paper: "top-1500 directions (CIFAR MLP)", Note: fmt.Sprintf("γ_AWD of the run (Eh2/v1): %.3f", l.Gamma(experiment.MatEh2.V1()))})
 	for _, row := range s.Rows {
 		note := fmt.Sprintf("R² %.3f, N %d; new/orig slope: C %.3f, H %.3f", row.Fit.R2, row.Fit.N, row.CVsOrig.Slope, row.HVsOrig.Slope)
 		if row.Info.Stiff+row.Info.Soft > 0 {
