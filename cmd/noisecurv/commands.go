@@ -84,11 +84,11 @@ func cmdTrain(ctx context.Context, args []string) error {
 		return err
 	}
 	o := cf.options()
-	set, err := experiment.Data(c, o)
+	h, err := experiment.Open(c, o)
 	if err != nil {
 		return err
 	}
-	t, err := experiment.Train(ctx, c, set, o)
+	t, err := h.Trained(ctx)
 	if err != nil {
 		return err
 	}

@@ -189,7 +189,7 @@ func Train(ctx context.Context, c Config, set *data.Set, o Options) (*Trained, e
 	if err != nil {
 		return nil, fmt.Errorf("experiment: %s: %w", c.Name(), err)
 	}
-	loss, err := nn.LossByName(c.Loss)
+	loss, err := c.LossFunc()
 	if err != nil {
 		return nil, err
 	}
