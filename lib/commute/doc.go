@@ -59,6 +59,18 @@
 // (science.md numerical facts). HaarCommutatorRMS and HaarDiagEnergy return these values;
 // compare the windowed commutators, OffDiagRatio and DiagEnergy as well.
 //
+// # Diagonal-preserving null
+//
+// A matrix with a dominant diagonal in H's eigenbasis beats the Haar baseline whatever its
+// off-diagonal part does. DiagonalNull keeps, in every window S, the diagonal of K_SS and
+// the multiset of its off-diagonal entries, and scrambles which pairs of modes they couple
+// (NullPermuteModes: K' = diag K + P offdiag(K) Pᵀ, P a random permutation of the window's
+// modes; NullShuffleEntries: the entries reassigned to random pairs). DiagEnergy,
+// OffDiagRatio and the diagonal's Spearman ρ are unchanged by construction, so only the
+// commutators, Σ K_ij² (λ_j − λ_i)², can tell the data from the null: a data commutator many
+// null standard deviations below the null mean (Z) means the off-diagonal mass couples modes
+// of similar curvature. Each draw costs O(|S|²).
+//
 // # Heat maps
 //
 // Symlog(x; t) = sign(x) log10(1 + |x|/t) is linear near 0 (|x| ≪ t) and logarithmic for

@@ -5,8 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/noisecurv/noisecurv/lib/atomicfile"
 )
 
 func TestCacheRoundTripAndCorruption(t *testing.T) {
@@ -51,23 +49,5 @@ func TestCacheRejectsBadNames(t *testing.T) {
 	c := Cache{Dir: t.TempDir()}
 	if err := c.Put("k", map[string][]byte{"../x": nil}); err == nil {
 		t.Fatal("Put accepted a file name with a path")
-	}
-}
-
-func TestWriteFileAtomic(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "sub", "a.txt")
-	if err := atomicfile.WriteFile(p, []byte("one")); err != nil {
-		t.Fatal(err)
-	}
-	if err := atomicfile.WriteFile(p, []byte("two")); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(p)
-	if string(b) != "two" {
-		t.Fatalf("content %q, want two", b)
-	}
-	ents, _ := os.ReadDir(filepath.Dir(p))
-	if len(ents) != 1 {
-		t.Fatalf("%d files left in the folder, want 1 (no temporaries)", len(ents))
 	}
 }

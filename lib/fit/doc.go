@@ -47,7 +47,9 @@
 // for any per-sample spectra, and when every h_p is PSD (κ_pm ∈ [0, κ_max]) also
 // [E h²]_ii ≤ κ_max H_ii. The effective curvature κ_eff,i = [E h²]_ii / H_ii lies between
 // H_ii and κ_max; γ > 1 means κ_eff grows with H_ii. CheckBounds counts violations with a
-// relative tolerance.
+// relative tolerance and separates those in numerically null directions (|H_ii| and
+// |[E h²]_ii| both at rounding level relative to their maxima), where the sign of either side
+// is noise.
 //
 // # Suppression experiment (claim C6, Fig. 5)
 //
@@ -68,4 +70,10 @@
 // samples, G_ik = Σ_p Σ_{m≤k} e_pmi / Σ_p Σ_m e_pmi; GapMeanOfRatios averages the per-sample
 // shares, G_ik = mean_p Σ_{m≤k} e_pmi / Σ_m e_pmi, as the authors' code does (samples with
 // zero energy in direction i are left out of that direction's mean instead of giving NaN).
+//
+// # Permutation nulls
+//
+// PermutationNull gives the distribution of a statistic of paired samples when the pairing is
+// destroyed (seeded random permutations); PermutationQuantile turns it into a threshold (the
+// q-quantile) and PermutationP into a one-sided p-value, (1 + #{null ≥ observed})/(1 + draws).
 package fit
