@@ -96,6 +96,17 @@ func TestHandleProblemMatchesRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The stored commutation summary carries the diagonal-preserving null, which keeps the
+	// diagonal energy of every window.
+	cs := l.Commute[string(MatC)]
+	if len(cs.Null) != len(cs.Windows) || len(cs.Windows) == 0 {
+		t.Fatalf("%d null windows for %d windows", len(cs.Null), len(cs.Windows))
+	}
+	for i, w := range cs.Windows {
+		if n := cs.Null[i]; n.Window != w.Window || n.DiagEnergy.N != NullDraws || math.Abs(n.DiagEnergy.Mean-w.DiagEnergy) > 1e-12 {
+			t.Errorf("window %s: null %+v, data diagonal energy %v", w.Window.Name, n.DiagEnergy, w.DiagEnergy)
+		}
+	}
 	epochs, err := h.Epochs(ctx)
 	if err != nil || len(epochs) != 2 || epochs[0] != 1 {
 		t.Fatalf("epochs %v, %v; want [1 3]", epochs, err)

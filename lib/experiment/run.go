@@ -64,11 +64,19 @@ type Layer struct {
 	Timings          map[string]float64 // seconds per stage
 }
 
-// CommuteSummary is the data and random-baseline value of each metric on each window.
+// CommuteSummary is the data, random-baseline and null value of each metric on each window.
 type CommuteSummary struct {
 	Windows []commute.WindowMetrics
-	Random  []commute.BaselineMetrics
+	// Random: Haar rotations with C's spectrum (commute.Compute); Null: the
+	// diagonal-preserving null (commute.DiagonalNull, NullPermuteModes, NullDraws draws),
+	// nil in results cached before it existed.
+	Random []commute.BaselineMetrics
+	Null   []commute.BaselineMetrics
 }
+
+// NullDraws is the number of draws of the diagonal-preserving commutation null per window
+// (each costs O(|S|²)).
+const NullDraws = 20
 
 // Final returns the last snapshot's layer named target (the first target when "").
 func (r *Result) Final(target string) (*Layer, error) {
@@ -221,7 +229,11 @@ func AnalyzeLayer(ctx context.Context, c Config, m *nn.Model, set *data.Set, tar
 		if err != nil {
 			return nil, fmt.Errorf("commutation of %s: %w", q.name, err)
 		}
-		l.Commute[string(q.name)] = CommuteSummary{Windows: mt.Data, Random: mt.Rand}
+		null, err := commute.DiagonalNull(mt.K, a.Eigenvalues, commute.NullOptions{Windows: windows, Draws: NullDraws, Seed: c.Seed})
+		if err != nil {
+			return nil, fmt.Errorf("commutation null of %s: %w", q.name, err)
+		}
+		l.Commute[string(q.name)] = CommuteSummary{Windows: mt.Data, Random: mt.Rand, Null: null}
 		if heat && q.name == MatC {
 			n := min(HeatModes, a.D)
 			l.Heat = commute.SymlogBlock(mt.K, n, 0)
