@@ -446,7 +446,7 @@ func Fisher(ctx context.Context, o Options) (*Report, error) {
 			ls = append(ls, l)
 		}
 	}
-	rep.Criteria = C1Criteria(ce, mse, th, GammaOf(ls, "C", ce.Config.NPrime), GammaOf(ls, "F", ce.Config.NPrime))
+	rep.Criteria = C1Criteria(ce, mse, th, GammaOf(ls, experiment.MatC.V1(), ce.Config.NPrime), GammaOf(ls, experiment.MatF.V1(), ce.Config.NPrime))
 	rep.decide()
 	return rep, nil
 }

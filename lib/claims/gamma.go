@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
@@ -28,18 +27,16 @@ type WindowFit struct {
 	Err    error
 }
 
-// WindowSweep refits key's matrix ("C/v1", "Eh2", ...) against H_ii on layer l with rule v1
-// over the top N'/2, N' and 2N' directions and with rule v2: how much γ depends on the
-// window and rule.
-func WindowSweep(l *experiment.Layer, key string, nPrime int) []WindowFit {
-	m, _, _ := strings.Cut(key, "/")
+// WindowSweep refits matrix m against H_ii on layer l with rule v1 over the top N'/2, N' and
+// 2N' directions and with rule v2: how much γ depends on the window and rule.
+func WindowSweep(l *experiment.Layer, m experiment.Matrix, nPrime int) []WindowFit {
 	var out []WindowFit
 	for _, w := range []struct {
 		label string
-		rule  string
+		rule  fit.Rule
 		n     int
-	}{{"v1 N'/2", "v1", max(nPrime/2, 3)}, {"v1 N'", "v1", nPrime}, {"v1 2N'", "v1", 2 * nPrime}, {"v2", "v2", 0}} {
-		r, err := l.Refit(experiment.FitKey{Matrix: experiment.Matrix(m), Rule: fit.Rule(w.rule)}, w.n)
+	}{{"v1 N'/2", fit.RuleV1, max(nPrime/2, 3)}, {"v1 N'", fit.RuleV1, nPrime}, {"v1 2N'", fit.RuleV1, 2 * nPrime}, {"v2", fit.RuleV2, 0}} {
+		r, err := l.Refit(experiment.FitKey{Matrix: m, Rule: w.rule}, w.n)
 		out = append(out, WindowFit{Label: w.label, Result: r, Err: err})
 	}
 	return out
@@ -59,26 +56,23 @@ type Gamma struct {
 }
 
 // GammaOf collects key's exponent over the layers of several seeds (nil layers are skipped):
-// key "C" or "C/v1" takes rule v1 at N' as each seed's value, "C/v2" rule v2.
-func GammaOf(layers []*experiment.Layer, key string, nPrime int) Gamma {
-	m, rule, _ := strings.Cut(key, "/")
-	if rule == "" {
-		rule = "v1"
-	}
+// each seed's value is fit key (experiment.MatC.V1(): rule v1 at N'), the sweep refits key's
+// matrix with every window and rule.
+func GammaOf(layers []*experiment.Layer, key experiment.FitKey, nPrime int) Gamma {
 	g := Gamma{RuleLo: math.Inf(1), RuleHi: math.Inf(-1)}
 	for _, l := range layers {
 		if l == nil {
 			continue
 		}
-		v := l.Gamma(experiment.FitKey{Matrix: experiment.Matrix(m), Rule: fit.Rule(rule)})
+		v := l.Gamma(key)
 		g.Seeds = append(g.Seeds, v)
 		if g.Boot == nil {
-			if f, ok := l.Fits[m+"/"+rule]; ok {
+			if f, ok := l.Fit(key); ok {
 				g.Boot = f.CI
 			}
 		}
 		var sw []float64
-		for _, w := range WindowSweep(l, m, nPrime) {
+		for _, w := range WindowSweep(l, key.Matrix, nPrime) {
 			v := math.NaN()
 			if w.Err == nil {
 				v = w.Result.Slope
@@ -209,9 +203,10 @@ func SeriesOf(label string, c experiment.Config, results []*experiment.Result, t
 		layers = append(layers, l)
 		accs = append(accs, FinalAcc(r.History))
 	}
-	s.Emp = GammaOf(layers, "C/"+rule, c.NPrime)
-	s.AWD = GammaOf(layers, "Eh2/"+rule, c.NPrime)
-	s.Fisher = GammaOf(layers, "F/"+rule, c.NPrime)
+	r := fit.Rule(rule)
+	s.Emp = GammaOf(layers, experiment.FitKey{Matrix: experiment.MatC, Rule: r}, c.NPrime)
+	s.AWD = GammaOf(layers, experiment.FitKey{Matrix: experiment.MatEh2, Rule: r}, c.NPrime)
+	s.Fisher = GammaOf(layers, experiment.FitKey{Matrix: experiment.MatF, Rule: r}, c.NPrime)
 	s.Acc = fit.Aggregate(accs).Mean
 	s.Trained = s.Acc >= AccTarget(c.Loss)
 	return s

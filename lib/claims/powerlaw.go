@@ -320,7 +320,7 @@ func PowerLawWith(ctx context.Context, o Options, runs []PowerLawRun) (*Report, 
 		if s.Run.Loss == "mse" {
 			paperEmp = "γ ≈ 1"
 		}
-		cov := GammaOf([]*experiment.Layer{s.Layer}, "Covar", s.Config.NPrime)
+		cov := GammaOf([]*experiment.Layer{s.Layer}, experiment.MatCovar.V1(), s.Config.NPrime)
 		for _, g := range []struct {
 			name, paper string
 			g           Gamma
