@@ -197,6 +197,40 @@ func (h *Handle) Analyze(ctx context.Context, epoch int, target string, opts cur
 	return curv.Analyze(p, opts)
 }
 
+// Commutation recomputes the claim-C3 metrics of C and E_p[h_p²] against H for target ("" =
+// the first) at the given epoch with draws Haar draws (commute.Compute) and at least
+// NullDraws draws of the diagonal-preserving null (commute.DiagonalNull), cached with Derived:
+// the stored Result keeps RandomDraws Haar draws only. Cost: one dense analysis plus draws
+// times a D×D QR and two D³ products per matrix.
+func (h *Handle) Commutation(ctx context.Context, epoch int, target string, draws int) (map[string]CommuteSummary, error) {
+	if draws < 2 {
+		return nil, fmt.Errorf("experiment: Commutation: draws = %d, want at least 2 (a standard deviation)", draws)
+	}
+	if epoch == FinalEpoch {
+		t, err := h.Trained(ctx)
+		if err != nil {
+			return nil, err
+		}
+		epoch = len(t.History.Epochs)
+	}
+	if target == "" {
+		target = h.Config.Targets[0]
+	}
+	tag := fmt.Sprintf("commute-%s-e%d-d%d-n%d-v1", target, epoch, draws, max(NullDraws, draws))
+	v, err := Derived(h, tag, func() (*map[string]CommuteSummary, error) {
+		a, err := h.Analyze(ctx, epoch, target, curv.AnalysisOptions{KeepDense: true, KeepVectors: true})
+		if err != nil {
+			return nil, err
+		}
+		m, _, err := commuteSummaries(ctx, a, draws, h.Config.Seed)
+		return &m, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return *v, nil
+}
+
 // Subset returns a balanced subset of perClass samples per class of the training subset,
 // drawn with seed (data.Set.Subset).
 func (h *Handle) Subset(perClass int, seed uint64) (*data.Set, error) {

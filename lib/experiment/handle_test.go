@@ -186,3 +186,37 @@ func TestFitKeys(t *testing.T) {
 		t.Fatalf("LossFunc of a bad name: %v", err)
 	}
 }
+
+func TestHandleCommutation(t *testing.T) {
+	needMNIST(t)
+	ctx := context.Background()
+	h, err := Open(tiny(t), Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := h.Final(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := h.Commutation(ctx, FinalEpoch, "", 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []Matrix{MatC, MatEh2} {
+		got, stored := cs[string(m)], l.Commute[string(m)]
+		if len(got.Windows) != len(stored.Windows) || len(got.Random) != len(got.Windows) || len(got.Null) != len(got.Windows) {
+			t.Fatalf("%s: %d windows, %d random, %d null", m, len(got.Windows), len(got.Random), len(got.Null))
+		}
+		for i, w := range got.Windows {
+			if math.Abs(w.Commutator-stored.Windows[i].Commutator) > 1e-9*stored.Windows[i].Commutator {
+				t.Errorf("%s %s: recomputed commutator %v, stored %v", m, w.Window.Name, w.Commutator, stored.Windows[i].Commutator)
+			}
+			if got.Random[i].Commutator.N != 8 || stored.Random[i].Commutator.N != RandomDraws {
+				t.Errorf("%s %s: %d draws (stored %d)", m, w.Window.Name, got.Random[i].Commutator.N, stored.Random[i].Commutator.N)
+			}
+		}
+	}
+	if _, err := h.Commutation(ctx, FinalEpoch, "", 1); err == nil {
+		t.Error("draws = 1 accepted")
+	}
+}

@@ -74,6 +74,10 @@ type CommuteSummary struct {
 	Null   []commute.BaselineMetrics
 }
 
+// RandomDraws is the number of Haar draws of the stored commutation baseline (each costs a
+// D×D QR and two D³ products); Handle.Commutation recomputes it with more.
+const RandomDraws = 2
+
 // NullDraws is the number of draws of the diagonal-preserving commutation null per window
 // (each costs O(|S|²)).
 const NullDraws = 20
@@ -217,29 +221,15 @@ func AnalyzeLayer(ctx context.Context, c Config, m *nn.Model, set *data.Set, tar
 	l.Timings["fits"] = time.Since(t0).Seconds()
 
 	t0 = time.Now()
-	windows := commute.DefaultWindows(a.D)
-	for _, q := range []struct {
-		name Matrix
-		m    *mat.SymDense
-	}{{MatC, a.Dense.NoiseCov}, {MatEh2, a.Dense.HessianSquare}} {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		mt, err := commute.Compute(q.m, a.Eigenvalues, a.Eigenvectors, commute.Options{Windows: windows, Draws: 2, Seed: c.Seed})
-		if err != nil {
-			return nil, fmt.Errorf("commutation of %s: %w", q.name, err)
-		}
-		null, err := commute.DiagonalNull(mt.K, a.Eigenvalues, commute.NullOptions{Windows: windows, Draws: NullDraws, Seed: c.Seed})
-		if err != nil {
-			return nil, fmt.Errorf("commutation null of %s: %w", q.name, err)
-		}
-		l.Commute[string(q.name)] = CommuteSummary{Windows: mt.Data, Random: mt.Rand, Null: null}
-		if heat && q.name == MatC {
-			n := min(HeatModes, a.D)
-			l.Heat = commute.SymlogBlock(mt.K, n, 0)
-			rk := commute.RandomRotate(mt.K, rand.New(rand.NewPCG(c.Seed+1, 0x9E3779B97F4A7C15)))
-			l.HeatRandom = commute.SymlogBlock(rk, n, 0)
-		}
+	var kc *mat.SymDense
+	if l.Commute, kc, err = commuteSummaries(ctx, a, RandomDraws, c.Seed); err != nil {
+		return nil, err
+	}
+	if heat {
+		n := min(HeatModes, a.D)
+		l.Heat = commute.SymlogBlock(kc, n, 0)
+		rk := commute.RandomRotate(kc, rand.New(rand.NewPCG(c.Seed+1, 0x9E3779B97F4A7C15)))
+		l.HeatRandom = commute.SymlogBlock(rk, n, 0)
 	}
 	l.Timings["commute"] = time.Since(t0).Seconds()
 	if !math.IsNaN(a.KappaMax) {
@@ -284,4 +274,38 @@ func FitLayer(l *Layer, nPrime int, seed uint64) {
 		r.Used = nil // indices are recomputable and large
 		l.Fits[k.String()] = r
 	}
+}
+
+// commuteSummaries computes the claim-C3 metrics of C and E_p[h_p²] of a dense analysis (a
+// with KeepDense and KeepVectors) on the default windows: data, draws Haar draws and
+// NullDraws (at least draws) draws of the diagonal-preserving null. It also returns
+// K = Vᵀ C V for the heat maps.
+func commuteSummaries(ctx context.Context, a *curv.Analysis, draws int, seed uint64) (map[string]CommuteSummary, *mat.SymDense, error) {
+	if a.Dense == nil || a.Eigenvectors == nil {
+		return nil, nil, fmt.Errorf("experiment: commutation needs the dense matrices and H's eigenvectors")
+	}
+	out := map[string]CommuteSummary{}
+	var kc *mat.SymDense
+	windows := commute.DefaultWindows(a.D)
+	for _, q := range []struct {
+		name Matrix
+		m    *mat.SymDense
+	}{{MatC, a.Dense.NoiseCov}, {MatEh2, a.Dense.HessianSquare}} {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		mt, err := commute.Compute(q.m, a.Eigenvalues, a.Eigenvectors, commute.Options{Windows: windows, Draws: draws, Seed: seed})
+		if err != nil {
+			return nil, nil, fmt.Errorf("commutation of %s: %w", q.name, err)
+		}
+		null, err := commute.DiagonalNull(mt.K, a.Eigenvalues, commute.NullOptions{Windows: windows, Draws: max(NullDraws, draws), Seed: seed})
+		if err != nil {
+			return nil, nil, fmt.Errorf("commutation null of %s: %w", q.name, err)
+		}
+		out[string(q.name)] = CommuteSummary{Windows: mt.Data, Random: mt.Rand, Null: null}
+		if q.name == MatC {
+			kc = mt.K
+		}
+	}
+	return out, kc, nil
 }
