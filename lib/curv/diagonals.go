@@ -112,15 +112,15 @@ func diagOf(a *mat.SymDense, v *mat.Dense) []float64 {
 }
 
 func diagonalsDense(p *Problem, v *mat.Dense, batch int, seed uint64) (*Diagonals, error) {
+	read := func(dst *[]float64, fn func() (*mat.SymDense, error)) error {
+		a, err := fn()
+		if err == nil {
+			*dst = diagOf(a, v)
+		}
+		return err
+	}
 	var out *Diagonals
 	var err error
-	dense := []struct {
-		dst *[]float64
-		fn  func() (*mat.SymDense, error)
-	}{
-		{nil, func() (*mat.SymDense, error) { return TrueFisher(p) }},
-		{nil, func() (*mat.SymDense, error) { return GaussNewton(p) }},
-	}
 	if v != nil {
 		// In a basis, everything but F and the GGN comes without a D x D matrix.
 		if out, err = HVPDiagonals(p, v, batch, seed); err != nil {
@@ -128,25 +128,24 @@ func diagonalsDense(p *Problem, v *mat.Dense, batch int, seed uint64) (*Diagonal
 		}
 	} else {
 		out = &Diagonals{}
-		if out.H, out.HessianSquare, err = HessianDiagonals(p, v, nil); err != nil {
+		if out.H, out.HessianSquare, err = HessianDiagonals(p, nil, nil); err != nil {
 			return nil, err
 		}
-		dense = append(dense, []struct {
-			dst *[]float64
-			fn  func() (*mat.SymDense, error)
-		}{
-			{&out.NoiseCov, func() (*mat.SymDense, error) { return NoiseCov(p, batch) }},
-			{&out.MinibatchCov, func() (*mat.SymDense, error) { return MinibatchCov(p, batch, seed) }},
-			{&out.EmpiricalFisher, func() (*mat.SymDense, error) { return EmpiricalFisher(p) }},
-		}...)
+		if err := read(&out.NoiseCov, func() (*mat.SymDense, error) { return NoiseCov(p, batch) }); err != nil {
+			return nil, err
+		}
+		if err := read(&out.MinibatchCov, func() (*mat.SymDense, error) { return MinibatchCov(p, batch, seed) }); err != nil {
+			return nil, err
+		}
+		if err := read(&out.EmpiricalFisher, func() (*mat.SymDense, error) { return EmpiricalFisher(p) }); err != nil {
+			return nil, err
+		}
 	}
-	dense[0].dst, dense[1].dst = &out.TrueFisher, &out.GaussNewton
-	for _, q := range dense {
-		a, err := q.fn()
-		if err != nil {
-			return nil, err
-		}
-		*q.dst = diagOf(a, v)
+	if err := read(&out.TrueFisher, func() (*mat.SymDense, error) { return TrueFisher(p) }); err != nil {
+		return nil, err
+	}
+	if err := read(&out.GaussNewton, func() (*mat.SymDense, error) { return GaussNewton(p) }); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
