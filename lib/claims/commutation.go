@@ -102,33 +102,6 @@ func c3Random(b commute.BaselineMetrics, key string) float64 {
 	return math.NaN()
 }
 
-// Separation thresholds: a ratio metric separates data from random when the data is at least
-// c3RatioFactor times closer to commuting (lower commutator or off-diagonal ratio, higher
-// diagonal energy); Spearman separates when the data's ρ exceeds the random one by
-// c3SpearmanGap.
-const (
-	c3RatioFactor = 2.0
-	c3SpearmanGap = 0.3
-)
-
-// c3Separates reports whether the data value of metric m is clearly on the commuting side of
-// the random baseline value (see the thresholds above). NaN on either side never separates.
-func c3Separates(m c3Metric, data, random float64) bool {
-	if math.IsNaN(data) || math.IsNaN(random) || math.IsInf(data, 0) || math.IsInf(random, 0) {
-		return false
-	}
-	if m.Key == "spearman" {
-		return data-random >= c3SpearmanGap
-	}
-	if data <= 0 || random <= 0 {
-		return false
-	}
-	if m.Lower {
-		return data*c3RatioFactor <= random
-	}
-	return data >= c3RatioFactor*random
-}
-
 // c3Window finds the window whose name starts with prefix ("full", "top", "bulk") in a
 // summary, returning its index or -1.
 func c3Window(s experiment.CommuteSummary, prefix string) int {
@@ -263,134 +236,123 @@ func Commutation(ctx context.Context, o Options) (*Report, error) {
 			Paper:    "between the reference lines 1 and 2",
 		})
 	}
-	// Rows: every metric, data vs random, at the final epoch, for C and for E_p[h_p²].
-	sep := map[string][]string{}
-	for _, q := range []string{"C", "Eh2"} {
-		for _, m := range c3Metrics {
-			for _, prefix := range []string{"full", "top", "bulk"} {
-				var dv, rv []float64
-				name := prefix
-				for _, r := range results {
-					l, err := r.Final("")
-					if err != nil {
-						return nil, err
-					}
-					cs, ok := l.Commute[q]
-					if !ok {
-						continue
-					}
-					i := c3Window(cs, prefix)
-					if i < 0 || i >= len(cs.Random) {
-						continue
-					}
-					name = cs.Windows[i].Window.Name
-					dv = append(dv, c3Value(cs.Windows[i], m.Key))
-					rv = append(rv, c3Random(cs.Random[i], m.Key))
-				}
-				if len(dv) == 0 {
-					continue
-				}
-				d, rn := fit.Aggregate(dv).Mean, fit.Aggregate(rv).Mean
-				ok := c3Separates(m, d, rn)
-				note := "does not separate"
-				if ok {
-					note = "separates"
-					sep[q] = append(sep[q], m.Label+" ("+name+")")
-				}
-				paper := "data < random"
-				if !m.Lower {
-					paper = "data > random"
-				}
-				rep.Rows = append(rep.Rows, Row{
-					Quantity: fmt.Sprintf("%s: %s, %s", q, m.Label, name),
-					Measured: c3FmtSummary(dv, 3) + " vs random " + c3FmtSummary(rv, 3),
-					Paper:    paper,
-					Note:     note,
-				})
-			}
+	stats, err := C3Measure(ctx, o, o.seeds()[0])
+	if err != nil {
+		return nil, err
+	}
+	top := -1
+	for i, st := range stats {
+		if strings.HasPrefix(st.Window, "top") {
+			top = i
 		}
 	}
-	rep.Criteria = nil // TODO(lead): C3Criteria from the final model's draws
+	if top < 0 {
+		return nil, fmt.Errorf("claims: C3: no top window among %d", len(stats))
+	}
+	rep.Criteria = C3Criteria(stats[top], stats...)
 	rep.decide()
 	return rep, nil
 }
 
 // C3Stats are the commutation statistics of C with H at the final epoch on one window of
-// H's modes: the data's value and each draw of the two nulls, for each metric.
+// H's modes: the data's metrics and the two nulls' draws.
 type C3Stats struct {
 	Window string
 	Data   commute.WindowMetrics
 	// Haar draws are Q diag(eig C) Qᵀ (Q Haar orthogonal): same spectrum, no relation to H.
-	// Scrambled draws keep C's diagonal in H's eigenbasis and permute its off-diagonal part,
-	// so they have C's diagonal dominance and lose only where the off-diagonal mass sits.
-	Haar, Scrambled []commute.WindowMetrics
+	// Null draws keep C's diagonal in H's eigenbasis and the multiset of its off-diagonal
+	// entries, and permute which modes those entries couple: C's diagonal dominance without
+	// its placement of the off-diagonal mass.
+	Haar, Null commute.BaselineMetrics
 }
+
+// c3Draws is the number of Haar draws behind C3's criteria: one held out as the control,
+// eight for the null's mean and sd.
+const c3Draws = 9
 
 // c3MinZ is how many null standard deviations the data must sit below a null's mean.
 const c3MinZ = 3
 
-// zBelow is (mean(null) − v) / sd(null) of metric get: how many null standard deviations v
-// lies below the null (NaN with fewer than 3 draws).
-func zBelow(v float64, null []commute.WindowMetrics, get func(commute.WindowMetrics) float64) float64 {
+// zBelow is (mean(null) − v) / sd(null): how many null standard deviations v lies below the
+// null's draws (NaN with fewer than 3 draws).
+func zBelow(v float64, null []float64) float64 {
 	if len(null) < 3 {
 		return math.NaN()
 	}
-	xs := make([]float64, len(null))
-	for i, m := range null {
-		xs[i] = get(m)
-	}
-	s := fit.Aggregate(xs)
+	s := fit.Aggregate(null)
 	return (s.Mean - v) / s.Std
 }
 
-// C3Criteria test "C and H approximately commute" on the top window (the paper's normalized
-// commutator |[PCP, PHP]|_F / (|PCP|_F |PHP|_F)): the data must lie c3MinZ null standard
-// deviations below each null's mean (z = (mean − data)/sd > 3), against Haar draws and
-// against scrambled draws (C's diagonal kept); each control is the first draw of its null
-// held out and tested against the others. Other windows and metrics (off-diagonal ratio,
-// diagonal energy, Spearman: all blind to where the off-diagonal mass sits) are reported.
-func C3Criteria(top C3Stats, others ...C3Stats) []Criterion {
-	comm := func(m commute.WindowMetrics) float64 { return m.Commutator }
+// C3Criteria test "C and H approximately commute" on the top window with the paper's
+// normalized commutator |[PCP, PHP]|_F / (|PCP|_F |PHP|_F): the data must lie 3 null
+// standard deviations below the null's mean, against Haar draws and against the diagonal-
+// preserving null; each control is the first draw of its null, held out and tested against
+// the others. Every metric on every window is reported, with both nulls' means: the
+// off-diagonal ratio, diagonal energy and Spearman are blind to where the off-diagonal mass
+// sits (the diagonal-preserving null keeps them exactly).
+func C3Criteria(top C3Stats, all ...C3Stats) []Criterion {
 	var out []Criterion
 	for _, n := range []struct {
 		name, ctl string
-		draws     []commute.WindowMetrics
+		draws     []float64
 	}{
-		{"a random matrix of C's spectrum (Haar)", "a Haar draw", top.Haar},
-		{"C's diagonal with its off-diagonal part scrambled", "a scrambled draw", top.Scrambled},
+		{"a random matrix of C's spectrum (Haar)", "a held-out Haar draw", top.Haar.Commutators},
+		{"C's diagonal with its off-diagonal entries moved", "a held-out null draw", top.Null.Commutators},
 	} {
 		c := Criterion{Name: fmt.Sprintf("C commutes with H better than %s (%s)", n.name, top.Window),
 			Statistic: "z = (null mean − data) / null sd, normalized commutator", Kind: Core, Sense: Above,
-			Measured: Point(zBelow(top.Data.Commutator, n.draws, comm)), Threshold: c3MinZ,
-			ThresholdWhy: fmt.Sprintf("3 sd of %d draws", len(n.draws))}
+			Measured: Point(math.NaN()), Threshold: c3MinZ, ThresholdWhy: "3 null standard deviations"}
 		if len(n.draws) >= 4 {
-			c.Measured.Band = fmt.Sprintf("data %s, null %s", fmtG(top.Data.Commutator), fmtG(fit.Aggregate(metricOf(n.draws, comm)).Mean))
-			c.ControlName, c.Control = n.ctl, ptr(Point(zBelow(n.draws[0].Commutator, n.draws[1:], comm)))
+			c.Measured = Point(zBelow(top.Data.Commutator, n.draws[1:]))
+			c.Measured.Band = fmt.Sprintf("data %s vs null %s ± %s, %d draws", fmtG(top.Data.Commutator),
+				fmtG(fit.Aggregate(n.draws[1:]).Mean), fmtG(fit.Aggregate(n.draws[1:]).Std), len(n.draws)-1)
+			c.ControlName, c.Control = n.ctl, ptr(Point(zBelow(n.draws[0], n.draws[1:])))
 		}
 		out = append(out, c)
 	}
-	for _, s := range append([]C3Stats{top}, others...) {
+	for _, s := range all {
 		for _, m := range []struct {
-			name string
-			get  func(commute.WindowMetrics) float64
-		}{{"normalized commutator", comm}, {"commutator, authors' normalization", func(m commute.WindowMetrics) float64 { return m.CommutatorAH }},
-			{"off-diagonal / diagonal RMS", func(m commute.WindowMetrics) float64 { return m.OffDiagRatio }},
-			{"diagonal energy", func(m commute.WindowMetrics) float64 { return m.DiagEnergy }},
-			{"Spearman ρ(K_ii, λ_i)", func(m commute.WindowMetrics) float64 { return m.Spearman }}} {
-			e := Point(m.get(s.Data))
-			e.Band = fmt.Sprintf("null means: Haar %s, scrambled %s", fmtG(fit.Aggregate(metricOf(s.Haar, m.get)).Mean), fmtG(fit.Aggregate(metricOf(s.Scrambled, m.get)).Mean))
+			name       string
+			data       float64
+			haar, null fit.Summary
+		}{{"normalized commutator", s.Data.Commutator, s.Haar.Commutator, s.Null.Commutator},
+			{"commutator, authors' normalization", s.Data.CommutatorAH, s.Haar.CommutatorAH, s.Null.CommutatorAH},
+			{"off-diagonal / diagonal RMS", s.Data.OffDiagRatio, s.Haar.OffDiagRatio, s.Null.OffDiagRatio},
+			{"diagonal energy", s.Data.DiagEnergy, s.Haar.DiagEnergy, s.Null.DiagEnergy},
+			{"Spearman ρ(K_ii, λ_i)", s.Data.Spearman, s.Haar.Spearman, s.Null.Spearman}} {
+			e := Point(m.data)
+			e.Band = fmt.Sprintf("Haar %s ± %s; diagonal-preserving null %s ± %s", fmtG(m.haar.Mean), fmtG(m.haar.Std), fmtG(m.null.Mean), fmtG(m.null.Std))
 			out = append(out, Criterion{Name: fmt.Sprintf("%s, %s", m.name, s.Window), Statistic: m.name, Kind: Reported, Measured: e})
 		}
 	}
 	return out
 }
 
-func metricOf(ms []commute.WindowMetrics, get func(commute.WindowMetrics) float64) []float64 {
-	out := make([]float64, len(ms))
-	for i, m := range ms {
-		out[i] = get(m)
+// C3Measure returns the C3 statistics of the run behind claim C3 at its final epoch, one
+// per window (full, top, bulk), with c3Draws Haar draws and the diagonal-preserving null
+// (computed once per run, then cached).
+func C3Measure(ctx context.Context, o Options, seed uint64) ([]C3Stats, error) {
+	c, err := CommutationConfig(o, seed)
+	if err != nil {
+		return nil, err
 	}
-	return out
+	h, err := experiment.Open(c, o.Run)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := h.Commutation(ctx, experiment.FinalEpoch, "", c3Draws)
+	if err != nil {
+		return nil, fmt.Errorf("claims: C3: %w", err)
+	}
+	sum := cs[string(experiment.MatC)]
+	var out []C3Stats
+	for i, w := range sum.Windows {
+		if i >= len(sum.Random) || i >= len(sum.Null) {
+			break
+		}
+		out = append(out, C3Stats{Window: w.Window.Name, Data: w, Haar: sum.Random[i], Null: sum.Null[i]})
+	}
+	return out, nil
 }
 
 // c3Figures draws Fig. 1: γ vs epoch, commutators vs epoch with random baselines, Spearman

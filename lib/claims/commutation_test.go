@@ -30,37 +30,6 @@ func TestCommutationConfigCheckpoints(t *testing.T) {
 	}
 }
 
-func TestC3Separates(t *testing.T) {
-	comm, diag, rho := c3Metrics[0], c3Metrics[3], c3Metrics[4]
-	if comm.Key != "commutator" || diag.Key != "diagenergy" || rho.Key != "spearman" {
-		t.Fatalf("c3Metrics order changed: %v", c3Metrics)
-	}
-	nan := math.NaN()
-	cases := []struct {
-		m            c3Metric
-		data, random float64
-		want         bool
-	}{
-		{comm, 0.05, 0.1, true},  // exactly a factor 2 lower
-		{comm, 0.06, 0.1, false}, // lower, but not by a factor 2
-		{comm, 0.2, 0.1, false},  // higher than random: wrong side
-		{diag, 0.9, 0.01, true},  // far more diagonal energy
-		{diag, 0.015, 0.01, false},
-		{diag, 0.001, 0.01, false}, // wrong side
-		{rho, 0.95, 0.0, true},
-		{rho, 0.2, 0.0, false},
-		{rho, -0.9, 0.0, false},
-		{comm, nan, 0.1, false},
-		{comm, 0.01, nan, false},
-		{comm, 0, 0.1, false}, // a zero commutator is degenerate (zero matrix), not evidence
-	}
-	for _, c := range cases {
-		if got := c3Separates(c.m, c.data, c.random); got != c.want {
-			t.Errorf("c3Separates(%s, %v, %v) = %v, want %v", c.m.Key, c.data, c.random, got, c.want)
-		}
-	}
-}
-
 // c3FakeResult builds a result with snapshots at the given epochs; the commutator of C on the
 // full window is 0.1*epoch, its random baseline 1, and γ(C/v1) = 1 + epoch/100.
 func c3FakeResult(epochs ...int) *experiment.Result {

@@ -9,6 +9,8 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/noisecurv/noisecurv/lib/fit"
 )
 
 func newRand(seed uint64) *rand.Rand {
@@ -389,4 +391,20 @@ func TestProductsAvoidDsymm(t *testing.T) {
 	}
 	RandomRotate(a, rng)
 	RandomSpectrumPreserving(lam, rng)
+}
+
+func TestBaselineKeepsEveryDraw(t *testing.T) {
+	d := 12
+	a := randomSym(d, newRand(3))
+	lam, v := eigDesc(t, randomSym(d, newRand(4)))
+	m, err := Compute(a, lam, v, Options{Draws: 5, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range m.Rand {
+		s := fit.Aggregate(b.Commutators)
+		if len(b.Commutators) != 5 || math.Abs(s.Mean-b.Commutator.Mean) > 1e-15 || math.Abs(s.Std-b.Commutator.Std) > 1e-15 {
+			t.Errorf("window %s: %d draws, mean %v sd %v, summary %v", b.Window.Name, len(b.Commutators), s.Mean, s.Std, b.Commutator)
+		}
+	}
 }

@@ -28,6 +28,9 @@ type Options struct {
 type BaselineMetrics struct {
 	Window                                                       Window
 	Commutator, CommutatorAH, OffDiagRatio, DiagEnergy, Spearman fit.Summary
+	// Commutators are the normalized commutator of every draw, in draw order (a held-out
+	// draw serves as a control: tested against the others, it must look like the null).
+	Commutators []float64
 }
 
 // Metrics gathers the claim-C3 metrics of A against H, with the random baseline.
@@ -117,7 +120,8 @@ func ComputeRotated(k *mat.SymDense, lambda []float64, opt Options) (*Metrics, e
 		p := per[wi]
 		out.Rand = append(out.Rand, BaselineMetrics{Window: w,
 			Commutator: fit.Aggregate(p[0]), CommutatorAH: fit.Aggregate(p[1]),
-			OffDiagRatio: fit.Aggregate(p[2]), DiagEnergy: fit.Aggregate(p[3]), Spearman: fit.Aggregate(p[4])})
+			OffDiagRatio: fit.Aggregate(p[2]), DiagEnergy: fit.Aggregate(p[3]), Spearman: fit.Aggregate(p[4]),
+			Commutators: p[0]})
 	}
 	return out, nil
 }

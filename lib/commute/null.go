@@ -135,7 +135,8 @@ func DiagonalNull(k mat.Symmetric, lambda []float64, opt NullOptions) ([]Baselin
 		}
 		out = append(out, BaselineMetrics{Window: w,
 			Commutator: fit.Aggregate(per[0]), CommutatorAH: fit.Aggregate(per[1]),
-			OffDiagRatio: fit.Aggregate(per[2]), DiagEnergy: fit.Aggregate(per[3]), Spearman: fit.Aggregate(per[4])})
+			OffDiagRatio: fit.Aggregate(per[2]), DiagEnergy: fit.Aggregate(per[3]), Spearman: fit.Aggregate(per[4]),
+			Commutators: per[0]})
 	}
 	return out, nil
 }
