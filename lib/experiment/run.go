@@ -116,22 +116,6 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 	return h.Result(ctx)
 }
 
-// cachedResult reads the stored Result of c (ok false on a miss; a corrupt entry is logged).
-func cachedResult(c Config, o Options) (*Result, bool) {
-	files, ok, err := o.cache().Get(c.Key() + "-result")
-	if err != nil && o.Log != nil {
-		fmt.Fprintf(o.Log, "[%s] %v; recomputing\n", c.Name(), err)
-	}
-	if !ok {
-		return nil, false
-	}
-	var r Result
-	if err := gob.NewDecoder(bytes.NewReader(files["result.gob"])).Decode(&r); err != nil {
-		return nil, false
-	}
-	return &r, true
-}
-
 // run analyses the handle's trained model at every epoch and stores the Result (the cache
 // was checked by the caller).
 func (h *Handle) run(ctx context.Context) (*Result, error) {
