@@ -27,6 +27,11 @@ import (
 // O(N D^2) product stays small against it (BenchmarkKronProducts compares each product with a
 // plain dgemm of the same shape).
 func (f *Factors) kronDense(b Budget, chunk int, scale float64, facs ...kfac) ([]*mat.SymDense, error) {
+	return f.kronDenseStop(nil, b, chunk, scale, facs...)
+}
+
+// kronDenseStop is kronDense polling stop (may be nil) before each chunk of samples.
+func (f *Factors) kronDenseStop(stop func() error, b Budget, chunk int, scale float64, facs ...kfac) ([]*mat.SymDense, error) {
 	nq := len(facs)
 	no, ni := f.Dout*(f.Dout+1)/2, f.In*(f.In+1)/2
 	chunk = max(1, min(chunk, f.N))
@@ -48,6 +53,11 @@ func (f *Factors) kronDense(b Budget, chunk int, scale float64, facs ...kfac) ([
 		tmps[w] = make([]float64, f.Classes*f.Dout+f.Dout)
 	}
 	for s := 0; s < f.N; s += chunk {
+		if stop != nil {
+			if err := stop(); err != nil {
+				return nil, err
+			}
+		}
 		e := min(f.N, s+chunk)
 		rows := e - s
 		Wc := W.Slice(0, rows, 0, ni).(*mat.Dense)

@@ -346,3 +346,33 @@ func assertOnlyEntries(t *testing.T, dir string, names ...string) {
 		t.Errorf("%s holds %v, want %v", dir, got, names)
 	}
 }
+
+// TestRunCanceledDuringAnalysis: Ctrl-C during the analysis stops Run within the analysis,
+// keeps the finished training run cached, and writes no result and no temporary.
+func TestRunCanceledDuringAnalysis(t *testing.T) {
+	needMNIST(t)
+	c := tiny(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var canceledAt time.Time
+	o := Options{CacheDir: dir, Progress: func(ev Event) {
+		if ev.Stage == "analyze" && canceledAt.IsZero() && strings.Contains(ev.Message, "dense") {
+			canceledAt = time.Now()
+			cancel()
+		}
+	}}
+	_, err := Run(ctx, c, o)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if d := time.Since(canceledAt); d > 2*time.Second {
+		t.Errorf("Run returned %v after cancellation", d)
+	}
+	assertOnlyEntries(t, dir, c.Key()+"-train")
+	var cachedTrain bool
+	o.Progress = func(ev Event) { cachedTrain = cachedTrain || (ev.Stage == "train" && ev.Message == "cached") }
+	if _, err := Run(context.Background(), c, o); err != nil || !cachedTrain {
+		t.Fatalf("rerun: err %v, training from cache %v", err, cachedTrain)
+	}
+}

@@ -192,7 +192,7 @@ func (h *Handle) Analyze(ctx context.Context, epoch int, target string, opts cur
 	if opts.Seed == 0 {
 		opts.Seed = h.Config.Seed
 	}
-	return curv.Analyze(p, opts)
+	return curv.AnalyzeContext(ctx, p, opts)
 }
 
 // Commutation recomputes the claim-C3 metrics of C and E_p[h_p²] against H for target ("" =

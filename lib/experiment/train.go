@@ -229,7 +229,8 @@ func Train(ctx context.Context, c Config, set *data.Set, o Options) (*Trained, e
 		return nil, err
 	}
 	if err := store(o, key, files); err != nil {
-		return nil, err
+		// The run is good; only caching it failed. Say so and return it.
+		o.logf(c.Name(), "training run not cached: %v", err)
 	}
 	return t, nil
 }
