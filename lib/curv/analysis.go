@@ -101,6 +101,9 @@ func analyze(ctx context.Context, p *Problem, opts AnalysisOptions) (*Analysis, 
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	if n := p.N(); opts.Batch > n {
+		return nil, fmt.Errorf("%w: AnalysisOptions.Batch = %d exceeds the %d samples: one batch would be the whole set and the minibatch covariance zero", ErrInput, opts.Batch, n)
+	}
 	res := &Analysis{N: p.N(), Batch: opts.Batch, KappaMax: math.NaN()}
 	progress := func(stage string, done, total int) {
 		if opts.Progress != nil {

@@ -3,6 +3,7 @@ package curv
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,5 +61,40 @@ func TestAnalyzeContextPrompt(t *testing.T) {
 		t.Errorf("returned %v after cancellation", d)
 	} else {
 		t.Logf("returned %v after cancellation", d)
+	}
+}
+
+// TestCurvBadInput is the curv rows of the bad-input table: batch sizes that used to
+// allocate batch-sized buffers (out of memory at 1e9) or give a zero covariance silently.
+func TestCurvBadInput(t *testing.T) {
+	c := aggCases()[0] // 23 samples
+	for _, tc := range []struct {
+		name  string
+		batch int
+		hvp   bool
+		msg   string
+	}{
+		{"batch 1e13", 10000000000000, false, "AnalysisOptions.Batch = 10000000000000 exceeds the 23 samples"},
+		{"batch 1e9", 1000000000, false, "exceeds the 23 samples"},
+		{"batch N+1", 24, false, "exceeds the 23 samples"},
+		{"batch 1e9, HVP route", 1000000000, true, "exceeds the 23 samples"},
+		{"batch 0", 0, false, "Batch = 0, want > 0"},
+		{"batch -1", -1, false, "Batch = -1, want > 0"},
+	} {
+		p := makeProblem(t, c, 4)
+		if tc.hvp {
+			p.Method = HVP
+		}
+		_, err := Analyze(p, AnalysisOptions{Batch: tc.batch, Seed: 1})
+		if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: err = %v, want ErrInput with %q", tc.name, err, tc.msg)
+		}
+		if _, err := MinibatchCov(p, tc.batch, 1); !errors.Is(err, ErrInput) {
+			t.Errorf("%s: MinibatchCov err = %v, want ErrInput", tc.name, err)
+		}
+	}
+	// B = N is allowed: one batch, the whole set.
+	if _, err := MinibatchCov(makeProblem(t, c, 4), 23, 1); err != nil {
+		t.Errorf("batch N: %v", err)
 	}
 }

@@ -274,8 +274,8 @@ func covFromEF(ef *mat.SymDense, g []float64, batch int) *mat.SymDense {
 // (drop_last=false, PyTorch's DataLoader default; science.md does not say the authors drop
 // it); its g_b is the mean over its own samples and it counts as one minibatch.
 func (f *Factors) MinibatchCov(batch int, seed uint64, b Budget) (*mat.SymDense, error) {
-	if batch <= 0 {
-		return nil, fmt.Errorf("%w: batch size %d, want > 0", ErrInput, batch)
+	if err := checkBatch(batch, f.N); err != nil {
+		return nil, err
 	}
 	gb, err := f.batchGrads(batch, seed, b)
 	if err != nil {
@@ -293,8 +293,8 @@ func (f *Factors) batchGrads(batch int, seed uint64, b Budget) (*mat.Dense, erro
 	}
 	gb := mat.NewDense(nb, f.D, nil)
 	g := mat.NewDense(f.Dout, f.In, nil)
-	ab := mat.NewDense(batch, f.In, nil)
-	db := mat.NewDense(batch, f.Dout, nil)
+	ab := mat.NewDense(min(batch, f.N), f.In, nil)
+	db := mat.NewDense(min(batch, f.N), f.Dout, nil)
 	for bi := 0; bi < nb; bi++ {
 		s, e := bi*batch, min(f.N, (bi+1)*batch)
 		ac := ab.Slice(0, e-s, 0, f.In).(*mat.Dense)
