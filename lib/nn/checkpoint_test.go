@@ -15,7 +15,7 @@ import (
 )
 
 // ckModels are small models covering dense (with and without bias), conv and the activations.
-func ckModels(t *testing.T) []*Model {
+func ckModels(t testing.TB) []*Model {
 	t.Helper()
 	small := Spec{In: Shape{2, 6, 6}, Layers: []LayerSpec{
 		{Kind: KindConv2D, Out: 3, Bias: true}, {Kind: KindReLU}, {Kind: KindMaxPool},
@@ -140,7 +140,17 @@ func withHeader(good []byte, field string, sum bool) []byte {
 	return out
 }
 
-func TestLoadCorrupt(t *testing.T) {
+// modelBadCase is one corrupt or hostile model file and the error LoadFile must give.
+type modelBadCase struct {
+	name string
+	data []byte
+	is   error
+	msg  string
+}
+
+// modelBadCases lists the model-file rows of the bad-input table (they also seed
+// FuzzModelFile).
+func modelBadCases(t testing.TB) []modelBadCase {
 	m := ckModels(t)[0]
 	var buf bytes.Buffer
 	if err := Save(&buf, m); err != nil {
@@ -150,13 +160,7 @@ func TestLoadCorrupt(t *testing.T) {
 	hlen := int(binary.LittleEndian.Uint32(good[12:16]))
 	valuesAt := 16 + hlen + 4 + 4 + len("fc1.weight") + 4 + 8 + 8 // first value of fc1.weight
 	mod := func(f func(b []byte) []byte) []byte { return f(append([]byte(nil), good...)) }
-	dir := t.TempDir()
-	for _, tc := range []struct {
-		name string
-		data []byte
-		is   error
-		msg  string
-	}{
+	return []modelBadCase{
 		{"bad magic", mod(func(b []byte) []byte { b[0] = 'X'; return b }), ErrBadMagic, "bad magic"},
 		{"version", mod(func(b []byte) []byte { b[8] = 2; return b }), ErrUnsupportedVersion, "version 2"},
 		{"empty", nil, ErrTruncated, "magic"},
@@ -192,7 +196,14 @@ func TestLoadCorrupt(t *testing.T) {
 			binary.LittleEndian.PutUint64(b[valuesAt:], math.Float64bits(math.Inf(-1)))
 			return b
 		})), ErrParamMismatch, "fc1.weight[0] = -Inf"},
-	} {
+	}
+}
+
+func TestLoadCorrupt(t *testing.T) {
+	m := ckModels(t)[0]
+	var buf bytes.Buffer
+	dir := t.TempDir()
+	for _, tc := range modelBadCases(t) {
 		path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".ncv")
 		if err := os.WriteFile(path, tc.data, 0o644); err != nil {
 			t.Fatal(err)

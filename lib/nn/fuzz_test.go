@@ -121,6 +121,11 @@ func TestWriteFuzzCorpus(t *testing.T) {
 		model[p+"huge_out_old_sum"] = withHeader(good, `"out":2000000000`, false)
 		model[p+"huge_out_valid_sum"] = withHeader(good, `"out":2000000000`, true)
 	}
+	for _, tc := range modelBadCases(t) {
+		if len(tc.data) <= maxSeed {
+			model["case_"+strings.Trim(slug.ReplaceAllString(tc.name, "_"), "_")] = tc.data
+		}
+	}
 	write := func(fuzz string, m map[string][]byte) {
 		dir := filepath.Join("testdata", "fuzz", fuzz)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
