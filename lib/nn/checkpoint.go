@@ -111,8 +111,12 @@ func Load(r io.Reader) (*Model, error) {
 }
 
 // ReadModel reads a model and its metadata. It reads exactly the bytes of one model, so several
-// models may follow each other in a stream. Errors wrap ErrBadMagic, ErrUnsupportedVersion,
-// ErrTruncated, ErrChecksum or ErrParamMismatch.
+// models may follow each other in a stream. The SHA-256 is verified before the spec in the
+// header is decoded or any size in the file is trusted, memory grows only with the bytes
+// actually read, and the spec must pass Build's limits (MaxParams, MaxFeatures), so a corrupt
+// or hostile file is an error, never an out-of-memory crash. NaN or infinite weights are
+// refused, naming the parameter and the index. Errors wrap ErrBadMagic,
+// ErrUnsupportedVersion, ErrTruncated, ErrChecksum, ErrSpec or ErrParamMismatch.
 func ReadModel(r io.Reader) (*Model, map[string]string, error) {
 	m, meta, err := readModel(r)
 	if err != nil {

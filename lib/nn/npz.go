@@ -585,6 +585,13 @@ func (a npzArchive) read(key, want string) (npyHeader, []float64, []int, []byte,
 // parameters and data and int32 ('<i4') labels and indices, and compressed archives
 // (numpy.savez_compressed); keys it does not know are ignored. Errors name the key and what
 // was expected (dtype, shape, a missing parameter).
+//
+// Untrusted archives are safe to import: nothing is allocated from a size before it is checked
+// against the archive (an entry's declared sizes against its compressed bytes and the file,
+// a shape against the entry and MaxNPZArrayBytes, the spec against MaxParams and what the
+// entries can hold); every entry is read to its end, so its CRC-32 is verified; shapes whose
+// product overflows, duplicate keys, trailing bytes in an entry and NaN or infinite values
+// (naming the key and the element) are errors.
 func ImportNPZ(r io.ReaderAt, size int64) (*Model, *mat.Dense, []int, []int, error) {
 	a, err := openNPZ(r, size)
 	if err != nil {
