@@ -372,7 +372,11 @@ func Train(ctx context.Context, m *Model, loss Loss, x *mat.Dense, labels []int,
 			return hist, err
 		}
 		if evalTrain {
-			st.TrainLoss, st.TrainAcc = be.evaluate(cfg.Batch)
+			var err error
+			if st.TrainLoss, st.TrainAcc, err = be.evaluate(ctx, cfg.Batch); err != nil {
+				hist.Stopped = fmt.Sprintf("canceled in the evaluation after epoch %d: %v", epoch, err)
+				return hist, fmt.Errorf("nn: Train canceled in the evaluation after epoch %d: %w", epoch, err)
+			}
 			st.Evaluated = true
 		}
 		st.Elapsed = time.Since(start)
@@ -455,14 +459,15 @@ func Evaluate(m *Model, loss Loss, x *mat.Dense, labels []int, batch int) (meanL
 	if err := checkData(m, x, labels); err != nil {
 		panic(fmt.Sprintf("nn: Evaluate: %v", err))
 	}
-	return evaluate(m, loss, x, labels, batch)
+	meanLoss, acc, _ = evaluate(context.Background(), m, loss, x, labels, batch)
+	return meanLoss, acc
 }
 
 // evaluate is Evaluate without the data checks (Train has done them once).
-func evaluate(m *Model, loss Loss, x *mat.Dense, labels []int, batch int) (meanLoss, acc float64) {
+func evaluate(ctx context.Context, m *Model, loss Loss, x *mat.Dense, labels []int, batch int) (meanLoss, acc float64, err error) {
 	n, features := x.Dims()
 	if n == 0 {
-		return math.NaN(), math.NaN()
+		return math.NaN(), math.NaN(), nil
 	}
 	if batch <= 0 {
 		batch = defaultEvalBatch
@@ -471,6 +476,9 @@ func evaluate(m *Model, loss Loss, x *mat.Dense, labels []int, batch int) (meanL
 	var sum float64
 	correct := 0
 	for lo := 0; lo < n; lo += batch {
+		if err := ctx.Err(); err != nil {
+			return 0, 0, err
+		}
 		hi := min(lo+batch, n)
 		// A row slice of a contiguous matrix is itself contiguous, so it can be passed as is;
 		// a strided view is copied, so layers always see Stride == Cols.
@@ -485,5 +493,5 @@ func evaluate(m *Model, loss Loss, x *mat.Dense, labels []int, batch int) (meanL
 		}
 		correct += countCorrect(logits, labels[lo:hi], classes)
 	}
-	return sum / float64(n), float64(correct) / float64(n)
+	return sum / float64(n), float64(correct) / float64(n), nil
 }

@@ -606,3 +606,31 @@ func TestTrainDiverged(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainCanceledInEvaluation: a cancellation between epochs stops Train for both
+// precisions with the completed epochs in the history, and the per-epoch full-set
+// evaluation itself checks ctx before every batch.
+func TestTrainCanceledInEvaluation(t *testing.T) {
+	x, y := trBlobs(5, 20, 3, 2)
+	spec := MLP(3, []int{4}, 2, KindReLU)
+	for _, prec := range []string{Float64, Float32} {
+		ctx, cancel := context.WithCancel(context.Background())
+		m := trModel(t, spec, 1)
+		hist, err := Train(ctx, m, trLoss(t, "ce"), x, y, TrainConfig{LR: 0.1, Batch: 4, Epochs: 5, EvalTrain: true, Precision: prec},
+			func(s EpochStats) {
+				if s.Epoch == 2 {
+					cancel()
+				}
+			}, nil)
+		cancel()
+		if !errors.Is(err, context.Canceled) || len(hist.Epochs) != 2 {
+			t.Errorf("%s: err %v after %d epochs, want context.Canceled after 2", prec, err, len(hist.Epochs))
+		}
+	}
+	// The evaluation itself: a canceled context stops it before the first batch.
+	_, _, err := evaluate(func() context.Context { c, f := context.WithCancel(context.Background()); f(); return c }(),
+		trModel(t, spec, 1), trLoss(t, "ce"), x, y, 4)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("evaluate: %v", err)
+	}
+}
