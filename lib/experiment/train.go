@@ -91,6 +91,9 @@ func RepoRoot() string {
 // from a shuffle seeded by c.Seed, normalized as in the paper; with LabelNoise > 0 a seeded
 // fraction of labels is replaced by a uniformly drawn wrong label.
 func Data(c Config, o Options) (*data.Set, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
 	full, err := data.Load(c.Dataset, true, data.Options{Dir: o.DataDir, Progress: o.Log})
 	if err != nil {
 		return nil, err
