@@ -5,13 +5,20 @@ PRESET    ?= fast
 # (scripts/install-lab.sh installs them). `make BLAS=` uses pure Go everywhere.
 BLAS      ?= openblas
 TAGS      := $(if $(BLAS),-tags $(BLAS),)
+# Fuzzing: each target runs FUZZTIME (10s, enough for CI to execute the seed corpora and some
+# mutations); `make fuzz-long` runs each for 5 minutes. Minimizing a new input is capped at
+# FUZZMIN: the default (60s) let a short FuzzCIFAR run spend all its time minimizing one
+# 3073-byte record (0 execs/s, yet PASS).
 FUZZTIME  ?= 10s
+FUZZMIN   ?= 5s
+FUZZ_TARGETS := lib/data:FuzzIDX lib/data:FuzzCIFAR lib/nn:FuzzNPY lib/nn:FuzzNPZ lib/nn:FuzzModelFile
 
-.PHONY: help deps test test-go test-blas fuzz bench reproduce lab notebooks clean
+.PHONY: help deps test test-go test-blas fuzz fuzz-long bench reproduce lab notebooks clean
 
 help:
 	@echo "make deps        install what the lab and tests need (Debian/Ubuntu; idempotent)"
 	@echo "make test        vet + tests (pure Go and OpenBLAS builds) + a short fuzz run"
+	@echo "make fuzz        every fuzz target for FUZZTIME (10s) each; make fuzz-long: 5 minutes each"
 	@echo "make reproduce   every claim on the fast preset, HTML report under results/ (PAPER=1 for the paper's settings)"
 	@echo "make lab         start Jupyter with the GoNB kernel on 127.0.0.1 in notebooks/"
 	@echo "make notebooks   execute every notebook headless and check that every chart drew"
@@ -30,8 +37,13 @@ test-blas:
 	$(GO) test -count=1 -tags openblas ./lib/linalg ./lib/curv
 
 fuzz:
-	$(GO) test -run='^$$' -fuzz='^FuzzIDX$$' -fuzztime=$(FUZZTIME) ./lib/data
-	$(GO) test -run='^$$' -fuzz='^FuzzCIFAR$$' -fuzztime=$(FUZZTIME) ./lib/data
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} ($(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$${t#*:}\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMIN) ./$${t%%:*}; \
+	done
+
+fuzz-long:
+	$(MAKE) fuzz FUZZTIME=5m
 
 bench:
 	$(GO) test $(TAGS) -run='^$$' -bench=. -benchtime=1x ./lib/...

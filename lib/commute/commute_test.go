@@ -1,6 +1,8 @@
 package commute
 
 import (
+	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -406,5 +408,26 @@ func TestBaselineKeepsEveryDraw(t *testing.T) {
 		if len(b.Commutators) != 5 || math.Abs(s.Mean-b.Commutator.Mean) > 1e-15 || math.Abs(s.Std-b.Commutator.Std) > 1e-15 {
 			t.Errorf("window %s: %d draws, mean %v sd %v, summary %v", b.Window.Name, len(b.Commutators), s.Mean, s.Std, b.Commutator)
 		}
+	}
+}
+
+// TestComputeContextCanceled: a canceled context stops Compute before the rotation or the
+// next baseline draw, with an error wrapping context.Canceled.
+func TestComputeContextCanceled(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	d := 12
+	v := HaarOrthogonal(d, rng)
+	lambda := make([]float64, d)
+	for i := range lambda {
+		lambda[i] = float64(d - i)
+	}
+	a := RandomSpectrumPreserving(lambda, rng)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if m, err := ComputeContext(ctx, a, lambda, v, Options{Draws: 3}); !errors.Is(err, context.Canceled) || m != nil {
+		t.Errorf("canceled: m=%v err=%v", m != nil, err)
+	}
+	if _, err := ComputeContext(context.Background(), a, lambda, v, Options{Draws: 3}); err != nil {
+		t.Errorf("not canceled: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package commute
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -50,6 +51,13 @@ type Metrics struct {
 // the order of lambda, descending) and evaluates every metric on every window, for the data
 // and for opt.Draws random spectrum-preserving baselines.
 func Compute(a mat.Symmetric, lambda []float64, v *mat.Dense, opt Options) (*Metrics, error) {
+	return ComputeContext(context.Background(), a, lambda, v, opt)
+}
+
+// ComputeContext is Compute that stops with an error wrapping ctx.Err() when ctx is done,
+// checked before the rotation and before each baseline draw (each a few D³ flops: seconds at
+// D = 2500 in pure Go).
+func ComputeContext(ctx context.Context, a mat.Symmetric, lambda []float64, v *mat.Dense, opt Options) (*Metrics, error) {
 	_, m := v.Dims()
 	if len(lambda) != m {
 		return nil, fmt.Errorf("commute: Compute: %d eigenvalues for %d eigenvectors", len(lambda), m)
@@ -57,15 +65,22 @@ func Compute(a mat.Symmetric, lambda []float64, v *mat.Dense, opt Options) (*Met
 	if opt.EigA != nil && len(opt.EigA) != m {
 		return nil, fmt.Errorf("commute: Compute: EigA has %d values, expected %d (square V)", len(opt.EigA), m)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("commute: Compute: %w", err)
+	}
 	k, err := Rotate(a, v)
 	if err != nil {
 		return nil, err
 	}
-	return ComputeRotated(k, lambda, opt)
+	return computeRotated(ctx, k, lambda, opt)
 }
 
 // ComputeRotated is Compute for an already rotated K = Vᵀ A V.
 func ComputeRotated(k *mat.SymDense, lambda []float64, opt Options) (*Metrics, error) {
+	return computeRotated(context.Background(), k, lambda, opt)
+}
+
+func computeRotated(ctx context.Context, k *mat.SymDense, lambda []float64, opt Options) (*Metrics, error) {
 	m := k.SymmetricDim()
 	if len(lambda) != m {
 		return nil, fmt.Errorf("commute: ComputeRotated: %d eigenvalues for a %d×%d K", len(lambda), m, m)
@@ -100,6 +115,9 @@ func ComputeRotated(k *mat.SymDense, lambda []float64, opt Options) (*Metrics, e
 	rng := rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9E3779B97F4A7C15))
 	per := make([][5][]float64, len(ws)) // window -> metric -> draws
 	for d := 0; d < opt.Draws; d++ {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("commute: before baseline draw %d: %w", d, err)
+		}
 		var kr *mat.SymDense
 		if opt.EigA != nil {
 			kr = RandomSpectrumPreserving(opt.EigA, rng)

@@ -1,6 +1,7 @@
 package curv
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"time"
@@ -72,11 +73,36 @@ type Analysis struct {
 // eigendecomposition, and C, Covar, E_p[h_p^2], F, EF read in H's eigenbasis. This is what the
 // CLI and the notebooks call.
 func Analyze(p *Problem, opts AnalysisOptions) (*Analysis, error) {
+	return AnalyzeContext(context.Background(), p, opts)
+}
+
+// AnalyzeContext is Analyze that stops when ctx is done, with an error wrapping ctx.Err():
+// ctx is checked between stages and inside the long loops (each chunk of samples of the dense
+// Kronecker products, each Hessian-vector-product pass of the HVP route). The dense
+// eigendecomposition cannot be interrupted; AnalyzeContext returns at once on cancellation
+// and leaves it to finish in the background, its result discarded (at D = 2500 it runs
+// for tens of seconds in pure Go). Nothing is returned or kept from a canceled analysis.
+func AnalyzeContext(ctx context.Context, p *Problem, opts AnalysisOptions) (*Analysis, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if p == nil {
+		return nil, fmt.Errorf("%w: problem is nil", ErrInput)
+	}
+	p.ctx = ctx
+	defer func() { p.ctx = nil }()
+	return analyze(ctx, p, opts)
+}
+
+func analyze(ctx context.Context, p *Problem, opts AnalysisOptions) (*Analysis, error) {
 	if opts.Batch <= 0 {
 		return nil, fmt.Errorf("%w: AnalysisOptions.Batch = %d, want > 0", ErrInput, opts.Batch)
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err
+	}
+	if n := p.N(); opts.Batch > n {
+		return nil, fmt.Errorf("%w: AnalysisOptions.Batch = %d exceeds the %d samples: one batch would be the whole set and the minibatch covariance zero", ErrInput, opts.Batch, n)
 	}
 	res := &Analysis{N: p.N(), Batch: opts.Batch, KappaMax: math.NaN()}
 	progress := func(stage string, done, total int) {
@@ -86,13 +112,22 @@ func Analyze(p *Problem, opts AnalysisOptions) (*Analysis, error) {
 	}
 	var t0 time.Time
 	var c0 time.Duration
-	begin := func(name string) { progress(name, 0, 1); t0, c0 = time.Now(), processCPU() }
+	begin := func(name string) error {
+		if err := p.canceled(); err != nil {
+			return err
+		}
+		progress(name, 0, 1)
+		t0, c0 = time.Now(), processCPU()
+		return nil
+	}
 	end := func(name string) {
 		res.Timings = append(res.Timings, Stage{name, time.Since(t0), processCPU() - c0})
 		progress(name, 1, 1)
 	}
 
-	begin("factors")
+	if err := begin("factors"); err != nil {
+		return nil, err
+	}
 	f, err := p.route("analysis", true)
 	if err != nil {
 		return nil, err
@@ -106,7 +141,9 @@ func Analyze(p *Problem, opts AnalysisOptions) (*Analysis, error) {
 		}
 		g := f.Gradient()
 		res.GradNorm = math.Sqrt(dot(g, g))
-		begin("spectra")
+		if err := begin("spectra"); err != nil {
+			return nil, err
+		}
 		sp, err := f.Spectra(1)
 		if err != nil {
 			return nil, err
@@ -131,7 +168,9 @@ func Analyze(p *Problem, opts AnalysisOptions) (*Analysis, error) {
 	}
 
 	if opts.TopK > 0 {
-		begin("lanczos")
+		if err := begin("lanczos"); err != nil {
+			return nil, err
+		}
 		op, err := HessianOperator(p)
 		if err != nil {
 			return nil, err
@@ -141,7 +180,9 @@ func Analyze(p *Problem, opts AnalysisOptions) (*Analysis, error) {
 			return nil, err
 		}
 		end("lanczos")
-		begin("diagonals")
+		if err := begin("diagonals"); err != nil {
+			return nil, err
+		}
 		var dg *Diagonals
 		if opts.NoFisher && f == nil {
 			dg, err = HVPDiagonals(p, vecs, opts.Batch, opts.Seed)
@@ -161,9 +202,11 @@ func Analyze(p *Problem, opts AnalysisOptions) (*Analysis, error) {
 	}
 
 	dm := &DenseMatrices{}
-	begin("dense")
+	if err := begin("dense"); err != nil {
+		return nil, err
+	}
 	if f != nil {
-		r, err := f.kronDense(p.Budget, p.chunk(), 1/float64(f.N), f.hessFac(), f.h2Fac(), f.efFac(), f.fisherFac())
+		r, err := f.kronDenseStop(p.canceled, p.Budget, p.chunk(), 1/float64(f.N), f.hessFac(), f.h2Fac(), f.efFac(), f.fisherFac())
 		if err != nil {
 			return nil, err
 		}
@@ -183,7 +226,9 @@ func Analyze(p *Problem, opts AnalysisOptions) (*Analysis, error) {
 		}
 	}
 	end("dense")
-	begin("covariance")
+	if err := begin("covariance"); err != nil {
+		return nil, err
+	}
 	g, err := Gradient(p)
 	if err != nil {
 		return nil, err
@@ -197,14 +242,18 @@ func Analyze(p *Problem, opts AnalysisOptions) (*Analysis, error) {
 		covFromEF(dm.NoiseCov, g, opts.Batch)
 	}
 	end("covariance")
-	begin("eigh")
-	vals, vecs, err := Eigen(dm.H)
+	if err := begin("eigh"); err != nil {
+		return nil, err
+	}
+	vals, vecs, err := eigenContext(ctx, dm.H)
 	if err != nil {
 		return nil, err
 	}
 	end("eigh")
 	res.Eigenvalues = vals
-	begin("rotate")
+	if err := begin("rotate"); err != nil {
+		return nil, err
+	}
 	// H_ii = v_i^T H v_i = lambda_i by construction: no product needed.
 	res.H = append([]float64(nil), vals...)
 	if dm.HessianSquare != nil {
@@ -229,5 +278,32 @@ func Analyze(p *Problem, opts AnalysisOptions) (*Analysis, error) {
 	if opts.KeepDense {
 		res.Dense = dm
 	}
+	if err := p.canceled(); err != nil {
+		return nil, err
+	}
 	return res, nil
+}
+
+// eigenContext runs Eigen, returning early with ctx's error if ctx is done first; the
+// decomposition then finishes in its goroutine and is dropped.
+func eigenContext(ctx context.Context, h *mat.SymDense) ([]float64, *mat.Dense, error) {
+	if ctx.Done() == nil {
+		return Eigen(h)
+	}
+	type result struct {
+		vals []float64
+		vecs *mat.Dense
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		vals, vecs, err := Eigen(h)
+		done <- result{vals, vecs, err}
+	}()
+	select {
+	case r := <-done:
+		return r.vals, r.vecs, r.err
+	case <-ctx.Done():
+		return nil, nil, fmt.Errorf("curv: analysis canceled during the eigendecomposition: %w", ctx.Err())
+	}
 }

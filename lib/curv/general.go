@@ -97,6 +97,9 @@ func (p *Problem) hessGeneral(wantSq bool, progress func(done, total int)) (H, H
 	}
 	e := make([]float64, d)
 	for k := 0; k < d; k++ {
+		if err := p.canceled(); err != nil {
+			return nil, nil, err
+		}
 		e[k] = 1
 		R, err := m.PerSampleHVP(p.X, p.Labels, p.Loss, p.Block, e)
 		e[k] = 0
@@ -185,6 +188,9 @@ func (p *Problem) ggnGeneral(fisher bool) (*mat.SymDense, error) {
 	acc := mat.NewDense(d, d, nil)
 	S := make([]float64, C*C)
 	for s := 0; s < n; s += chunk {
+		if err := p.canceled(); err != nil {
+			return nil, err
+		}
 		e := min(n, s+chunk)
 		xc, lc := p.sub(s, e)
 		rows := e - s
@@ -273,6 +279,9 @@ func HessianDiagonals(p *Problem, v *mat.Dense, progress func(done, total int)) 
 	h, h2 = make([]float64, k), make([]float64, k)
 	dir := make([]float64, d)
 	for i := 0; i < k; i++ {
+		if err := p.canceled(); err != nil {
+			return nil, nil, err
+		}
 		if v == nil {
 			clear(dir)
 			dir[i] = 1

@@ -27,6 +27,11 @@ import (
 // O(N D^2) product stays small against it (BenchmarkKronProducts compares each product with a
 // plain dgemm of the same shape).
 func (f *Factors) kronDense(b Budget, chunk int, scale float64, facs ...kfac) ([]*mat.SymDense, error) {
+	return f.kronDenseStop(nil, b, chunk, scale, facs...)
+}
+
+// kronDenseStop is kronDense polling stop (may be nil) before each chunk of samples.
+func (f *Factors) kronDenseStop(stop func() error, b Budget, chunk int, scale float64, facs ...kfac) ([]*mat.SymDense, error) {
 	nq := len(facs)
 	no, ni := f.Dout*(f.Dout+1)/2, f.In*(f.In+1)/2
 	chunk = max(1, min(chunk, f.N))
@@ -48,6 +53,11 @@ func (f *Factors) kronDense(b Budget, chunk int, scale float64, facs ...kfac) ([
 		tmps[w] = make([]float64, f.Classes*f.Dout+f.Dout)
 	}
 	for s := 0; s < f.N; s += chunk {
+		if stop != nil {
+			if err := stop(); err != nil {
+				return nil, err
+			}
+		}
 		e := min(f.N, s+chunk)
 		rows := e - s
 		Wc := W.Slice(0, rows, 0, ni).(*mat.Dense)
@@ -264,8 +274,8 @@ func covFromEF(ef *mat.SymDense, g []float64, batch int) *mat.SymDense {
 // (drop_last=false, PyTorch's DataLoader default; science.md does not say the authors drop
 // it); its g_b is the mean over its own samples and it counts as one minibatch.
 func (f *Factors) MinibatchCov(batch int, seed uint64, b Budget) (*mat.SymDense, error) {
-	if batch <= 0 {
-		return nil, fmt.Errorf("%w: batch size %d, want > 0", ErrInput, batch)
+	if err := checkBatch(batch, f.N); err != nil {
+		return nil, err
 	}
 	gb, err := f.batchGrads(batch, seed, b)
 	if err != nil {
@@ -283,8 +293,8 @@ func (f *Factors) batchGrads(batch int, seed uint64, b Budget) (*mat.Dense, erro
 	}
 	gb := mat.NewDense(nb, f.D, nil)
 	g := mat.NewDense(f.Dout, f.In, nil)
-	ab := mat.NewDense(batch, f.In, nil)
-	db := mat.NewDense(batch, f.Dout, nil)
+	ab := mat.NewDense(min(batch, f.N), f.In, nil)
+	db := mat.NewDense(min(batch, f.N), f.Dout, nil)
 	for bi := 0; bi < nb; bi++ {
 		s, e := bi*batch, min(f.N, (bi+1)*batch)
 		ac := ab.Slice(0, e-s, 0, f.In).(*mat.Dense)

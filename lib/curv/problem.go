@@ -1,6 +1,7 @@
 package curv
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -63,6 +64,19 @@ type Problem struct {
 	factors *Factors
 	fErr    error
 	fDone   bool
+	// ctx, set by AnalyzeContext for its duration, is polled by the long loops.
+	ctx context.Context
+}
+
+// canceled returns the error of the context AnalyzeContext set, wrapped, or nil.
+func (p *Problem) canceled() error {
+	if p.ctx == nil {
+		return nil
+	}
+	if err := p.ctx.Err(); err != nil {
+		return fmt.Errorf("curv: analysis canceled: %w", err)
+	}
+	return nil
 }
 
 func (p *Problem) chunk() int {

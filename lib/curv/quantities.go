@@ -129,8 +129,8 @@ func NoiseCov(p *Problem, batch int) (*mat.SymDense, error) {
 // MinibatchCov returns the authors' empirical estimator "Covar" (see Factors.MinibatchCov for
 // the exact definition, including the kept last partial minibatch).
 func MinibatchCov(p *Problem, batch int, seed uint64) (*mat.SymDense, error) {
-	if batch <= 0 {
-		return nil, fmt.Errorf("%w: batch size %d, want > 0", ErrInput, batch)
+	if err := checkBatch(batch, p.N()); err != nil {
+		return nil, err
 	}
 	f, err := p.route("minibatch covariance", false)
 	if err != nil {
@@ -245,4 +245,13 @@ func PerSampleHessians(p *Problem, idx []int) ([]*mat.SymDense, error) {
 		out[r] = f.kronSample(f.hessFac(), i)
 	}
 	return out, nil
+}
+
+// checkBatch refuses a minibatch size outside 1..n: with B > N the whole set is a single
+// batch, the minibatch estimator is identically zero and C (Eq. 2) describes no SGD run.
+func checkBatch(batch, n int) error {
+	if batch <= 0 || batch > n {
+		return fmt.Errorf("%w: batch size %d, want 1..%d (the number of samples)", ErrInput, batch, n)
+	}
+	return nil
 }

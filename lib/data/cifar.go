@@ -4,13 +4,9 @@ import (
 	"archive/tar"
 	"bufio"
 	"compress/gzip"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 	"path"
-	"path/filepath"
 )
 
 // CIFAR-10 binary format (https://www.cs.toronto.edu/~kriz/cifar.html): each record is one
@@ -94,21 +90,34 @@ const (
 
 func cifarBatchFiles() []string { return append(append([]string{}, cifarTrainFiles...), cifarTestFile) }
 
-// extractCIFAR reads a cifar-10-binary.tar.gz stream and writes the batch files (and
-// batches.meta.txt when present) into dir, each atomically, returning name -> (SHA-256, size).
-// Only the known member names under cifar-10-batches-bin/ are extracted (no path from the
-// archive is used), so a hostile archive cannot write elsewhere. Each batch must be a whole
-// number of records, and exactly recPerBatch records when recPerBatch > 0.
-func extractCIFAR(r io.Reader, dir string, recPerBatch int) (map[string]manifestFile, error) {
+func cifarFiles(train bool) []string {
+	if train {
+		return cifarTrainFiles
+	}
+	return []string{cifarTestFile}
+}
+
+// cifarMaxBatch bounds the records of one batch member (the real batches hold 10000), so a
+// member header claiming gigabytes is refused before anything is read or allocated.
+const cifarMaxBatch = 10000
+
+// readCIFARArchive parses a cifar-10-binary.tar.gz stream in memory and returns the batches
+// named in members (base names under cifar-10-batches-bin/). Only those names under that
+// folder are read; every other member is skipped. Each must appear exactly once, as a regular
+// file of a positive whole number of records, at most cifarMaxBatch, and exactly recPerBatch
+// when recPerBatch > 0; the sizes are checked from the member's header before it is read.
+// Nothing is written to disk. It stops after the tar end marker: the caller hashing the
+// stream reads the rest itself.
+func readCIFARArchive(r io.Reader, members []string, recPerBatch int) (map[string]*CIFARBatch, error) {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("cifar10 archive: gzip header: %w", err)
 	}
-	wanted := map[string]bool{cifarMetaFile: true}
-	for _, f := range cifarBatchFiles() {
-		wanted[f] = true
+	wanted := map[string]bool{}
+	for _, m := range members {
+		wanted[m] = true
 	}
-	out := map[string]manifestFile{}
+	out := map[string]*CIFARBatch{}
 	tr := tar.NewReader(gzErrReader{zr})
 	for {
 		h, err := tr.Next()
@@ -118,36 +127,33 @@ func extractCIFAR(r io.Reader, dir string, recPerBatch int) (map[string]manifest
 		if err != nil {
 			return nil, fmt.Errorf("cifar10 archive: %w", err)
 		}
-		if h.Typeflag != tar.TypeReg {
-			continue
-		}
 		name := path.Base(h.Name)
 		if path.Dir(path.Clean(h.Name)) != cifarArchiveDir || !wanted[name] {
 			continue
 		}
+		if h.Typeflag != tar.TypeReg {
+			return nil, fmt.Errorf("cifar10 archive: %s is not a regular file (type %q)", h.Name, h.Typeflag)
+		}
 		if _, dup := out[name]; dup {
 			return nil, fmt.Errorf("cifar10 archive: %s appears twice", h.Name)
 		}
-		hs := sha256.New()
-		n, err := writeAtomic(filepath.Join(dir, name), io.TeeReader(tr, hs))
+		switch {
+		case h.Size <= 0 || h.Size%cifarRecord != 0:
+			return nil, fmt.Errorf("cifar10 archive: %s has %d bytes, expected a positive multiple of %d", h.Name, h.Size, cifarRecord)
+		case recPerBatch > 0 && h.Size != int64(recPerBatch*cifarRecord):
+			return nil, fmt.Errorf("cifar10 archive: %s has %d bytes, expected %d (%d records)", h.Name, h.Size, recPerBatch*cifarRecord, recPerBatch)
+		case h.Size > cifarMaxBatch*cifarRecord:
+			return nil, fmt.Errorf("cifar10 archive: %s has %d bytes, more than %d records", h.Name, h.Size, cifarMaxBatch)
+		}
+		b, err := readCIFAR(tr, int(h.Size/cifarRecord))
 		if err != nil {
-			return nil, fmt.Errorf("cifar10 archive: extracting %s: %w", h.Name, err)
+			return nil, fmt.Errorf("cifar10 archive: %s: %w", h.Name, err)
 		}
-		if name != cifarMetaFile {
-			if n == 0 || n%cifarRecord != 0 {
-				os.Remove(filepath.Join(dir, name))
-				return nil, fmt.Errorf("cifar10 archive: %s has %d bytes, expected a positive multiple of %d", h.Name, n, cifarRecord)
-			}
-			if recPerBatch > 0 && n != int64(recPerBatch*cifarRecord) {
-				os.Remove(filepath.Join(dir, name))
-				return nil, fmt.Errorf("cifar10 archive: %s has %d bytes, expected %d (%d records)", h.Name, n, recPerBatch*cifarRecord, recPerBatch)
-			}
-		}
-		out[name] = manifestFile{SHA256: hex.EncodeToString(hs.Sum(nil)), Bytes: n}
+		out[name] = b
 	}
-	for _, f := range cifarBatchFiles() {
-		if _, ok := out[f]; !ok {
-			return nil, fmt.Errorf("cifar10 archive: no member %s/%s", cifarArchiveDir, f)
+	for _, m := range members {
+		if _, ok := out[m]; !ok {
+			return nil, fmt.Errorf("cifar10 archive: no member %s/%s", cifarArchiveDir, m)
 		}
 	}
 	return out, nil

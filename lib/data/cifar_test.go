@@ -1,10 +1,11 @@
 package data
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"errors"
-	"os"
-	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -42,50 +43,88 @@ func TestReadCIFAR10Bad(t *testing.T) {
 	mustContain(t, err, "expected 4 records (12292 bytes), got 3")
 }
 
-func TestExtractCIFAR(t *testing.T) {
-	dir := t.TempDir()
+func TestReadCIFARArchive(t *testing.T) {
 	members := tinyCIFAR()
-	files, err := extractCIFAR(bytes.NewReader(cifarTarGz(t, members)), dir, 0)
+	all := cifarBatchFiles()
+	got, err := readCIFARArchive(bytes.NewReader(cifarTarGz(t, members)), all, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, b := range members {
-		got, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil || !bytes.Equal(got, b) {
-			t.Errorf("%s: extracted bytes differ (%v)", name, err)
+	for _, name := range all {
+		b := got[name]
+		if b == nil || b.N != len(members[name])/cifarRecord {
+			t.Fatalf("%s: %+v", name, b)
 		}
-		if files[name].SHA256 != sha(b) || files[name].Bytes != int64(len(b)) {
-			t.Errorf("%s: manifest entry %+v", name, files[name])
+		for i := range b.N {
+			rec := members[name][i*cifarRecord:]
+			if b.Labels[i] != rec[0] || !bytes.Equal(b.Pix[i*cifarPixels:(i+1)*cifarPixels], rec[1:cifarRecord]) {
+				t.Errorf("%s record %d differs", name, i)
+			}
 		}
 	}
-	// Record count per batch enforced when set (the real archive has 10000 per batch).
-	_, err = extractCIFAR(bytes.NewReader(cifarTarGz(t, members)), t.TempDir(), 10000)
-	mustContain(t, err, "expected 30730000 (10000 records)")
-	// A missing member, a partial record and a truncated archive are errors.
-	delete(members, "data_batch_4.bin")
-	_, err = extractCIFAR(bytes.NewReader(cifarTarGz(t, members)), t.TempDir(), 0)
-	mustContain(t, err, "no member cifar-10-batches-bin/data_batch_4.bin")
-	members = tinyCIFAR()
-	members["data_batch_2.bin"] = members["data_batch_2.bin"][:cifarRecord+1]
-	_, err = extractCIFAR(bytes.NewReader(cifarTarGz(t, members)), t.TempDir(), 0)
-	mustContain(t, err, "data_batch_2.bin has 3074 bytes, expected a positive multiple of 3073")
-	arch := cifarTarGz(t, tinyCIFAR())
-	_, err = extractCIFAR(bytes.NewReader(arch[:len(arch)/2]), t.TempDir(), 0)
-	mustContain(t, err, "gzip stream truncated or corrupt")
+	// The CIFAR rows of the bad-input table: each archive gives an error with this text.
+	for _, tc := range cifarArchiveCases(t) {
+		if tc.msg == "" {
+			continue
+		}
+		_, err := readCIFARArchive(bytes.NewReader(tc.data), all, tc.rec)
+		if err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: err = %v, want it to contain %q", tc.name, err, tc.msg)
+		}
+	}
 }
 
-func TestExtractCIFARIgnoresOtherPaths(t *testing.T) {
-	// Members outside cifar-10-batches-bin/ (here a path-traversal attempt) are never written.
-	dir := t.TempDir()
-	evil := []byte("x")
-	a2 := tarGzWith(t, map[string][]byte{"../evil.bin": evil, "other/data_batch_1.bin": evil})
-	_, err := extractCIFAR(bytes.NewReader(a2), dir, 0)
-	mustContain(t, err, "no member")
-	if _, err := os.Stat(filepath.Join(filepath.Dir(dir), "evil.bin")); err == nil {
-		t.Fatal("archive wrote outside the destination")
+// cifarArchiveCase is one archive of the bad-input table (msg "" for a valid one).
+type cifarArchiveCase struct {
+	name string
+	data []byte
+	rec  int // records per batch required (0: any)
+	msg  string
+}
+
+func cifarArchiveCases(t testing.TB) []cifarArchiveCase {
+	with := func(f func(map[string][]byte)) []byte {
+		m := tinyCIFAR()
+		f(m)
+		return cifarTarGz(t, m)
 	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 0 {
-		t.Errorf("extracted %d unexpected files", len(entries))
+	good := cifarTarGz(t, tinyCIFAR())
+	// A member header that claims 8 GB: refused from the header, before any read.
+	var huge bytes.Buffer
+	zw := gzip.NewWriter(&huge)
+	tw := tar.NewWriter(zw)
+	tw.WriteHeader(&tar.Header{Name: cifarArchiveDir + "/data_batch_1.bin", Typeflag: tar.TypeReg, Mode: 0o644, Size: 3073 << 21})
+	tw.Flush()
+	zw.Close()
+	return []cifarArchiveCase{
+		{"valid", good, 0, ""},
+		{"wrong record count", good, 10000, "expected 30730000 (10000 records)"},
+		{"missing member", with(func(m map[string][]byte) { delete(m, "data_batch_4.bin") }), 0, "no member cifar-10-batches-bin/data_batch_4.bin"},
+		{"partial record", with(func(m map[string][]byte) { m["data_batch_2.bin"] = m["data_batch_2.bin"][:cifarRecord+1] }), 0, "data_batch_2.bin has 3074 bytes, expected a positive multiple of 3073"},
+		{"empty member", with(func(m map[string][]byte) { m["data_batch_2.bin"] = nil }), 0, "data_batch_2.bin has 0 bytes"},
+		{"label 10", with(func(m map[string][]byte) { m["test_batch.bin"] = cifarBatch(0, 10) }), 0, "label 10, expected 0..9"},
+		{"truncated gzip", good[:len(good)/2], 0, "gzip stream truncated or corrupt"},
+		{"not gzip", []byte("BZh91AY&SY"), 0, "gzip header"},
+		{"member claims 6.4 GB", huge.Bytes(), 0, "has 6444548096 bytes, more than 10000 records"},
+		{"other paths only", tarGzWith(t, map[string][]byte{"../evil.bin": {1}, "other/data_batch_1.bin": {1}}), 0, "no member"},
+		{"duplicate member", concatTar(t, map[string][]byte{cifarArchiveDir + "/data_batch_1.bin": cifarBatch(0, 1)}, 2), 0, "appears twice"},
 	}
+}
+
+// concatTar is a tar.gz holding the members n times over.
+func concatTar(t testing.TB, members map[string][]byte, n int) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for range n {
+		for name, b := range members {
+			if err := tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(b))}); err != nil {
+				t.Fatal(err)
+			}
+			tw.Write(b)
+		}
+	}
+	tw.Close()
+	zw.Close()
+	return buf.Bytes()
 }

@@ -48,8 +48,9 @@
 //
 // Every IDX file is verified by the SHA-256 of its decompressed bytes against constants in
 // this package (their provenance is in sources.go), computed while the file is parsed. CIFAR-10
-// has only a published MD5 of its archive: Fetch checks it, extracts the batch files and
-// records their SHA-256 in <folder>/cifar10/manifest.json, which Load then checks. A wrong
+// has only a published MD5 of its archive: Load reads the batches straight from
+// <folder>/cifar10/cifar-10-binary.tar.gz while hashing the whole archive, and uses them only
+// if the MD5 is the published one compiled into this package (about a second per load). A wrong
 // digest is a *ChecksumError naming the file and both digests; a dataset found nowhere is a
 // *NotFoundError listing every place tried and the command `noisecurv data fetch <name>`.
 //

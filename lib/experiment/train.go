@@ -52,6 +52,13 @@ func (o Options) emit(ev Event) {
 	}
 }
 
+// logf writes one line for run to o.Log, if set.
+func (o Options) logf(run, format string, args ...any) {
+	if o.Log != nil {
+		fmt.Fprintf(o.Log, "[%s] %s\n", run, fmt.Sprintf(format, args...))
+	}
+}
+
 func (o Options) cache() Cache {
 	if o.CacheDir != "" {
 		return Cache{Dir: o.CacheDir}
@@ -84,6 +91,9 @@ func RepoRoot() string {
 // from a shuffle seeded by c.Seed, normalized as in the paper; with LabelNoise > 0 a seeded
 // fraction of labels is replaced by a uniformly drawn wrong label.
 func Data(c Config, o Options) (*data.Set, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
 	full, err := data.Load(c.Dataset, true, data.Options{Dir: o.DataDir, Progress: o.Log})
 	if err != nil {
 		return nil, err
@@ -171,14 +181,17 @@ func Train(ctx context.Context, c Config, set *data.Set, o Options) (*Trained, e
 	ch := o.cache()
 	if !o.Recompute {
 		files, ok, err := ch.Get(key)
-		if err != nil && o.Log != nil {
-			fmt.Fprintf(o.Log, "[%s] %v; retraining\n", c.Name(), err)
+		if err != nil {
+			o.logf(c.Name(), "%v; retraining", err)
 		}
 		if ok {
-			if t, err := decodeTrained(c, files); err == nil {
+			t, err := decodeTrained(c, files)
+			if err == nil {
 				o.emit(Event{Run: c.Name(), Stage: "train", Done: len(t.History.Epochs), Total: c.Epochs, Message: "cached"})
 				return t, nil
 			}
+			// Retrained below; Put then replaces the entry, so this happens once.
+			o.logf(c.Name(), "%v; retraining", err)
 		}
 	}
 	in := nn.Shape{C: set.Channels, H: set.Height, W: set.Width}
@@ -219,7 +232,8 @@ func Train(ctx context.Context, c Config, set *data.Set, o Options) (*Trained, e
 		return nil, err
 	}
 	if err := store(o, key, files); err != nil {
-		return nil, err
+		// The run is good; only caching it failed. Say so and return it.
+		o.logf(c.Name(), "training run not cached: %v", err)
 	}
 	return t, nil
 }
@@ -254,13 +268,27 @@ func encodeTrained(t *Trained) (map[string][]byte, error) {
 	return files, nil
 }
 
+// decodeTrained decodes a cached training run of c. The config stored in history.json must
+// have c's key; every failure wraps ErrCorrupt.
 func decodeTrained(c Config, files map[string][]byte) (*Trained, error) {
+	t, err := decodeTrainedFiles(c, files)
+	if err != nil && !errors.Is(err, ErrCorrupt) {
+		err = fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	return t, err
+}
+
+func decodeTrainedFiles(c Config, files map[string][]byte) (*Trained, error) {
 	var h struct {
+		Config  Config     `json:"config"`
 		History nn.History `json:"history"`
 		Seconds float64    `json:"seconds"`
 	}
 	if err := json.Unmarshal(files["history.json"], &h); err != nil {
 		return nil, fmt.Errorf("experiment: cached history: %w", err)
+	}
+	if h.Config.Key() != c.Key() {
+		return nil, fmt.Errorf("experiment: cached training run is for config %s (key %s), want key %s: %w", h.Config.Name(), h.Config.Key(), c.Key(), ErrCorrupt)
 	}
 	t := &Trained{Config: c, History: h.History, Seconds: h.Seconds, Snapshots: map[int]*nn.Model{}}
 	mb, ok := files["model.bin"]

@@ -21,8 +21,8 @@ import (
 const (
 	modelMagic   = "NCVMODEL"
 	modelVersion = 1
-	// maxHeaderLen bounds the JSON header so a corrupt length cannot trigger a huge allocation.
-	maxHeaderLen = 64 << 20
+	// maxHeaderLen bounds the JSON header (a spec and a few metadata strings, a few KiB).
+	maxHeaderLen = 16 << 20
 )
 
 // Errors wrapped by Load and LoadFile, for errors.Is.
@@ -111,8 +111,12 @@ func Load(r io.Reader) (*Model, error) {
 }
 
 // ReadModel reads a model and its metadata. It reads exactly the bytes of one model, so several
-// models may follow each other in a stream. Errors wrap ErrBadMagic, ErrUnsupportedVersion,
-// ErrTruncated, ErrChecksum or ErrParamMismatch.
+// models may follow each other in a stream. The SHA-256 is verified before the spec in the
+// header is decoded or any size in the file is trusted, memory grows only with the bytes
+// actually read, and the spec must pass Build's limits (MaxParams, MaxFeatures), so a corrupt
+// or hostile file is an error, never an out-of-memory crash. NaN or infinite weights are
+// refused, naming the parameter and the index. Errors wrap ErrBadMagic,
+// ErrUnsupportedVersion, ErrTruncated, ErrChecksum, ErrSpec or ErrParamMismatch.
 func ReadModel(r io.Reader) (*Model, map[string]string, error) {
 	m, meta, err := readModel(r)
 	if err != nil {
@@ -133,9 +137,28 @@ func (hr *hashReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Limits of the model-file reader, besides those of Build (MaxParams, MaxFeatures).
+const (
+	maxParamTensors = 2 * MaxLayers // a weight and a bias per layer
+	maxParamRank    = 8
+	maxParamName    = 4096
+)
+
+// fileParam is one parameter tensor as the file stores it, before it is matched to the spec.
+type fileParam struct {
+	name   string
+	shape  []int
+	values []float64
+}
+
+// readModel reads one model in two passes over memory: first the whole record (header bytes,
+// parameter names, shapes and values) is read and its SHA-256 verified, and only then is the
+// header decoded, the spec built (with Build's limits) and every parameter matched to it. So a
+// corrupt file fails the checksum before any of its sizes is trusted, and every buffer grows
+// with the bytes actually present, never with a length the file merely claims.
 func readModel(r io.Reader) (*Model, map[string]string, error) {
 	// No read-ahead buffer: every read asks for exactly the bytes of the next field, so a
-	// stream positioned after the model can be read on. Values are read in 32 KiB chunks.
+	// stream positioned after the model can be read on.
 	hr := &hashReader{r: r, h: sha256.New()}
 	var b8 [8]byte
 	readFull := func(buf []byte, what string) error {
@@ -146,6 +169,17 @@ func readModel(r io.Reader) (*Model, map[string]string, error) {
 			return fmt.Errorf("reading %s: %w", what, err)
 		}
 		return nil
+	}
+	// readN reads n bytes into a buffer that grows as they arrive.
+	readN := func(n int, what string) ([]byte, error) {
+		var buf bytes.Buffer
+		if got, err := io.CopyN(&buf, hr, int64(n)); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, fmt.Errorf("%w: reading %s: got %d of %d bytes", ErrTruncated, what, got, n)
+			}
+			return nil, fmt.Errorf("reading %s: %w", what, err)
+		}
+		return buf.Bytes(), nil
 	}
 	u32 := func(what string) (int, error) {
 		if err := readFull(b8[:4], what); err != nil {
@@ -174,10 +208,79 @@ func readModel(r io.Reader) (*Model, map[string]string, error) {
 	if hlen > maxHeaderLen {
 		return nil, nil, fmt.Errorf("header length %d exceeds the limit %d (corrupt file?)", hlen, maxHeaderLen)
 	}
-	hdrBytes := make([]byte, hlen)
-	if err := readFull(hdrBytes, "header"); err != nil {
+	hdrBytes, err := readN(hlen, "header")
+	if err != nil {
 		return nil, nil, err
 	}
+	np, err := u32("parameter count")
+	if err != nil {
+		return nil, nil, err
+	}
+	if np > maxParamTensors {
+		return nil, nil, fmt.Errorf("%w: %d parameter tensors, more than the limit %d (corrupt file?)", ErrParamMismatch, np, maxParamTensors)
+	}
+	var fps []fileParam
+	total := 0
+	chunk := make([]byte, 8*4096)
+	for i := range np {
+		nlen, err := u32(fmt.Sprintf("name length of parameter %d", i))
+		if err != nil {
+			return nil, nil, err
+		}
+		if nlen > maxParamName {
+			return nil, nil, fmt.Errorf("%w: parameter %d name length %d exceeds the limit %d", ErrParamMismatch, i, nlen, maxParamName)
+		}
+		name, err := readN(nlen, fmt.Sprintf("name of parameter %d", i))
+		if err != nil {
+			return nil, nil, err
+		}
+		fp := fileParam{name: string(name)}
+		rank, err := u32(fp.name + " rank")
+		if err != nil {
+			return nil, nil, err
+		}
+		if rank > maxParamRank {
+			return nil, nil, fmt.Errorf("%w: %s has rank %d, more than %d", ErrParamMismatch, fp.name, rank, maxParamRank)
+		}
+		fp.shape = make([]int, rank)
+		for k := range fp.shape {
+			if fp.shape[k], err = u32(fp.name + " shape"); err != nil {
+				return nil, nil, err
+			}
+		}
+		if err := readFull(b8[:], fp.name+" value count"); err != nil {
+			return nil, nil, err
+		}
+		cnt := binary.LittleEndian.Uint64(b8[:])
+		if want, ok := (npyHeader{Shape: fp.shape}).count(MaxParams); !ok || cnt != uint64(want) {
+			return nil, nil, fmt.Errorf("%w: %s has %d values for shape %v", ErrParamMismatch, fp.name, cnt, fp.shape)
+		}
+		if total += int(cnt); total > MaxParams {
+			return nil, nil, fmt.Errorf("%w: more than MaxParams = %d values", ErrParamMismatch, MaxParams)
+		}
+		// Values are read in 32 KiB chunks and appended: memory follows the bytes present.
+		for left := int(cnt); left > 0; {
+			k := min(left, len(chunk)/8)
+			if err := readFull(chunk[:8*k], fp.name+" values"); err != nil {
+				return nil, nil, err
+			}
+			for j := range k {
+				fp.values = append(fp.values, math.Float64frombits(binary.LittleEndian.Uint64(chunk[8*j:])))
+			}
+			left -= k
+		}
+		fps = append(fps, fp)
+	}
+	want := hr.h.Sum(nil)
+	var got [sha256.Size]byte
+	if _, err := io.ReadFull(r, got[:]); err != nil {
+		return nil, nil, fmt.Errorf("%w: reading checksum: %v", ErrTruncated, err)
+	}
+	if !bytes.Equal(got[:], want) {
+		return nil, nil, fmt.Errorf("%w: stored SHA-256 %x, computed %x", ErrChecksum, got[:8], want[:8])
+	}
+
+	// The bytes are what the writer wrote; now decode and check them against the spec.
 	var hdr modelHeader
 	if err := json.Unmarshal(hdrBytes, &hdr); err != nil {
 		return nil, nil, fmt.Errorf("decoding JSON header: %w", err)
@@ -187,69 +290,23 @@ func readModel(r io.Reader) (*Model, map[string]string, error) {
 		return nil, nil, fmt.Errorf("spec in header: %w", err)
 	}
 	params := m.Params()
-	np, err := u32("parameter count")
-	if err != nil {
-		return nil, nil, err
+	if len(fps) != len(params) {
+		return nil, nil, fmt.Errorf("%w: file has %d parameter tensors, spec has %d", ErrParamMismatch, len(fps), len(params))
 	}
-	if np != len(params) {
-		return nil, nil, fmt.Errorf("%w: file has %d parameter tensors, spec has %d", ErrParamMismatch, np, len(params))
-	}
-	buf := make([]byte, 8*4096)
 	for i, p := range params {
-		nlen, err := u32(fmt.Sprintf("name length of parameter %d", i))
-		if err != nil {
-			return nil, nil, err
+		fp := fps[i]
+		if fp.name != p.Name {
+			return nil, nil, fmt.Errorf("%w: parameter %d is %q, spec expects %q", ErrParamMismatch, i, fp.name, p.Name)
 		}
-		if nlen > 4096 {
-			return nil, nil, fmt.Errorf("%w: parameter %d name length %d, want %q", ErrParamMismatch, i, nlen, p.Name)
+		if !slices.Equal(fp.shape, p.Shape) {
+			return nil, nil, fmt.Errorf("%w: %s has shape %v, spec expects %v", ErrParamMismatch, p.Name, fp.shape, p.Shape)
 		}
-		name := make([]byte, nlen)
-		if err := readFull(name, fmt.Sprintf("name of parameter %d", i)); err != nil {
-			return nil, nil, err
-		}
-		if string(name) != p.Name {
-			return nil, nil, fmt.Errorf("%w: parameter %d is %q, spec expects %q", ErrParamMismatch, i, name, p.Name)
-		}
-		rank, err := u32(p.Name + " rank")
-		if err != nil {
-			return nil, nil, err
-		}
-		if rank != len(p.Shape) {
-			return nil, nil, fmt.Errorf("%w: %s has rank %d, spec expects shape %v", ErrParamMismatch, p.Name, rank, p.Shape)
-		}
-		shape := make([]int, rank)
-		for k := range shape {
-			if shape[k], err = u32(p.Name + " shape"); err != nil {
-				return nil, nil, err
+		for k, v := range fp.values {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, nil, fmt.Errorf("%w: %s[%d] = %v, want finite weights", ErrParamMismatch, p.Name, k, v)
 			}
 		}
-		if !slices.Equal(shape, p.Shape) {
-			return nil, nil, fmt.Errorf("%w: %s has shape %v, spec expects %v", ErrParamMismatch, p.Name, shape, p.Shape)
-		}
-		if err := readFull(b8[:], p.Name+" value count"); err != nil {
-			return nil, nil, err
-		}
-		if cnt := binary.LittleEndian.Uint64(b8[:]); cnt != uint64(len(p.Value)) {
-			return nil, nil, fmt.Errorf("%w: %s has %d values, spec expects %d", ErrParamMismatch, p.Name, cnt, len(p.Value))
-		}
-		for lo := 0; lo < len(p.Value); lo += len(buf) / 8 {
-			hi := min(lo+len(buf)/8, len(p.Value))
-			chunk := buf[:8*(hi-lo)]
-			if err := readFull(chunk, p.Name+" values"); err != nil {
-				return nil, nil, err
-			}
-			for k := range p.Value[lo:hi] {
-				p.Value[lo+k] = math.Float64frombits(binary.LittleEndian.Uint64(chunk[8*k:]))
-			}
-		}
-	}
-	want := hr.h.Sum(nil)
-	var got [sha256.Size]byte
-	if _, err := io.ReadFull(r, got[:]); err != nil {
-		return nil, nil, fmt.Errorf("%w: reading checksum: %v", ErrTruncated, err)
-	}
-	if !bytes.Equal(got[:], want) {
-		return nil, nil, fmt.Errorf("%w: stored SHA-256 %x, computed %x", ErrChecksum, got[:8], want[:8])
+		copy(p.Value, fp.values)
 	}
 	return m, hdr.Meta, nil
 }

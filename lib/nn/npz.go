@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math"
 	"slices"
@@ -31,13 +32,33 @@ type npyHeader struct {
 	Shape   []int
 }
 
-func (h npyHeader) count() int {
-	n := 1
+// count returns the number of elements of the shape, or ok = false when the product exceeds
+// limit (it never overflows).
+func (h npyHeader) count(limit int) (n int, ok bool) {
+	n = 1
 	for _, d := range h.Shape {
+		if d < 0 || (d > 0 && n > limit/d) {
+			return 0, false
+		}
 		n *= d
 	}
-	return n
+	return n, true
 }
+
+// Limits of the .npz reader, checked before anything is allocated.
+const (
+	// MaxNPZArrayBytes bounds the data of one array: 8 GiB, which holds CIFAR-10's training
+	// set as float64 (50000 x 3072, 1.2 GB) several times over.
+	MaxNPZArrayBytes = 8 << 30
+	// maxNPYHeader bounds the header dict of a .npy array (numpy writes well under 1 KiB;
+	// numpy.load refuses more than 10000 bytes by default).
+	maxNPYHeader = 1 << 16
+	// maxNPYDims is numpy's NPY_MAXDIMS.
+	maxNPYDims = 64
+	// maxDeflateRatio bounds the expansion of a deflated entry: DEFLATE cannot expand more
+	// than 1032:1, so an entry declaring more is corrupt (a "zip bomb" header).
+	maxDeflateRatio = 1032
+)
 
 func shapeString(s []int) string {
 	parts := make([]string, len(s))
@@ -97,11 +118,11 @@ func readNPYHeader(r io.Reader) (npyHeader, error) {
 			return npyHeader{}, fmt.Errorf("reading npy header length: %w", err)
 		}
 		hlen = int(binary.LittleEndian.Uint32(b[:]))
-		if hlen > 1<<24 {
-			return npyHeader{}, fmt.Errorf("npy header length %d too large", hlen)
-		}
 	default:
 		return npyHeader{}, fmt.Errorf("unsupported npy format version %d.%d", pre[6], pre[7])
+	}
+	if hlen > maxNPYHeader {
+		return npyHeader{}, fmt.Errorf("npy header length %d exceeds the limit %d", hlen, maxNPYHeader)
 	}
 	buf := make([]byte, hlen)
 	if _, err := io.ReadFull(r, buf); err != nil {
@@ -114,9 +135,10 @@ func readNPYHeader(r io.Reader) (npyHeader, error) {
 // "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }".
 func parseNPYHeader(s string) (npyHeader, error) {
 	var h npyHeader
+	q := clip(s, 120) // for error messages
 	p := &pyLit{s: s}
 	if !p.eat('{') {
-		return h, fmt.Errorf("npy header %q: want a dict", s)
+		return h, fmt.Errorf("npy header %q: want a dict", q)
 	}
 	seen := map[string]bool{}
 	for {
@@ -125,15 +147,15 @@ func parseNPYHeader(s string) (npyHeader, error) {
 		}
 		key, err := p.str()
 		if err != nil {
-			return h, fmt.Errorf("npy header %q: key: %w", s, err)
+			return h, fmt.Errorf("npy header %q: key: %w", q, err)
 		}
 		if !p.eat(':') {
-			return h, fmt.Errorf("npy header %q: want ':' after %q", s, key)
+			return h, fmt.Errorf("npy header %q: want ':' after %q", q, key)
 		}
 		switch key {
 		case "descr":
 			if h.Descr, err = p.str(); err != nil {
-				return h, fmt.Errorf("npy header %q: descr: %w", s, err)
+				return h, fmt.Errorf("npy header %q: descr: %w", q, err)
 			}
 		case "fortran_order":
 			switch {
@@ -142,26 +164,26 @@ func parseNPYHeader(s string) (npyHeader, error) {
 			case p.word("False"):
 				h.Fortran = false
 			default:
-				return h, fmt.Errorf("npy header %q: fortran_order: want True or False", s)
+				return h, fmt.Errorf("npy header %q: fortran_order: want True or False", q)
 			}
 		case "shape":
 			if h.Shape, err = p.tuple(); err != nil {
-				return h, fmt.Errorf("npy header %q: shape: %w", s, err)
+				return h, fmt.Errorf("npy header %q: shape: %w", q, err)
 			}
 		default:
-			return h, fmt.Errorf("npy header %q: unexpected key %q", s, key)
+			return h, fmt.Errorf("npy header %q: unexpected key %q", q, key)
 		}
 		seen[key] = true
 		if !p.eat(',') {
 			if !p.eat('}') {
-				return h, fmt.Errorf("npy header %q: want ',' or '}' after %q", s, key)
+				return h, fmt.Errorf("npy header %q: want ',' or '}' after %q", q, key)
 			}
 			break
 		}
 	}
 	for _, k := range []string{"descr", "fortran_order", "shape"} {
 		if !seen[k] {
-			return h, fmt.Errorf("npy header %q: missing key %q", s, k)
+			return h, fmt.Errorf("npy header %q: missing key %q", q, k)
 		}
 	}
 	return h, nil
@@ -229,7 +251,10 @@ func (p *pyLit) tuple() ([]int, error) {
 		// Python 2 era files may write long integers as 3L.
 		d, err := strconv.Atoi(p.s[p.i:j])
 		if err != nil {
-			return nil, fmt.Errorf("want a non-negative integer at %q", p.s[p.i:])
+			return nil, fmt.Errorf("want a non-negative integer at %q", clip(p.s[p.i:], 40))
+		}
+		if len(shape) == maxNPYDims {
+			return nil, fmt.Errorf("more than %d dimensions", maxNPYDims)
 		}
 		p.i = j
 		p.eat('L')
@@ -245,6 +270,14 @@ func (p *pyLit) tuple() ([]int, error) {
 
 // npzWriter adds .npy entries to a zip archive.
 type npzWriter struct{ z *zip.Writer }
+
+// clip shortens s for an error message.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
 
 func (nw npzWriter) create(key string) (io.Writer, error) {
 	// Stored, not deflated, like numpy.savez: float data compress poorly and this is faster.
@@ -386,51 +419,94 @@ func ExportNPZ(w io.Writer, m *Model, x *mat.Dense, labels []int, indices []int)
 }
 
 // npzArchive indexes the .npy entries of an archive by key.
-type npzArchive map[string]*zip.File
+type npzArchive struct {
+	files map[string]*zip.File
+	size  int64 // of the whole archive
+}
 
 func openNPZ(r io.ReaderAt, size int64) (npzArchive, error) {
 	z, err := zip.NewReader(r, size)
 	if err != nil {
-		return nil, fmt.Errorf("not a zip archive: %w", err)
+		return npzArchive{}, fmt.Errorf("not a zip archive: %w", err)
 	}
-	a := npzArchive{}
+	a := npzArchive{files: map[string]*zip.File{}, size: size}
 	for _, f := range z.File {
 		if key, ok := strings.CutSuffix(f.Name, ".npy"); ok {
-			a[key] = f
+			if _, dup := a.files[key]; dup {
+				return npzArchive{}, fmt.Errorf("key %q appears twice", key)
+			}
+			a.files[key] = f
 		}
 	}
 	return a, nil
 }
 
+func (a npzArchive) has(key string) bool { _, ok := a.files[key]; return ok }
+
 func (a npzArchive) keys() []string {
-	ks := make([]string, 0, len(a))
-	for k := range a {
+	ks := make([]string, 0, len(a.files))
+	for k := range a.files {
 		ks = append(ks, k)
 	}
 	slices.Sort(ks)
 	return ks
 }
 
+// sizeIs reports whether the product of shape is n, without overflowing.
+func sizeIs(shape []int, n int) bool {
+	c, ok := npyHeader{Shape: shape}.count(n)
+	return ok && c == n
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
 // read decodes one array, converting to float64 (want "f") or int64 (want "i") or raw bytes
-// (want "u1"). Shape errors are the caller's.
+// (want "u1"). Shape errors are the caller's. Before anything is allocated, the sizes the zip
+// entry declares are checked against the archive (a stored entry's compressed and uncompressed
+// sizes agree, a deflated one expands at most 1032:1, neither exceeds the archive) and the
+// header's shape against the entry (header plus data fill it exactly) and MaxNPZArrayBytes.
+// The entry is then read to its end, so that the CRC-32 is verified: a flipped byte is an
+// error, never a silently different weight. Float arrays must be finite.
 func (a npzArchive) read(key, want string) (npyHeader, []float64, []int, []byte, error) {
-	f := a[key]
+	f := a.files[key]
 	fail := func(format string, args ...any) (npyHeader, []float64, []int, []byte, error) {
 		return npyHeader{}, nil, nil, nil, fmt.Errorf("npz key %q: "+format, append([]any{key}, args...)...)
+	}
+	usize, csize := f.UncompressedSize64, f.CompressedSize64
+	switch {
+	case csize > uint64(a.size):
+		return fail("entry declares %d compressed bytes in an archive of %d bytes", csize, a.size)
+	case f.Method == zip.Store && usize != csize:
+		return fail("stored entry declares %d bytes but occupies %d", usize, csize)
+	case f.Method == zip.Deflate && usize > maxDeflateRatio*csize+1024:
+		return fail("entry declares %d bytes from %d compressed bytes, more than deflate can expand", usize, csize)
+	case usize > MaxNPZArrayBytes+maxNPYHeader+12:
+		return fail("entry declares %d bytes, more than the limit of %d data bytes per array (MaxNPZArrayBytes)", usize, int64(MaxNPZArrayBytes))
 	}
 	rc, err := f.Open()
 	if err != nil {
 		return fail("%v", err)
 	}
 	defer rc.Close()
-	h, err := readNPYHeader(rc)
+	crc := crc32.NewIEEE()
+	cr := &countingReader{r: io.TeeReader(rc, crc)}
+	h, err := readNPYHeader(cr)
 	if err != nil {
 		return fail("%v", err)
 	}
 	if h.Fortran && len(h.Shape) > 1 {
 		return fail("fortran_order arrays are not supported; save np.ascontiguousarray(a)")
 	}
-	var size int
 	switch {
 	case want == "f" && (h.Descr == dtF8 || h.Descr == dtF4):
 	case want == "i" && (h.Descr == dtI8 || h.Descr == dtI4):
@@ -447,15 +523,31 @@ func (a npzArchive) read(key, want string) (npyHeader, []float64, []int, []byte,
 		}
 		return fail("dtype %q, want %s", h.Descr, exp)
 	}
-	size, _ = strconv.Atoi(h.Descr[2:])
-	cnt := h.count()
+	size, _ := strconv.Atoi(h.Descr[2:])
+	cnt, ok := h.count(MaxNPZArrayBytes / size)
+	if !ok {
+		return fail("shape %s holds more than the limit of %d data bytes per array (MaxNPZArrayBytes)", shapeString(h.Shape), int64(MaxNPZArrayBytes))
+	}
 	need := uint64(cnt) * uint64(size)
-	if hs := f.UncompressedSize64; hs > 0 && hs < need {
-		return fail("truncated: shape %s needs %d data bytes", shapeString(h.Shape), need)
+	if have := int64(usize) - cr.n; have < int64(need) {
+		return fail("truncated: shape %s needs %d data bytes, the entry holds %d", shapeString(h.Shape), need, have)
+	} else if have > int64(need) {
+		return fail("%d bytes after the %d data bytes of shape %s", have-int64(need), need, shapeString(h.Shape))
 	}
 	data := make([]byte, need)
-	if _, err := io.ReadFull(rc, data); err != nil {
+	if _, err := io.ReadFull(cr, data); err != nil {
 		return fail("truncated data for shape %s: %v", shapeString(h.Shape), err)
+	}
+	// Read to the end: archive/zip checks the CRC-32 and the declared size only there. The CRC
+	// is also checked here, because archive/zip skips the check when the stored CRC is 0.
+	var one [1]byte
+	if n, err := io.ReadFull(cr, one[:]); n > 0 {
+		return fail("bytes after the data of shape %s", shapeString(h.Shape))
+	} else if err != io.EOF {
+		return fail("%v", err)
+	}
+	if got := crc.Sum32(); got != f.CRC32 {
+		return fail("CRC-32 %08x, the archive says %08x (corrupt entry)", got, f.CRC32)
 	}
 	switch want {
 	case "u1":
@@ -467,6 +559,9 @@ func (a npzArchive) read(key, want string) (npyHeader, []float64, []int, []byte,
 				v[i] = math.Float64frombits(binary.LittleEndian.Uint64(data[8*i:]))
 			} else {
 				v[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:])))
+			}
+			if math.IsNaN(v[i]) || math.IsInf(v[i], 0) {
+				return fail("element %d (flat index, shape %s) is %v, want finite values", i, shapeString(h.Shape), v[i])
 			}
 		}
 		return h, v, nil, nil, nil
@@ -490,12 +585,19 @@ func (a npzArchive) read(key, want string) (npyHeader, []float64, []int, []byte,
 // parameters and data and int32 ('<i4') labels and indices, and compressed archives
 // (numpy.savez_compressed); keys it does not know are ignored. Errors name the key and what
 // was expected (dtype, shape, a missing parameter).
+//
+// Untrusted archives are safe to import: nothing is allocated from a size before it is checked
+// against the archive (an entry's declared sizes against its compressed bytes and the file,
+// a shape against the entry and MaxNPZArrayBytes, the spec against MaxParams and what the
+// entries can hold); every entry is read to its end, so its CRC-32 is verified; shapes whose
+// product overflows, duplicate keys, trailing bytes in an entry and NaN or infinite values
+// (naming the key and the element) are errors.
 func ImportNPZ(r io.ReaderAt, size int64) (*Model, *mat.Dense, []int, []int, error) {
 	a, err := openNPZ(r, size)
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("nn: import npz: %w", err)
 	}
-	if _, ok := a["spec"]; !ok {
+	if !a.has("spec") {
 		return nil, nil, nil, nil, fmt.Errorf("nn: import npz: no key \"spec\" (keys: %s); use ImportNPZWithSpec", strings.Join(a.keys(), ", "))
 	}
 	_, _, _, js, err := a.read("spec", "u1")
@@ -523,12 +625,19 @@ func importNPZ(a npzArchive, spec Spec) (*Model, *mat.Dense, []int, []int, error
 	wrap := func(err error) (*Model, *mat.Dense, []int, []int, error) {
 		return nil, nil, nil, nil, fmt.Errorf("nn: import npz: %w", err)
 	}
-	m, err := build(spec)
+	// The parameters must fit in the archive's entries (4 bytes each at least, as float32),
+	// so a spec claiming more is refused before its model is allocated. The slack of 1<<20
+	// parameters (8 MiB) lets a small spec get the more useful "missing key" error.
+	var room uint64
+	for _, f := range a.files {
+		room += min(f.UncompressedSize64, maxDeflateRatio*f.CompressedSize64+1024)
+	}
+	m, err := buildLimit(spec, int(min(room/4+1<<20, MaxParams)), "what the archive can hold")
 	if err != nil {
 		return wrap(err)
 	}
 	for _, p := range m.Params() {
-		if _, ok := a[p.Name]; !ok {
+		if !a.has(p.Name) {
 			return wrap(fmt.Errorf("missing key %q (shape %s) required by the spec (keys: %s)", p.Name, shapeString(p.Shape), strings.Join(a.keys(), ", ")))
 		}
 		h, v, _, _, err := a.read(p.Name, "f")
@@ -542,7 +651,7 @@ func importNPZ(a npzArchive, spec Spec) (*Model, *mat.Dense, []int, []int, error
 	}
 	var x *mat.Dense
 	n := -1
-	if _, ok := a["x"]; ok {
+	if a.has("x") {
 		h, v, _, _, err := a.read("x", "f")
 		if err != nil {
 			return wrap(err)
@@ -550,7 +659,7 @@ func importNPZ(a npzArchive, spec Spec) (*Model, *mat.Dense, []int, []int, error
 		in := spec.In.Size()
 		switch {
 		case len(h.Shape) == 2 && h.Shape[1] == in:
-		case len(h.Shape) == 4 && h.Shape[1]*h.Shape[2]*h.Shape[3] == in:
+		case len(h.Shape) == 4 && sizeIs(h.Shape[1:], in):
 			// An NCHW image batch: C order makes it the same bytes as (N, C*H*W).
 		default:
 			return wrap(fmt.Errorf("npz key \"x\": shape %s, want (N, %d) or (N, %d, %d, %d)", shapeString(h.Shape), in, spec.In.C, spec.In.H, spec.In.W))
@@ -561,7 +670,7 @@ func importNPZ(a npzArchive, spec Spec) (*Model, *mat.Dense, []int, []int, error
 		}
 	}
 	intKey := func(key string) ([]int, error) {
-		if _, ok := a[key]; !ok {
+		if !a.has(key) {
 			return nil, nil
 		}
 		h, _, v, _, err := a.read(key, "i")

@@ -21,3 +21,15 @@ func (s Shape) IsVector() bool { return s.H == 1 && s.W == 1 }
 func (s Shape) String() string { return fmt.Sprintf("%dx%dx%d", s.C, s.H, s.W) }
 
 func (s Shape) valid() bool { return s.C > 0 && s.H > 0 && s.W > 0 }
+
+// within reports whether C*H*W <= limit for a valid shape, without overflowing.
+func (s Shape) within(limit int) bool {
+	n := 1
+	for _, d := range []int{s.C, s.H, s.W} {
+		if d > limit/n {
+			return false
+		}
+		n *= d
+	}
+	return true
+}

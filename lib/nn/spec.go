@@ -38,6 +38,20 @@ var defaultPrefix = map[string]string{
 // ErrSpec is wrapped by every error Build returns for an invalid Spec.
 var ErrSpec = errors.New("invalid spec")
 
+// Limits on a Spec, checked by Build before anything is allocated, so that a corrupt or hostile
+// spec (in a model file, or the "spec" key of an .npz archive) fails with an error naming the
+// layer instead of exhausting memory.
+const (
+	// MaxParams bounds the total number of parameters: 1<<28 float64 values are 2 GiB, about
+	// 85 times the paper's largest model (the CIFAR-10 MLP, 3.1 million parameters).
+	MaxParams = 1 << 28
+	// MaxFeatures bounds the per-sample size C*H*W of the input and of every layer's output:
+	// 1<<24 values (the paper's largest is CIFAR-10's 32x32 image with 128 channels, 131072).
+	MaxFeatures = 1 << 24
+	// MaxLayers bounds the number of layers.
+	MaxLayers = 1 << 12
+)
+
 // Build validates spec, fills in default layer names and returns a Model with PyTorch-default
 // initialization drawn from seed: for each layer in order, the weight and then the bias are
 // drawn from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = In features (dense) or InC*9 (conv),
@@ -70,13 +84,23 @@ func Build(spec Spec, seed uint64) (*Model, error) {
 }
 
 // build validates the spec and allocates zero parameters.
-func build(spec Spec) (*Model, error) {
+func build(spec Spec) (*Model, error) { return buildLimit(spec, MaxParams, "MaxParams") }
+
+// buildLimit is build with a tighter bound on the parameter count, named by limitName.
+func buildLimit(spec Spec, maxParams int, limitName string) (*Model, error) {
 	if !spec.In.valid() {
 		return nil, fmt.Errorf("nn: %w: input shape %v must have positive C, H and W", ErrSpec, spec.In)
+	}
+	if !spec.In.within(MaxFeatures) {
+		return nil, fmt.Errorf("nn: %w: input shape %v has more than MaxFeatures = %d values per sample", ErrSpec, spec.In, MaxFeatures)
 	}
 	if len(spec.Layers) == 0 {
 		return nil, fmt.Errorf("nn: %w: no layers", ErrSpec)
 	}
+	if len(spec.Layers) > MaxLayers {
+		return nil, fmt.Errorf("nn: %w: %d layers, more than MaxLayers = %d", ErrSpec, len(spec.Layers), MaxLayers)
+	}
+	params := 0 // running total, checked against MaxParams before each layer is allocated
 	resolved := Spec{In: spec.In, Layers: make([]LayerSpec, len(spec.Layers))}
 	m := &Model{}
 	counts := map[string]int{}
@@ -102,6 +126,26 @@ func build(spec Spec) (*Model, error) {
 		}
 		if !hasParams && (ls.Out != 0 || ls.Bias) {
 			return nil, fmt.Errorf("nn: %w: %s: out and bias apply only to dense and conv2d layers", ErrSpec, where)
+		}
+		if hasParams {
+			// Out <= MaxFeatures and fan-in <= 9*MaxFeatures, so the products below fit an int.
+			if ls.Out > MaxFeatures {
+				return nil, fmt.Errorf("nn: %w: %s: out = %d exceeds MaxFeatures = %d", ErrSpec, where, ls.Out, MaxFeatures)
+			}
+			fanIn := shape.Size()
+			if ls.Kind == KindConv2D {
+				fanIn = shape.C * 9
+				if !(Shape{ls.Out, shape.H, shape.W}).within(MaxFeatures) {
+					return nil, fmt.Errorf("nn: %w: %s: output %dx%dx%d exceeds MaxFeatures = %d values per sample", ErrSpec, where, ls.Out, shape.H, shape.W, MaxFeatures)
+				}
+			}
+			n := ls.Out * fanIn
+			if ls.Bias {
+				n += ls.Out
+			}
+			if params += n; params > maxParams {
+				return nil, fmt.Errorf("nn: %w: %s: %d parameters so far, more than %s = %d", ErrSpec, where, params, limitName, maxParams)
+			}
 		}
 		var l Layer
 		switch ls.Kind {

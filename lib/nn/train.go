@@ -24,7 +24,28 @@ const (
 	clipEps = 1e-6
 	// defaultEvalBatch is used by Evaluate when batch <= 0.
 	defaultEvalBatch = 256
+	// DefaultDivergeFactor is the default of TrainConfig.DivergeFactor.
+	DefaultDivergeFactor = 1e3
 )
+
+// ErrDiverged matches (errors.Is) the *DivergedError Train returns when the loss explodes.
+var ErrDiverged = errors.New("training diverged")
+
+// DivergedError reports an epoch whose mean minibatch loss exceeded Factor times
+// max(Initial, 1), Initial being the mean loss of the first minibatch (at the initial weights).
+type DivergedError struct {
+	Epoch         int
+	Loss, Initial float64
+	Factor, Bound float64
+}
+
+func (e *DivergedError) Error() string {
+	return fmt.Sprintf("nn: Train: diverged at epoch %d: mean loss %.4g exceeds %g x max(initial loss %.4g, 1) = %.4g (lower the learning rate)",
+		e.Epoch, e.Loss, e.Factor, e.Initial, e.Bound)
+}
+
+// Is makes errors.Is(err, ErrDiverged) true.
+func (e *DivergedError) Is(target error) bool { return target == ErrDiverged }
 
 // ErrNonFinite matches (errors.Is) the *NonFiniteError Train returns when a minibatch loss or
 // gradient is NaN or infinite.
@@ -75,6 +96,16 @@ type TrainConfig struct {
 	// "float32" (the paper's precision) trains a float32 copy of it (see Train) and writes
 	// the float32 weights back into the Model, exactly.
 	Precision string `json:"precision,omitempty"`
+	// DivergeFactor stops training with a *DivergedError after an epoch whose mean loss
+	// exceeds DivergeFactor x max(L0, 1), L0 being the mean loss of the first minibatch at the
+	// initial weights. 0 means DefaultDivergeFactor (1e3); a negative value disables the check
+	// (NaN and Inf are always caught). SGD that makes progress keeps the epoch loss near or
+	// below L0 (a transient spike of a few times L0 at a large learning rate is normal); with
+	// cross-entropy L0 is about ln C (2.3 for 10 classes), so 1e3 x L0 means the true class
+	// gets probability about e^-2300 on average: the weights have blown up, and every later
+	// measurement would be meaningless. max(L0, 1) keeps a nearly-trained start (L0 near 0)
+	// from tripping the check on noise.
+	DivergeFactor float64 `json:"diverge_factor,omitempty"`
 }
 
 // EpochStats summarizes one epoch. Epochs are numbered from 1.
@@ -143,6 +174,8 @@ func (cfg TrainConfig) Validate() error {
 		return fmt.Errorf("nn: TrainConfig.StopLoss = %v, want >= 0 (0 = %g)", cfg.StopLoss, DefaultStopLoss)
 	case cfg.Precision != "" && cfg.Precision != Float64 && cfg.Precision != Float32:
 		return fmt.Errorf("nn: TrainConfig.Precision = %q, want %q or %q", cfg.Precision, Float32, Float64)
+	case math.IsNaN(cfg.DivergeFactor) || (cfg.DivergeFactor > 0 && cfg.DivergeFactor <= 1) || math.IsInf(cfg.DivergeFactor, 0):
+		return fmt.Errorf("nn: TrainConfig.DivergeFactor = %v, want a finite factor > 1 (0 = %g, < 0 = off)", cfg.DivergeFactor, DefaultDivergeFactor)
 	}
 	for _, c := range cfg.Checkpoints {
 		if c < 1 || c > cfg.Epochs {
@@ -243,6 +276,11 @@ func Train(ctx context.Context, m *Model, loss Loss, x *mat.Dense, labels []int,
 		stopLoss = DefaultStopLoss
 	}
 	evalTrain := cfg.EvalTrain || cfg.EarlyStop
+	divergeFactor := cfg.DivergeFactor
+	if divergeFactor == 0 {
+		divergeFactor = DefaultDivergeFactor
+	}
+	initialLoss := math.NaN() // mean loss of the first minibatch
 	checkpoints := slices.Clone(cfg.Checkpoints)
 	slices.Sort(checkpoints)
 	checkpoints = slices.Compact(checkpoints)
@@ -299,6 +337,9 @@ func Train(ctx context.Context, m *Model, loss Loss, x *mat.Dense, labels []int,
 				hist.Stopped = err.Error()
 				return hist, err
 			}
+			if global == 1 {
+				initialLoss = batchLoss / float64(hi-lo)
+			}
 			lossSum += batchLoss
 			correct += c
 
@@ -324,8 +365,18 @@ func Train(ctx context.Context, m *Model, loss Loss, x *mat.Dense, labels []int,
 		st.Loss = lossSum / float64(n)
 		st.Acc = float64(correct) / float64(n)
 		st.GradNorm = normSum / float64(st.Steps)
+		if bound := divergeFactor * max(initialLoss, 1); divergeFactor > 0 && st.Loss > bound {
+			err := &DivergedError{Epoch: epoch, Loss: st.Loss, Initial: initialLoss, Factor: divergeFactor, Bound: bound}
+			hist.Epochs = append(hist.Epochs, st)
+			hist.Stopped = err.Error()
+			return hist, err
+		}
 		if evalTrain {
-			st.TrainLoss, st.TrainAcc = be.evaluate(cfg.Batch)
+			var err error
+			if st.TrainLoss, st.TrainAcc, err = be.evaluate(ctx, cfg.Batch); err != nil {
+				hist.Stopped = fmt.Sprintf("canceled in the evaluation after epoch %d: %v", epoch, err)
+				return hist, fmt.Errorf("nn: Train canceled in the evaluation after epoch %d: %w", epoch, err)
+			}
 			st.Evaluated = true
 		}
 		st.Elapsed = time.Since(start)
@@ -408,14 +459,15 @@ func Evaluate(m *Model, loss Loss, x *mat.Dense, labels []int, batch int) (meanL
 	if err := checkData(m, x, labels); err != nil {
 		panic(fmt.Sprintf("nn: Evaluate: %v", err))
 	}
-	return evaluate(m, loss, x, labels, batch)
+	meanLoss, acc, _ = evaluate(context.Background(), m, loss, x, labels, batch)
+	return meanLoss, acc
 }
 
 // evaluate is Evaluate without the data checks (Train has done them once).
-func evaluate(m *Model, loss Loss, x *mat.Dense, labels []int, batch int) (meanLoss, acc float64) {
+func evaluate(ctx context.Context, m *Model, loss Loss, x *mat.Dense, labels []int, batch int) (meanLoss, acc float64, err error) {
 	n, features := x.Dims()
 	if n == 0 {
-		return math.NaN(), math.NaN()
+		return math.NaN(), math.NaN(), nil
 	}
 	if batch <= 0 {
 		batch = defaultEvalBatch
@@ -424,6 +476,9 @@ func evaluate(m *Model, loss Loss, x *mat.Dense, labels []int, batch int) (meanL
 	var sum float64
 	correct := 0
 	for lo := 0; lo < n; lo += batch {
+		if err := ctx.Err(); err != nil {
+			return 0, 0, err
+		}
 		hi := min(lo+batch, n)
 		// A row slice of a contiguous matrix is itself contiguous, so it can be passed as is;
 		// a strided view is copied, so layers always see Stride == Cols.
@@ -438,5 +493,5 @@ func evaluate(m *Model, loss Loss, x *mat.Dense, labels []int, batch int) (meanL
 		}
 		correct += countCorrect(logits, labels[lo:hi], classes)
 	}
-	return sum / float64(n), float64(correct) / float64(n)
+	return sum / float64(n), float64(correct) / float64(n), nil
 }

@@ -1,6 +1,10 @@
 package nn
 
-import "gonum.org/v1/gonum/mat"
+import (
+	"context"
+
+	"gonum.org/v1/gonum/mat"
+)
 
 // sgdBackend is the arithmetic of one Train run; Train owns the schedule, the shuffles,
 // clipping decisions, early stopping and reporting, so that both precisions follow exactly
@@ -18,8 +22,8 @@ type sgdBackend interface {
 	// update takes the step w <- w - lr g.
 	update(lr float64)
 	// evaluate returns the mean loss and accuracy on the whole training set, in forward
-	// passes of at most batch rows.
-	evaluate(batch int) (loss, acc float64)
+	// passes of at most batch rows, checking ctx before each.
+	evaluate(ctx context.Context, batch int) (loss, acc float64, err error)
 	// sync makes the Model hold the current weights.
 	sync()
 }
@@ -104,8 +108,8 @@ func (t *trainer64) update(lr float64) {
 	}
 }
 
-func (t *trainer64) evaluate(batch int) (float64, float64) {
-	return evaluate(t.m, t.loss, t.x, t.labels, batch)
+func (t *trainer64) evaluate(ctx context.Context, batch int) (float64, float64, error) {
+	return evaluate(ctx, t.m, t.loss, t.x, t.labels, batch)
 }
 
 func (t *trainer64) sync() {}
@@ -183,13 +187,16 @@ func (t *trainer32) update(lr float64) {
 	}
 }
 
-func (t *trainer32) evaluate(batch int) (float64, float64) {
+func (t *trainer32) evaluate(ctx context.Context, batch int) (float64, float64, error) {
 	n := len(t.labels)
 	batch = min(max(batch, 1), t.e.cap)
 	classes := t.e.model.Classes()
 	var sum float64
 	correct := 0
 	for lo := 0; lo < n; lo += batch {
+		if err := ctx.Err(); err != nil {
+			return 0, 0, err
+		}
 		hi := min(lo+batch, n)
 		copy(t.e.input(hi-lo), t.x[lo*t.f:hi*t.f])
 		z := t.e.forward(hi - lo)
@@ -199,7 +206,7 @@ func (t *trainer32) evaluate(batch int) (float64, float64) {
 		}
 		correct += countCorrect(logits, t.labels[lo:hi], classes)
 	}
-	return sum / float64(n), float64(correct) / float64(n)
+	return sum / float64(n), float64(correct) / float64(n), nil
 }
 
 func (t *trainer32) sync() { t.e.store() }

@@ -569,3 +569,68 @@ func TestEvaluateEdges(t *testing.T) {
 	}()
 	Evaluate(m, ce, mat.NewDense(1, 3, nil), []int{5}, 4)
 }
+
+// TestTrainDiverged: a learning rate of 1e9 (the case: losses of 1e22 and more, the
+// run exiting 0) stops with a *DivergedError naming the epoch and the loss; a sane rate, and
+// the same rate with the check disabled, do not.
+func TestTrainDiverged(t *testing.T) {
+	// Random labels: not separable, so an overshooting step cannot be rescued by the data.
+	// With clipping at 5 (the paper's setting) the loss stays finite, near 1e18: only the
+	// divergence check stops the run.
+	rng := newRand(3)
+	x, y := randDense(rng, 40, 5, 1), randLabels(rng, 40, 3)
+	spec := MLP(5, []int{8}, 3, KindReLU)
+	ce := trLoss(t, "ce")
+	hist, err := Train(context.Background(), trModel(t, spec, 1), ce, x, y, TrainConfig{LR: 1e9, Batch: 4, Epochs: 5, ClipNorm: 5}, nil, nil)
+	var de *DivergedError
+	if !errors.Is(err, ErrDiverged) || !errors.As(err, &de) {
+		t.Fatalf("lr 1e9: err = %v, want ErrDiverged", err)
+	}
+	if de.Epoch != len(hist.Epochs) || !(de.Loss > 1e3*max(de.Initial, 1)) || !strings.Contains(err.Error(), fmt.Sprintf("diverged at epoch %d: mean loss", de.Epoch)) {
+		t.Errorf("lr 1e9: %+v with %d epochs recorded: %v", de, len(hist.Epochs), err)
+	}
+	if math.Abs(de.Initial-math.Log(3)) > 0.5 {
+		t.Errorf("initial loss %v, want about ln 3 for a fresh 3-class model", de.Initial)
+	}
+	// The check off: the same run completes, silently, as before the check existed.
+	hist, err = Train(context.Background(), trModel(t, spec, 1), ce, x, y, TrainConfig{LR: 1e9, Batch: 4, Epochs: 5, ClipNorm: 5, DivergeFactor: -1}, nil, nil)
+	if err != nil || len(hist.Epochs) != 5 || !(hist.Epochs[4].Loss > 1e10) {
+		t.Errorf("DivergeFactor -1: %d epochs, err %v; want 5 epochs of huge finite losses", len(hist.Epochs), err)
+	}
+	if _, err := Train(context.Background(), trModel(t, spec, 1), ce, x, y, TrainConfig{LR: 0.1, Batch: 4, Epochs: 20}, nil, nil); err != nil {
+		t.Errorf("lr 0.1: %v", err)
+	}
+	for _, f := range []float64{math.NaN(), 1, 0.5, math.Inf(1)} {
+		if err := (TrainConfig{LR: 0.1, Batch: 1, Epochs: 1, DivergeFactor: f}).Validate(); err == nil || !strings.Contains(err.Error(), "DivergeFactor") {
+			t.Errorf("DivergeFactor %v: %v", f, err)
+		}
+	}
+}
+
+// TestTrainCanceledInEvaluation: a cancellation between epochs stops Train for both
+// precisions with the completed epochs in the history, and the per-epoch full-set
+// evaluation itself checks ctx before every batch.
+func TestTrainCanceledInEvaluation(t *testing.T) {
+	x, y := trBlobs(5, 20, 3, 2)
+	spec := MLP(3, []int{4}, 2, KindReLU)
+	for _, prec := range []string{Float64, Float32} {
+		ctx, cancel := context.WithCancel(context.Background())
+		m := trModel(t, spec, 1)
+		hist, err := Train(ctx, m, trLoss(t, "ce"), x, y, TrainConfig{LR: 0.1, Batch: 4, Epochs: 5, EvalTrain: true, Precision: prec},
+			func(s EpochStats) {
+				if s.Epoch == 2 {
+					cancel()
+				}
+			}, nil)
+		cancel()
+		if !errors.Is(err, context.Canceled) || len(hist.Epochs) != 2 {
+			t.Errorf("%s: err %v after %d epochs, want context.Canceled after 2", prec, err, len(hist.Epochs))
+		}
+	}
+	// The evaluation itself: a canceled context stops it before the first batch.
+	_, _, err := evaluate(func() context.Context { c, f := context.WithCancel(context.Background()); f(); return c }(),
+		trModel(t, spec, 1), trLoss(t, "ce"), x, y, 4)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("evaluate: %v", err)
+	}
+}
