@@ -184,17 +184,24 @@ func (r *Report) Print(w io.Writer) {
 // Show displays the report inline in a notebook.
 func (r *Report) Show() error { return viz.Show(r.Items()...) }
 
+// progressBar shows progress events as one bar per notebook cell, relabelled for each run and
+// stage (a new bar per stage stacked bars in the cell), or, outside a notebook, as the lines of
+// an experiment.Printer on stderr.
 func progressBar() func(experiment.Event) {
+	if !viz.IsNotebook() {
+		return experiment.NewPrinter(os.Stderr).Event
+	}
 	var bar *viz.Progress
 	var run, stage string
 	return func(ev experiment.Event) {
-		if bar == nil || ev.Run != run || ev.Stage != stage {
-			if bar != nil {
-				bar.Done("")
-			}
-			run, stage = ev.Run, ev.Stage
-			bar = viz.NewProgress(ev.Run+" "+ev.Stage, max(ev.Total, 1))
+		label, total := ev.Run+" "+ev.Stage, max(ev.Total, 1)
+		switch {
+		case bar == nil:
+			bar = viz.NewProgress(label, total)
+		case ev.Run != run || ev.Stage != stage:
+			bar.Restart(label, total)
 		}
+		run, stage = ev.Run, ev.Stage
 		bar.Update(ev.Done, ev.Message)
 	}
 }

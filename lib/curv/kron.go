@@ -293,8 +293,11 @@ func (f *Factors) batchGrads(batch int, seed uint64, b Budget) (*mat.Dense, erro
 	}
 	gb := mat.NewDense(nb, f.D, nil)
 	g := mat.NewDense(f.Dout, f.In, nil)
-	ab := mat.NewDense(min(batch, f.N), f.In, nil)
-	db := mat.NewDense(min(batch, f.N), f.Dout, nil)
+	// A minibatch holds at most N samples: sizing the work space by batch alone let a huge
+	// batch size allocate without bound.
+	w := min(batch, f.N)
+	ab := mat.NewDense(w, f.In, nil)
+	db := mat.NewDense(w, f.Dout, nil)
 	for bi := 0; bi < nb; bi++ {
 		s, e := bi*batch, min(f.N, (bi+1)*batch)
 		ac := ab.Slice(0, e-s, 0, f.In).(*mat.Dense)

@@ -58,6 +58,11 @@ type Config struct {
 	// paper's and the presets' choice, or "float64" ("" means float64: configs written
 	// before the field existed). The analysis is float64 either way, on the trained weights.
 	Precision string `json:"precision,omitempty"`
+	// TopK > 0 analyses only the top-k eigen-directions of H (Lanczos, no D x D matrix on the
+	// factorized route: curv.AnalysisOptions.TopK), for layers too large for the dense
+	// eigendecomposition; the commutation metrics and heat maps, which need the dense
+	// matrices, are then left out. 0 (the paper) is the dense analysis.
+	TopK int `json:"top_k,omitempty"`
 }
 
 // Training precisions (Config.Precision).
@@ -139,7 +144,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("experiment: config field classes = %d: the datasets have 10 labels", c.Classes)
 	}
 	if n := c.Classes * c.PerClass; c.Batch > n {
-		return fmt.Errorf("experiment: config field batch = %d: want at most the %d training samples (classes x per_class)", c.Batch, n)
+		return fmt.Errorf("experiment: config field batch = %d exceeds the N = %d training samples (classes %d x per_class %d): want 1..%d",
+			c.Batch, n, c.Classes, c.PerClass, n)
 	}
 	switch c.Precision {
 	case "", Float32, Float64:
@@ -165,6 +171,12 @@ func (c Config) Validate() error {
 	}
 	if c.LabelNoise > 0 && c.Classes < 2 {
 		return fmt.Errorf("experiment: config field label_noise = %v with classes = %d: a wrong label needs at least 2 classes", c.LabelNoise, c.Classes)
+	}
+	if c.TopK < 0 {
+		return fmt.Errorf("experiment: config field top_k = %d: want 0 (dense analysis) or a positive number of directions", c.TopK)
+	}
+	if c.TopK > 0 && c.TopK < c.NPrime {
+		return fmt.Errorf("experiment: config field top_k = %d is below n_prime = %d: the v1 fit window needs the top n_prime directions", c.TopK, c.NPrime)
 	}
 	if len(c.Targets) == 0 {
 		return fmt.Errorf("experiment: config field targets is empty: want at least one dense layer name")

@@ -104,6 +104,9 @@ func (h *Handle) Result(ctx context.Context) (*Result, error) {
 		}
 	}
 	if r == nil {
+		if h.Options.CacheOnly {
+			return nil, notCached(h.Config, "result")
+		}
 		var err error
 		if r, err = h.run(ctx); err != nil {
 			return nil, err
@@ -172,7 +175,7 @@ func (h *Handle) ProblemOn(ctx context.Context, set *data.Set, epoch int, layers
 	if len(layers) == 0 {
 		layers = h.Config.Targets[:1]
 	}
-	return &curv.Problem{Model: m, Loss: h.loss, X: set.X, Labels: set.Labels, Block: nn.Block{Layers: layers}}, nil
+	return &curv.Problem{Model: m, Loss: h.loss, X: set.X, Labels: set.Labels, Block: nn.Block{Layers: layers}, Budget: h.Options.Budget}, nil
 }
 
 // Analyze runs curv.Analyze on target (default: the first target) at the given epoch. Zero
@@ -275,6 +278,9 @@ func Derived[T any](h *Handle, tag string, compute func() (*T, error)) (*T, erro
 				fmt.Fprintf(h.Options.Log, "[%s] cached %s does not decode (%v); recomputing\n", h.Name(), tag, err)
 			}
 		}
+	}
+	if h.Options.CacheOnly {
+		return nil, notCached(h.Config, tag)
 	}
 	v, err := compute()
 	if err != nil {

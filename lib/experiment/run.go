@@ -171,10 +171,10 @@ func AnalyzeLayer(ctx context.Context, c Config, m *nn.Model, set *data.Set, tar
 	if err != nil {
 		return nil, err
 	}
-	p := &curv.Problem{Model: m, Loss: loss, X: set.X, Labels: set.Labels, Block: nn.Block{Layers: []string{target}}}
+	p := &curv.Problem{Model: m, Loss: loss, X: set.X, Labels: set.Labels, Block: nn.Block{Layers: []string{target}}, Budget: o.Budget}
 	run := c.Name()
 	a, err := curv.AnalyzeContext(ctx, p, curv.AnalysisOptions{
-		Batch: c.Batch, Seed: c.Seed, KeepDense: true, KeepVectors: true,
+		Batch: c.Batch, Seed: c.Seed, TopK: c.TopK, KeepDense: true, KeepVectors: true,
 		Progress: func(stage string, done, total int) {
 			if done == 0 {
 				msg := target + ": " + stage
@@ -206,15 +206,17 @@ func AnalyzeLayer(ctx context.Context, c Config, m *nn.Model, set *data.Set, tar
 	l.Timings["fits"] = time.Since(t0).Seconds()
 
 	t0 = time.Now()
-	var kc *mat.SymDense
-	if l.Commute, kc, err = commuteSummaries(ctx, a, RandomDraws, c.Seed); err != nil {
-		return nil, err
-	}
-	if heat {
-		n := min(HeatModes, a.D)
-		l.Heat = commute.SymlogBlock(kc, n, 0)
-		rk := commute.RandomRotate(kc, rand.New(rand.NewPCG(c.Seed+1, 0x9E3779B97F4A7C15)))
-		l.HeatRandom = commute.SymlogBlock(rk, n, 0)
+	if a.Dense != nil { // nil with TopK: the commutation metrics need the dense matrices
+		var kc *mat.SymDense
+		if l.Commute, kc, err = commuteSummaries(ctx, a, RandomDraws, c.Seed); err != nil {
+			return nil, err
+		}
+		if heat {
+			n := min(HeatModes, a.D)
+			l.Heat = commute.SymlogBlock(kc, n, 0)
+			rk := commute.RandomRotate(kc, rand.New(rand.NewPCG(c.Seed+1, 0x9E3779B97F4A7C15)))
+			l.HeatRandom = commute.SymlogBlock(rk, n, 0)
+		}
 	}
 	l.Timings["commute"] = time.Since(t0).Seconds()
 	if !math.IsNaN(a.KappaMax) {

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/data"
 	"github.com/noisecurv/noisecurv/lib/nn"
 )
@@ -24,12 +25,20 @@ type Options struct {
 	CacheDir string
 	// DataDir is searched first for datasets (see lib/data).
 	DataDir string
-	// Log receives one progress line per epoch and per analysis stage.
+	// Log receives free-text messages (downloads, cache repairs) and, when Progress is nil,
+	// one plain line per progress event.
 	Log io.Writer
-	// Progress, when set, receives the same events in structured form (notebooks draw bars).
+	// Progress, when set, receives the progress events in structured form: a Printer
+	// (terminals and logs) or a notebook bar.
 	Progress func(Event)
 	// Recompute ignores cached entries (they are overwritten).
 	Recompute bool
+	// CacheOnly computes nothing: Train and Run return an error wrapping ErrNotCached when
+	// the cache lacks the entry (for reports over what has been computed).
+	CacheOnly bool
+	// Budget limits the memory of each dense curvature computation (curv.Problem.Budget:
+	// 0 is curv.DefaultBudget, negative is unlimited). It does not change results.
+	Budget curv.Budget
 
 	// snapshot places AnalyzeLayer's progress within Run: the analysed epoch and its position
 	// among the run's snapshots (zero outside Run).
@@ -41,15 +50,6 @@ type Event struct {
 	Run, Stage  string
 	Done, Total int
 	Message     string
-}
-
-func (o Options) emit(ev Event) {
-	if o.Progress != nil {
-		o.Progress(ev)
-	}
-	if o.Log != nil {
-		fmt.Fprintf(o.Log, "[%s] %s %d/%d %s\n", ev.Run, ev.Stage, ev.Done, ev.Total, ev.Message)
-	}
 }
 
 // logf writes one line for run to o.Log, if set.
@@ -193,6 +193,9 @@ func Train(ctx context.Context, c Config, set *data.Set, o Options) (*Trained, e
 			// Retrained below; Put then replaces the entry, so this happens once.
 			o.logf(c.Name(), "%v; retraining", err)
 		}
+	}
+	if o.CacheOnly {
+		return nil, notCached(c, "trained model")
 	}
 	in := nn.Shape{C: set.Channels, H: set.Height, W: set.Width}
 	if c.Model != "cnn" {

@@ -183,6 +183,21 @@ func (p *Progress) Update(done int, msg string) {
 	fmt.Fprintln(p.out, p.line(msg))
 }
 
+// Restart reuses the display for the next task: a new label and total, the count and clock
+// reset. In GoNB the same bar is redrawn in place, so a sequence of tasks (a run's training,
+// then its analysis, then the next run) shows one bar that never stacks or overlaps others.
+// It also revives a bar after Done.
+func (p *Progress) Restart(label string, total int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.Label, p.Total = label, total
+	p.done, p.finished = 0, false
+	p.start, p.lastSend = time.Now(), time.Time{}
+	if gonbui.IsNotebook {
+		gonbui.UpdateHTML(p.id, p.html(""))
+	}
+}
+
 // Done removes the transient bar (in GoNB) and prints a final line with the elapsed time.
 func (p *Progress) Done(msg string) {
 	p.mu.Lock()

@@ -517,3 +517,21 @@ func TestProgressOutsideNotebook(t *testing.T) {
 		t.Errorf("progress lines:\n%s", buf.String())
 	}
 }
+
+// TestProgressRestart: a restarted bar counts the new task from zero under its new label.
+func TestProgressRestart(t *testing.T) {
+	var buf bytes.Buffer
+	old := stderrOut
+	stderrOut = &buf
+	defer func() { stderrOut = old }()
+	p := NewProgress("run-a train", 4)
+	p.Update(4, "")
+	p.Restart("run-a analyze", 2)
+	p.Update(1, "fc2: dense")
+	p.Done("")
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "run-a train: 4/4") || !strings.HasPrefix(lines[1], "run-a analyze: 1/2 (50%)") ||
+		!strings.HasSuffix(lines[2], "done") {
+		t.Errorf("progress lines:\n%s", buf.String())
+	}
+}
