@@ -62,7 +62,8 @@ type dataset struct {
 	local                                            func() (dir string, err error)
 	localDesc                                        string
 	// netLocal makes a local copy over the network by other means than the mirrors (MNIST: the
-	// Go module proxy, the one route open on the project's machines); tried after the mirrors.
+	// Go module proxy, which also works where only the proxy is reachable); tried before the
+	// mirrors.
 	netLocal     func() (dir string, err error)
 	netLocalDesc string
 
@@ -392,9 +393,29 @@ func (e *NotFoundError) Error() string {
 	for _, t := range e.Tried {
 		fmt.Fprintf(&b, "  - %s\n", t)
 	}
-	fmt.Fprintf(&b, "fetch it with `%s` (in a checkout: `go run ./cmd/noisecurv data fetch %s`; "+
-		"a download needs internet), or set $%s to a folder holding %s/", FetchCommand(e.Name), e.Name, EnvDataDir, e.Name)
+	b.WriteString(e.hint())
 	return b.String()
+}
+
+func (e *NotFoundError) hint() string {
+	return fmt.Sprintf("fetch it with `%s` (in a checkout: `go run ./cmd/noisecurv data fetch %s`), "+
+		"or set $%s to a folder holding %s/", FetchCommand(e.Name), e.Name, EnvDataDir, e.Name)
+}
+
+// Summary is Error on one line, for a table cell or a log line: every place tried, in order,
+// separated by semicolons, then how to fetch the dataset.
+func (e *NotFoundError) Summary() string {
+	return fmt.Sprintf("dataset %s not found; tried, in order: %s. %s", e.Name, strings.Join(e.Tried, "; "), e.hint())
+}
+
+// Summary returns err on one line. For a *NotFoundError (also wrapped) that is its Summary,
+// which keeps the whole list of places tried; other errors have their lines joined.
+func Summary(err error) string {
+	var nf *NotFoundError
+	if errors.As(err, &nf) {
+		return nf.Summary()
+	}
+	return oneLine(err.Error())
 }
 
 // ErrNotFound is matched (errors.Is) by every *NotFoundError.

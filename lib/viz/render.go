@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"html"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -116,11 +117,26 @@ func (t Text) renderHTML(*renderer) (string, error) {
 	return b.String(), nil
 }
 
-// Table is a simple text table.
+// Table is a simple text table. Cells that read as numbers (a value, an interval, a
+// value ± error, a ratio) are right-aligned, prose is left-aligned; the alignment is written
+// into each cell, so it holds in a notebook as in a page.
 type Table struct {
 	Caption string
 	Header  []string
 	Rows    [][]string
+	// Links, when not nil, is parallel to Rows: a non-empty Links[i][j] makes cell (i, j) a
+	// link to that address (an anchor "#id", or a relative path).
+	Links [][]string
+}
+
+// numericCell matches cells made of numbers and their punctuation only: "1.13",
+// "-1.48e17", "1.126 [1.120, 1.132]", "0.96 ± 0.01", "277 : 4.1 : 0.31", "52.5%".
+var numericCell = regexp.MustCompile(`^[-+−]?[0-9.]+([eE][-+]?[0-9]+)?(\s*([-+−±×x:/,;%]|\[|\]|\(|\)|\s)\s*[-+−]?([0-9.]+([eE][-+]?[0-9]+)?)?)*$`)
+
+// isNumericCell reports whether a table cell should be right-aligned.
+func isNumericCell(c string) bool {
+	c = strings.TrimSpace(c)
+	return c != "" && strings.ContainsAny(c, "0123456789") && numericCell.MatchString(c)
 }
 
 func (t *Table) renderHTML(*renderer) (string, error) {
@@ -132,18 +148,41 @@ func (t *Table) renderHTML(*renderer) (string, error) {
 	if t.Caption != "" {
 		b.WriteString("<caption>" + html.EscapeString(t.Caption) + "</caption>")
 	}
+	// A column is right-aligned when every non-empty cell in it is a number; its header too.
+	numCol := func(j int) bool {
+		any := false
+		for _, row := range t.Rows {
+			if j < len(row) && strings.TrimSpace(row[j]) != "" {
+				if !isNumericCell(row[j]) {
+					return false
+				}
+				any = true
+			}
+		}
+		return any
+	}
+	align := func(right bool) string {
+		if right {
+			return `text-align:right;font-variant-numeric:tabular-nums`
+		}
+		return `text-align:left`
+	}
 	if len(t.Header) > 0 {
 		b.WriteString("<thead><tr>")
-		for _, h := range t.Header {
-			b.WriteString("<th>" + html.EscapeString(h) + "</th>")
+		for j, h := range t.Header {
+			b.WriteString(`<th style="` + align(numCol(j)) + `">` + html.EscapeString(h) + "</th>")
 		}
 		b.WriteString("</tr></thead>")
 	}
 	b.WriteString("<tbody>")
-	for _, row := range t.Rows {
+	for i, row := range t.Rows {
 		b.WriteString("<tr>")
-		for _, c := range row {
-			b.WriteString("<td>" + html.EscapeString(c) + "</td>")
+		for j, c := range row {
+			cell := html.EscapeString(c)
+			if i < len(t.Links) && j < len(t.Links[i]) && t.Links[i][j] != "" {
+				cell = `<a href="` + html.EscapeString(t.Links[i][j]) + `">` + cell + "</a>"
+			}
+			b.WriteString(`<td style="` + align(isNumericCell(c)) + `;vertical-align:top">` + cell + "</td>")
 		}
 		b.WriteString("</tr>")
 	}
