@@ -131,7 +131,7 @@ type Table struct {
 
 // numericCell matches cells made of numbers and their punctuation only: "1.13",
 // "-1.48e17", "1.126 [1.120, 1.132]", "0.96 ± 0.01", "277 : 4.1 : 0.31", "52.5%".
-var numericCell = regexp.MustCompile(`^[-+−]?[0-9.]+([eE][-+]?[0-9]+)?(\s*([-+−±×x:/,;%]|\[|\]|\(|\)|\s)\s*[-+−]?([0-9.]+([eE][-+]?[0-9]+)?)?)*$`)
+var numericCell = regexp.MustCompile(`^[(\[]?[-+−]?[0-9.]+([eE][-+]?[0-9]+)?(\s*([-+−±×x:/,;%]|\[|\]|\(|\)|\s)\s*[-+−]?([0-9.]+([eE][-+]?[0-9]+)?)?)*$`)
 
 // isNumericCell reports whether a table cell should be right-aligned.
 func isNumericCell(c string) bool {

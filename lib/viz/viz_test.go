@@ -422,7 +422,7 @@ func TestPageOneLoaderNCharts(t *testing.T) {
 		}
 		seen[d[1]] = true
 	}
-	if !strings.Contains(s, "Line &lt;two&gt;.") || !strings.Contains(s, "<td>2</td>") {
+	if !strings.Contains(s, "Line &lt;two&gt;.") || !strings.Contains(s, `tabular-nums;vertical-align:top">2</td>`) {
 		t.Errorf("text or table missing/unescaped")
 	}
 	again, _ := p.HTML()
@@ -515,5 +515,57 @@ func TestProgressOutsideNotebook(t *testing.T) {
 	if len(lines) != 3 || !strings.HasPrefix(lines[0], "train: 1/4 (25%)") || !strings.Contains(lines[1], "4/4 (100%)") ||
 		!strings.HasSuffix(lines[2], "loss 0.1 done") {
 		t.Errorf("progress lines:\n%s", buf.String())
+	}
+}
+
+func TestTableAlignment(t *testing.T) {
+	for c, want := range map[string]bool{
+		"1.13": true, "-1.48e17": true, "1.126 [1.120, 1.132]": true, "0.96 ± 0.01": true,
+		"277 : 4.1 : 0.31": true, "52.5%": true, "1.224 +- 0.003": true, "(3, 10)": true,
+		"": false, "reproduced": false, "CE, C'=3": false, "gamma 1.13": false, "e": false, "-": false,
+		"MNIST MLP 784-50-50-10": false,
+	} {
+		if got := isNumericCell(c); got != want {
+			t.Errorf("isNumericCell(%q) = %v, want %v", c, got, want)
+		}
+	}
+	tb := &Table{Header: []string{"what", "value"}, Rows: [][]string{{"a long prose cell", "1.5"}, {"b", "2e-3"}},
+		Links: [][]string{{"#sec-x"}}}
+	h, err := tb.renderHTML(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`<th style="text-align:left">what</th>`, `<th style="text-align:right;font-variant-numeric:tabular-nums">value</th>`,
+		`<td style="text-align:left;vertical-align:top"><a href="#sec-x">a long prose cell</a></td>`,
+		`<td style="text-align:right;font-variant-numeric:tabular-nums;vertical-align:top">2e-3</td>`,
+	} {
+		if !strings.Contains(h, want) {
+			t.Errorf("table HTML lacks %s:\n%s", want, h)
+		}
+	}
+}
+
+func TestPageTableOfContents(t *testing.T) {
+	p := &Page{Title: "t"}
+	p.Add("Summary", Text("x"))
+	p.Sections = append(p.Sections, Section{Heading: "C4-C5 Power law", ID: "claim-C4-C5", Items: []Item{Text("y")}})
+	p.Add("Beyond: the paper's γ (v2)", Text("z"))
+	out, err := p.HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(out)
+	for _, want := range []string{
+		`<li><a href="#sec-summary">Summary</a></li>`, `<li><a href="#claim-C4-C5">C4-C5 Power law</a></li>`,
+		`<h2 id="claim-C4-C5">`, `<h2 id="sec-beyond-the-paper-s-v2">`,
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	p.Sections = p.Sections[:2]
+	if out, _ := p.HTML(); strings.Contains(string(out), `<nav class="noisecurv-toc"`) {
+		t.Errorf("a page with two sections got a table of contents")
 	}
 }
