@@ -95,8 +95,16 @@ func HeatMap(spec HeatMapSpec) (*Figure, error) {
 			"axisTick":     map[string]any{"show": false},
 		}
 	}
+	// The colour bar stands in its own strip right of the grid, its end values written beside
+	// it; the value's name goes under the title (a long name on the bar would overlap the map).
+	title := map[string]any{"text": spec.Title, "left": "center", "textStyle": map[string]any{"fontSize": 14}}
+	if spec.ValueName != "" {
+		title["subtext"] = "colour: " + spec.ValueName
+		title["itemGap"] = 4
+	}
 	opt := map[string]any{
-		"grid":    map[string]any{"left": 70, "right": 90, "top": 50, "bottom": 50},
+		"title":   title,
+		"grid":    map[string]any{"left": 70, "right": 95, "top": 62, "bottom": 50},
 		"tooltip": map[string]any{"trigger": "item", "confine": true},
 		"xAxis":   catAxis(spec.XName, xl, false),
 		"yAxis":   catAxis(spec.YName, yl, true),
@@ -104,11 +112,14 @@ func HeatMap(spec HeatMapSpec) (*Figure, error) {
 			"type":       "continuous",
 			"min":        lo,
 			"max":        hi,
-			"calculable": true,
+			"calculable": false,
 			"orient":     "vertical",
-			"right":      5,
+			"right":      8,
 			"top":        "middle",
-			"text":       []string{spec.ValueName, ""},
+			"itemWidth":  14,
+			"itemHeight": 160,
+			"text":       []string{strconv.FormatFloat(roundSig(hi, 3), 'g', -1, 64), strconv.FormatFloat(roundSig(lo, 3), 'g', -1, 64)},
+			"textGap":    6,
 			"precision":  2,
 			"inRange":    map[string]any{"color": colors},
 		},
@@ -158,7 +169,38 @@ type HistogramSpec struct {
 	Width, Height int
 }
 
+// robustRange is the automatic binned range of a histogram: the data range cut to Tukey's
+// far-out fences, q1 - 3 IQR and q3 + 3 IQR (in log10 for log bins), so that a few extreme
+// values (a ratio whose denominator is nearly 0) cannot squeeze every other value into one
+// bar. When the quartiles coincide the data range is kept. Values cut off are counted in
+// the legend.
+func robustRange(all []float64, lo, hi float64, logBins bool) (float64, float64) {
+	v := make([]float64, len(all))
+	for i, x := range all {
+		v[i] = x
+		if logBins {
+			v[i] = math.Log10(x)
+		}
+	}
+	sort.Float64s(v)
+	q := func(p float64) float64 { return stat.Quantile(p, stat.LinInterp, v, nil) }
+	q1, q3 := q(0.25), q(0.75)
+	a, b := q1-3*(q3-q1), q3+3*(q3-q1)
+	if b <= a { // half the values or more are equal: no scale to judge outliers by
+		return lo, hi
+	}
+	if logBins {
+		a, b = math.Pow(10, a), math.Pow(10, b)
+	}
+	return math.Max(lo, a), math.Min(hi, b)
+}
+
+// fmtTick formats a bin edge for a legend: 4 significant digits.
+func fmtTick(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
+
 // Histogram bins each series with gonum's stat.Histogram on shared dividers and draws bars.
+// Without Lo and Hi the binned range is the data range cut to robust fences (robustRange),
+// and the values outside it are counted in the legend.
 func Histogram(spec HistogramSpec) (*Figure, error) {
 	const b = "Histogram"
 	if len(spec.Series) == 0 {
@@ -169,6 +211,7 @@ func Histogram(spec HistogramSpec) (*Figure, error) {
 	if auto {
 		lo, hi = math.Inf(1), math.Inf(-1)
 	}
+	var all []float64 // every value, for the robust automatic range
 	total := 0
 	for i, s := range spec.Series {
 		name := s.Name
@@ -185,8 +228,12 @@ func Histogram(spec HistogramSpec) (*Figure, error) {
 		}
 		if auto && len(s.Values) > 0 {
 			lo, hi = math.Min(lo, floats.Min(s.Values)), math.Max(hi, floats.Max(s.Values))
+			all = append(all, s.Values...)
 		}
 		total += len(s.Values)
+	}
+	if auto && len(all) > 0 {
+		lo, hi = robustRange(all, lo, hi, spec.LogBins)
 	}
 	if total == 0 {
 		return nil, fmt.Errorf("viz.%s %q: all series are empty", b, spec.Title)
@@ -235,14 +282,25 @@ func Histogram(spec HistogramSpec) (*Figure, error) {
 			name = "series " + strconv.Itoa(i+1)
 		}
 		in := make([]float64, 0, len(s.Values))
+		below, above := 0, 0
 		for _, v := range s.Values {
-			if v >= div[0] && v < div[nb] {
+			switch {
+			case v < div[0]:
+				below++
+			case v >= div[nb]:
+				above++
+			default:
 				in = append(in, v)
 			}
 		}
 		sort.Float64s(in)
-		if out := len(s.Values) - len(in); out > 0 {
-			name += fmt.Sprintf(" [%d outside range]", out)
+		switch {
+		case below > 0 && above > 0:
+			name += fmt.Sprintf(" [%d below %s, %d above %s: not drawn]", below, fmtTick(div[0]), above, fmtTick(hi))
+		case below > 0:
+			name += fmt.Sprintf(" [%d below %s: not drawn]", below, fmtTick(div[0]))
+		case above > 0:
+			name += fmt.Sprintf(" [%d above %s: not drawn]", above, fmtTick(hi))
 		}
 		counts := stat.Histogram(nil, div, in, nil)
 		data := make([]any, nb)

@@ -222,6 +222,8 @@ func (f *Figure) renderHTML(r *renderer) (string, error) {
 	fmt.Fprintf(&b, "var el=document.getElementById(%q);\nvar option=", id)
 	b.Write(opt)
 	b.WriteString(";\n")
+	// A title wider than the chart is wrapped (ECharts clips it otherwise), and the grid,
+	// the legend and the chart's height make room for the extra lines.
 	// The chart follows window resizes (at most every 100 ms, and only on a real change of its
 	// container), and a container that had no width when drawn (an output inserted hidden) is
 	// watched by a ResizeObserver until it gets one. Observing every chart for the page's
@@ -229,12 +231,18 @@ func (f *Figure) renderHTML(r *renderer) (string, error) {
 	// paper-preset notebook 05) its virtual-time budget never ran out (TestLargePageFinishes).
 	fmt.Fprintf(&b, `var t0=Date.now();
 function mark(s,msg){if(!el){return;}el.setAttribute(%q,s);if(msg){el.setAttribute(%q,msg);el.style.height="auto";el.textContent="chart error: "+msg;}}
+function fitTitle(){var t=option.title;if(!t||Array.isArray(t)||!t.text){return;}var w=el.clientWidth-24;if(w<=0){return;}
+var ts=t.textStyle||(t.textStyle={}),fs=ts.fontSize||18,cx=document.createElement("canvas").getContext("2d");if(!cx){return;}
+cx.font="bold "+fs+"px sans-serif";var n=Math.ceil(cx.measureText(t.text).width*1.05/w);if(n<=1){return;}
+ts.width=w;ts.overflow="break";var extra=(n-1)*Math.round(fs*1.35);
+[].concat(option.grid||[],option.legend||[]).forEach(function(o){if(o&&typeof o.top==="number"){o.top+=extra;}});
+el.style.height=(el.clientHeight+extra)+"px";}
 function draw(){
 if(!el){return;}
 if(!window.echarts){
 if(Date.now()-t0>%d){mark("error","window.echarts is not defined after %d ms: run viz.Setup() in the first cell (or the page lacks the ECharts loader)");return;}
 setTimeout(draw,50);return;}
-try{var c=echarts.init(el,null,{renderer:"svg"});c.setOption(option);mark("ok");
+try{fitTitle();var c=echarts.init(el,null,{renderer:"svg"});c.setOption(option);mark("ok");
 var w=el.clientWidth,h=el.clientHeight,q=0;
 function fit(){q=0;var nw=el.clientWidth,nh=el.clientHeight;if(nw===w&&nh===h){return;}w=nw;h=nh;c.resize();}
 window.addEventListener("resize",function(){if(!q){q=setTimeout(fit,100);}});

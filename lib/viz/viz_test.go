@@ -569,3 +569,88 @@ func TestPageTableOfContents(t *testing.T) {
 		t.Errorf("a page with two sections got a table of contents")
 	}
 }
+
+func TestHistogramRobustRange(t *testing.T) {
+	// A ratio with a near-zero denominator: 1000 values near 1 and two at ±1.5e17. The data
+	// range would put every ordinary value into one bar.
+	r := rand.New(rand.NewPCG(5, 6))
+	v := []float64{-1.48e17, 1.5e17}
+	for i := 0; i < 1000; i++ {
+		v = append(v, 1+0.1*r.NormFloat64())
+	}
+	f, err := Histogram(HistogramSpec{Title: "ratio", Bins: 20, Series: []HistSeries{{Name: "C/H", Values: v}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := optionOf(t, f)
+	s := seriesList(t, opt)[0]
+	nonEmpty, sum := 0, 0.0
+	for _, c := range s["data"].([]any) {
+		if c.(float64) > 0 {
+			nonEmpty++
+		}
+		sum += c.(float64)
+	}
+	if nonEmpty < 10 || sum != 1000 {
+		t.Errorf("%d non-empty bins holding %v values, want >= 10 bins holding all 1000 ordinary values", nonEmpty, sum)
+	}
+	if name := s["name"].(string); !strings.Contains(name, "1 below") || !strings.Contains(name, "1 above") {
+		t.Errorf("legend %q does not count the clipped tails", name)
+	}
+	labels := opt["xAxis"].(map[string]any)["data"].([]any)
+	for _, l := range labels {
+		if x, _ := strconv.ParseFloat(l.(string), 64); math.Abs(x) > 10 {
+			t.Errorf("bin label %v: the axis still stretches to the outliers", l)
+		}
+	}
+}
+
+func TestLogLogViewLimitsAxes(t *testing.T) {
+	// 100 directions in a fit window over 1e-2..1, 400 near-null ones from 1e-30 to 1e-15.
+	var x, y []float64
+	for i := 0; i < 100; i++ {
+		h := math.Pow(10, -2*float64(i)/99)
+		x, y = append(x, h), append(y, h*h)
+	}
+	for i := 0; i < 400; i++ {
+		h := math.Pow(10, -30+15*float64(i)/399)
+		x, y = append(x, h), append(y, h)
+	}
+	fit := &Fit{Slope: 2, Intercept: 0, R2: 1, N: 100, XMin: 1e-2, XMax: 1}
+	f, err := LogLog(LogLogSpec{Title: "C vs H", Series: []XYSeries{{Name: "CE", X: x, Y: y, Fit: fit}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := optionOf(t, f)
+	for _, ax := range []string{"xAxis", "yAxis"} {
+		a := opt[ax].(map[string]any)
+		lo, hi := a["min"].(float64), a["max"].(float64)
+		if dec := math.Log10(hi / lo); dec > DefaultMaxDecades {
+			t.Errorf("%s spans %g decades (%g..%g), want the window and its neighbourhood", ax, dec, lo, hi)
+		}
+		if a["splitNumber"].(float64) != math.Round(math.Log10(hi/lo)) {
+			t.Errorf("%s: splitNumber %v, want one label per decade", ax, a["splitNumber"])
+		}
+	}
+	name := seriesList(t, opt)[0]["name"].(string)
+	if !strings.Contains(name, "[400 of 500 points beyond the axes]") {
+		t.Errorf("legend %q does not count the near-null points", name)
+	}
+	// Without a fit the axes keep the top DefaultMaxDecades decades.
+	f, _ = LogLog(LogLogSpec{Series: []XYSeries{{Name: "a", X: x, Y: y}}})
+	a := optionOf(t, f)["xAxis"].(map[string]any)
+	if dec := math.Log10(a["max"].(float64) / a["min"].(float64)); dec > DefaultMaxDecades+1 {
+		t.Errorf("no fit: x axis spans %g decades", dec)
+	}
+}
+
+func TestLinesEpochAxisStartsAtFirstEpoch(t *testing.T) {
+	f, err := Lines(LineSpec{Series: []XYSeries{{Name: "γ", X: []float64{1, 10, 30, 100}, Y: []float64{1, 1.1, 1.12, 1.13}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := optionOf(t, f)["xAxis"].(map[string]any)
+	if a["min"] != 1.0 || a["max"] != 100.0 {
+		t.Errorf("x axis %v..%v, want 1..100", a["min"], a["max"])
+	}
+}
