@@ -231,10 +231,11 @@ func (f *Figure) renderHTML(r *renderer) (string, error) {
 	// paper-preset notebook 05) its virtual-time budget never ran out (TestLargePageFinishes).
 	fmt.Fprintf(&b, `var t0=Date.now();
 function mark(s,msg){if(!el){return;}el.setAttribute(%q,s);if(msg){el.setAttribute(%q,msg);el.style.height="auto";el.textContent="chart error: "+msg;}}
-function fitTitle(){var t=option.title;if(!t||Array.isArray(t)||!t.text){return;}var w=el.clientWidth-24;if(w<=0){return;}
+function fitTitle(){var lg=option.legend;if(lg&&!Array.isArray(lg)&&lg.orient==="vertical"&&el.clientWidth>200){var lt=lg.textStyle||(lg.textStyle={});lt.width=el.clientWidth-170;lt.overflow="break";}
+var t=option.title;if(!t||Array.isArray(t)||!t.text){return;}var w=el.clientWidth-24;if(w<=0){return;}
 var ts=t.textStyle||(t.textStyle={}),fs=ts.fontSize||18,cx=document.createElement("canvas").getContext("2d");if(!cx){return;}
 cx.font="bold "+fs+"px sans-serif";var n=Math.ceil(cx.measureText(t.text).width*1.05/w);if(n<=1){return;}
-ts.width=w;ts.overflow="break";var extra=(n-1)*Math.round(fs*1.35);
+ts.width=w;ts.overflow="break";ts.lineHeight=Math.round(fs*1.35);var extra=(n-1)*ts.lineHeight;
 [].concat(option.grid||[],option.legend||[]).forEach(function(o){if(o&&typeof o.top==="number"){o.top+=extra;}});
 el.style.height=(el.clientHeight+extra)+"px";}
 function draw(){
