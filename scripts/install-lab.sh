@@ -26,7 +26,7 @@ GONB_VERSION=v0.11.1
 GOIMPORTS_VERSION=v0.52.0
 GOPLS_VERSION=v0.23.0
 TEST_PACKAGES=(gcc libc6-dev libopenblas-dev liblapacke-dev chromium)
-APT_PACKAGES=(jupyter-notebook python3-nbconvert jupyter-nbconvert jupyter-nbformat chromium libopenblas-dev liblapacke-dev dataset-fashion-mnist)
+APT_PACKAGES=(jupyter-notebook python3-nbconvert jupyter-nbconvert jupyter-nbformat libjs-mathjax fonts-mathjax libjs-requirejs chromium libopenblas-dev liblapacke-dev dataset-fashion-mnist)
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SYSTEM=0 APT=1 GOPLS=1 TEST_ONLY=0 GOBIN_DIR="" DATA_DIR=""

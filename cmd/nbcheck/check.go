@@ -196,9 +196,17 @@ func checkNotebook(ctx context.Context, htmlPath string, cfg config) (result, er
 			res.Problems = append(res.Problems, nb.errors...)
 		}
 	}
+	static, err := os.ReadFile(htmlPath)
+	if err != nil {
+		return res, err
+	}
+	res.Problems = append(res.Problems, externalScripts(string(static))...)
 	dom, err := viz.DumpDOM(ctx, htmlPath, cfg.BudgetMS)
 	if err != nil {
 		return res, err
+	}
+	if strings.Contains(string(static), "MathJax.js") && strings.Contains(string(static), "$") && !strings.Contains(dom, "mjx-chtml") {
+		res.Problems = append(res.Problems, "the page loads MathJax but no formula was typeset (is the assets/ folder next to the HTML?)")
 	}
 	charts := viz.ParseCharts(dom)
 	res.Charts = len(charts)
@@ -247,6 +255,24 @@ func checkNotebook(ctx context.Context, htmlPath string, cfg config) (result, er
 		res.Problems = append(res.Problems, fmt.Sprintf("only %d charts drawn, want at least %d", res.Charts, cfg.MinCharts))
 	}
 	return res, nil
+}
+
+// scriptSrc matches the src attribute of a script element.
+var scriptSrc = regexp.MustCompile(`(?i)<script[^>]*\ssrc\s*=\s*["']([^"']+)["']`)
+
+// externalScripts lists the scripts a page loads from the network or from an absolute path
+// on this machine: such a page renders only online or only here (nbconvert's default HTML
+// loads MathJax from file:///usr/share/javascript/mathjax on Debian).
+func externalScripts(page string) []string {
+	var out []string
+	for _, m := range scriptSrc.FindAllStringSubmatch(page, -1) {
+		src := strings.ToLower(m[1])
+		if strings.HasPrefix(src, "http:") || strings.HasPrefix(src, "https:") || strings.HasPrefix(src, "//") ||
+			strings.HasPrefix(src, "file:") || strings.HasPrefix(src, "/") {
+			out = append(out, fmt.Sprintf("the page loads a script from %s: it must be inlined or relative to the page to render offline on any machine", m[1]))
+		}
+	}
+	return out
 }
 
 func baseName(p string) string {

@@ -139,3 +139,13 @@ func TestUsageErrors(t *testing.T) {
 		t.Errorf("missing file: exit %d, output %s", code, out)
 	}
 }
+
+func TestExternalScripts(t *testing.T) {
+	page := `<script src="file:///usr/share/javascript/mathjax/MathJax.js?config=TeX"></script>
+<script src="mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"></script>
+<script type="text/javascript" src="https://cdn.example/require.js"></script><script>var x;</script>`
+	got := externalScripts(page)
+	if len(got) != 2 || !strings.Contains(got[0], "file:///usr/share") || !strings.Contains(got[1], "https://cdn.example") {
+		t.Errorf("externalScripts = %q, want the file:// and the https script, not the relative one", got)
+	}
+}
