@@ -205,7 +205,7 @@ func checkNotebook(ctx context.Context, htmlPath string, cfg config) (result, er
 	if err != nil {
 		return res, err
 	}
-	if strings.Contains(string(static), "MathJax.js") && strings.Contains(string(static), "$") && !strings.Contains(dom, "mjx-chtml") {
+	if strings.Contains(string(static), "MathJax.js") && texMath.MatchString(string(static)) && !strings.Contains(dom, "mjx-chtml") {
 		res.Problems = append(res.Problems, "the page loads MathJax but no formula was typeset (is the assets/ folder next to the HTML?)")
 	}
 	charts := viz.ParseCharts(dom)
@@ -256,6 +256,9 @@ func checkNotebook(ctx context.Context, htmlPath string, cfg config) (result, er
 	}
 	return res, nil
 }
+
+// texMath matches inline TeX as markdown cells leave it in the HTML: "$\gamma$", "$$\frac".
+var texMath = regexp.MustCompile(`\$\$?\\[A-Za-z]+[^$<]*\$`)
 
 // scriptSrc matches the src attribute of a script element.
 var scriptSrc = regexp.MustCompile(`(?i)<script[^>]*\ssrc\s*=\s*["']([^"']+)["']`)
