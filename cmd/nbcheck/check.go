@@ -240,7 +240,7 @@ func checkNotebook(ctx context.Context, htmlPath string, cfg config) (result, er
 		}
 	}
 	if nb != nil {
-		// Every chart the kernel produced must be in the exported page (trap 2: a large
+		// Every chart the kernel produced must be in the exported page (docs/lab.md, trap 2: a large
 		// display can be lost), and markers must match charts one to one.
 		for _, id := range nb.chartIDs {
 			if !seen[id] {

@@ -27,7 +27,7 @@
 // seeded shuffle of the whole set (math/rand/v2 PCG seeded (seed, seed^0x9E3779B97F4A7C15)):
 // shuffle 0..N-1 with rand.Shuffle, walk the permutation, keep the first n samples of each
 // wanted label, and keep them in that shuffled order. Labels keep their values, so the output
-// layer stays 10 wide (science.md, experimental grid).
+// layer stays 10 wide (docs/science.md, experimental grid).
 //
 // # Readers
 //

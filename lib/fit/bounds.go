@@ -15,7 +15,7 @@ type BoundViolations struct {
 	ArgMax int
 }
 
-// BoundReport is the result of CheckBounds (science.md claim C6).
+// BoundReport is the result of CheckBounds (docs/science.md claim C6).
 type BoundReport struct {
 	N        int
 	Tol      float64

@@ -29,7 +29,7 @@ type HeatMapSpec struct {
 }
 
 // HeatMap draws a matrix with a continuous visualMap. Category axes carry the labels
-// (go-echarts' HeatMap.SetXAxis is ignored, lab.md; raw options avoid that trap).
+// (go-echarts' HeatMap.SetXAxis is ignored; raw options avoid that).
 // Values are rounded to 4 significant digits to keep large maps (300×300) small.
 func HeatMap(spec HeatMapSpec) (*Figure, error) {
 	const b = "HeatMap"

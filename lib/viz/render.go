@@ -43,7 +43,7 @@ const WaitForEChartsMS = 15000
 // LoaderHTML returns the script element that defines window.echarts, once per page:
 // it does nothing when window.echarts already exists, and hides window.define while
 // the UMD bundle runs so that require.js (Notebook 6, nbconvert HTML) does not capture
-// it as an anonymous AMD module (lab.md trap 3).
+// it as an anonymous AMD module (docs/lab.md, trap 3).
 func LoaderHTML() string {
 	var b strings.Builder
 	b.Grow(len(echartsJS) + 512)
