@@ -41,7 +41,8 @@ blas_ok() {
 }
 
 chromium_path() {
-	if [ -n "${NOISECURV_CHROMIUM:-}" ] && [ -x "$NOISECURV_CHROMIUM" ]; then echo "$NOISECURV_CHROMIUM"; return 0; fi
+	# As lib/viz.FindChromium: $NOISECURV_CHROMIUM, when set, is the only candidate.
+	if [ -n "${NOISECURV_CHROMIUM:-}" ]; then [ -x "$NOISECURV_CHROMIUM" ] && echo "$NOISECURV_CHROMIUM"; return; fi
 	for c in /usr/bin/chromium /usr/bin/chromium-browser /usr/bin/google-chrome; do
 		[ -x "$c" ] && { echo "$c"; return 0; }
 	done
