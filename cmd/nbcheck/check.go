@@ -14,9 +14,11 @@ import (
 
 // config holds the checker's settings.
 type config struct {
-	BudgetMS  int  // Chromium virtual time budget
-	MinCharts int  // fail when a notebook draws fewer charts
-	UseIPYNB  bool // read the sibling .ipynb for cell errors and chart→cell mapping
+	BudgetMS  int // Chromium virtual time budget
+	MinCharts int // fail when a notebook draws fewer charts
+	// MaxLogDecades fails a chart whose log axis spans more decades (0: no limit).
+	MaxLogDecades float64
+	UseIPYNB      bool // read the sibling .ipynb for cell errors and chart→cell mapping
 }
 
 // result is the outcome for one notebook.
@@ -231,6 +233,9 @@ func checkNotebook(ctx context.Context, htmlPath string, cfg config) (result, er
 		switch m.Status {
 		case "ok":
 			res.OK++
+			if cfg.MaxLogDecades > 0 && m.LogDecades > cfg.MaxLogDecades {
+				res.Problems = append(res.Problems, fmt.Sprintf("%s: chart %s has a log axis over %.0f decades (at most %g): limit it to the data that matters", where(m), label, m.LogDecades, cfg.MaxLogDecades))
+			}
 		case "error":
 			res.Problems = append(res.Problems, fmt.Sprintf("%s: chart %s failed: %s", where(m), label, m.Error))
 		case "pending", "":

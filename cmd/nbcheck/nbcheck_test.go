@@ -149,3 +149,18 @@ func TestExternalScripts(t *testing.T) {
 		t.Errorf("externalScripts = %q, want the file:// and the https script, not the relative one", got)
 	}
 }
+
+func TestCheckerFailsOnUnreadableLogAxis(t *testing.T) {
+	needChromium(t)
+	dir := t.TempDir()
+	wide := strings.Replace(chart("c2", "C vs H", "ok", ""), `el.setAttribute("data-chart-status","ok");`,
+		`el.setAttribute("data-chart-status","ok");el.setAttribute("`+viz.LogDecadesAttr+`","31.0");`, 1)
+	p := writePage(t, dir, "wide", cell(1, chart("c1", "fine", "ok", ""))+cell(2, wide))
+	code, out := runCheck(t, p)
+	if code != 1 || !strings.Contains(out, `cell In [2]: chart c2 "C vs H" has a log axis over 31 decades (at most 15)`) {
+		t.Errorf("exit %d, output:\n%s", code, out)
+	}
+	if code, out := runCheck(t, "-max-decades", "40", p); code != 0 {
+		t.Errorf("-max-decades 40: exit %d, output:\n%s", code, out)
+	}
+}

@@ -34,6 +34,9 @@ const (
 	ErrorAttr = "data-chart-error"
 	// TitleAttr holds the figure title (for error reports).
 	TitleAttr = "data-chart-title"
+	// LogDecadesAttr is set after drawing to the widest span, in decades, of the chart's log
+	// axes (cmd/nbcheck fails charts whose axes span too many decades to read).
+	LogDecadesAttr = "data-chart-log-decades"
 )
 
 // WaitForEChartsMS is how long a chart script waits for window.echarts before it marks
@@ -238,12 +241,15 @@ cx.font="bold "+fs+"px sans-serif";var n=Math.ceil(cx.measureText(t.text).width*
 ts.width=w;ts.overflow="break";ts.lineHeight=Math.round(fs*1.35);var extra=(n-1)*ts.lineHeight;
 [].concat(option.grid||[],option.legend||[]).forEach(function(o){if(o&&typeof o.top==="number"){o.top+=extra;}});
 el.style.height=(el.clientHeight+extra)+"px";}
+function logDecades(c){try{var d=0;["xAxis","yAxis"].forEach(function(k){for(var i=0;;i++){var m=c.getModel().getComponent(k,i);if(!m){break;}
+var s=m.axis&&m.axis.scale;if(s&&s.type==="log"){var e=s.getExtent();if(e[0]>0&&e[1]>0){d=Math.max(d,Math.log10(e[1]/e[0]));}}}});
+el.setAttribute(%q,d.toFixed(1));}catch(e){}}
 function draw(){
 if(!el){return;}
 if(!window.echarts){
 if(Date.now()-t0>%d){mark("error","window.echarts is not defined after %d ms: run viz.Setup() in the first cell (or the page lacks the ECharts loader)");return;}
 setTimeout(draw,50);return;}
-try{fitTitle();var c=echarts.init(el,null,{renderer:"svg"});c.setOption(option);mark("ok");
+try{fitTitle();var c=echarts.init(el,null,{renderer:"svg"});c.setOption(option);mark("ok");logDecades(c);
 var w=el.clientWidth,h=el.clientHeight,q=0;
 function fit(){q=0;var nw=el.clientWidth,nh=el.clientHeight;if(nw===w&&nh===h){return;}w=nw;h=nh;c.resize();}
 window.addEventListener("resize",function(){if(!q){q=setTimeout(fit,100);}});
@@ -252,7 +258,7 @@ if(w===0&&window.ResizeObserver){var ro=new ResizeObserver(function(){if(el.clie
 }
 draw();
 })();</script>
-`, StatusAttr, ErrorAttr, WaitForEChartsMS, WaitForEChartsMS)
+`, StatusAttr, ErrorAttr, LogDecadesAttr, WaitForEChartsMS, WaitForEChartsMS)
 	return b.String(), nil
 }
 
