@@ -176,8 +176,14 @@ func (e *FetchError) Lines() []string {
 	return out
 }
 
+// Error lists the failures one per line after a header line.
 func (e *FetchError) Error() string {
-	return fmt.Sprintf("data: could not fetch %s: %s", e.Name, strings.Join(e.Lines(), "; "))
+	return fmt.Sprintf("data: could not fetch %s; tried, in order:\n  - %s", e.Name, strings.Join(e.Lines(), "\n  - "))
+}
+
+// Summary is Error on one line.
+func (e *FetchError) Summary() string {
+	return fmt.Sprintf("could not fetch %s; tried, in order: %s", e.Name, strings.Join(e.Lines(), "; "))
 }
 
 // shortReason turns a download error of url into a short reason without the URL: the host

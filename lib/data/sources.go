@@ -152,7 +152,7 @@ var registry = map[string]*dataset{
 		local:        gomnistDataDir,
 		localDesc:    "Go module " + gomnistModule + "@" + gomnistVersion + " (go mod download -json)",
 		netLocal:     gomnistViaProxy,
-		netLocalDesc: "Go module proxy ($GOPROXY): go mod download " + gomnistModule + "@" + gomnistVersion,
+		netLocalDesc: "Go module proxy ($GOPROXY)",
 	},
 	FashionMNIST: {
 		name: FashionMNIST, kind: kindIDX, classes: 10, channels: 1, height: 28, wide: 28,
@@ -250,6 +250,9 @@ func goModDir(module, version, goproxy string) (string, error) {
 		return "", fmt.Errorf("go mod download %s@%s: output does not parse: %w", module, version, err)
 	}
 	if info.Error != "" {
+		if strings.HasPrefix(info.Error, module+"@"+version+":") {
+			return "", fmt.Errorf("go mod download %s", info.Error)
+		}
 		return "", fmt.Errorf("go mod download %s@%s: %s", module, version, info.Error)
 	}
 	if info.Dir == "" {
@@ -408,12 +411,17 @@ func (e *NotFoundError) Summary() string {
 	return fmt.Sprintf("dataset %s not found; tried, in order: %s. %s", e.Name, strings.Join(e.Tried, "; "), e.hint())
 }
 
-// Summary returns err on one line. For a *NotFoundError (also wrapped) that is its Summary,
-// which keeps the whole list of places tried; other errors have their lines joined.
+// Summary returns err on one line. For a *NotFoundError or a *FetchError (also wrapped) that
+// is its Summary, which keeps the whole list of places tried; other errors have their lines
+// joined.
 func Summary(err error) string {
 	var nf *NotFoundError
 	if errors.As(err, &nf) {
 		return nf.Summary()
+	}
+	var fe *FetchError
+	if errors.As(err, &fe) {
+		return fe.Summary()
 	}
 	return oneLine(err.Error())
 }
