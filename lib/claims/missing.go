@@ -2,6 +2,7 @@ package claims
 
 import (
 	"fmt"
+	"html"
 	"sort"
 	"strings"
 	"sync"
@@ -72,5 +73,10 @@ func missingDataItems() []viz.Item {
 	if t == "" {
 		return nil
 	}
-	return []viz.Item{viz.Text(t)}
+	lines := strings.Split(strings.TrimSpace(t), "\n")
+	for i, l := range lines {
+		lines[i] = html.EscapeString(l)
+	}
+	return []viz.Item{viz.HTML(`<div class="noisecurv-missing" style="border:1px solid #d62728;background:#fff5f5;padding:6px 12px;margin:8px 0">` +
+		strings.Join(lines, "<br>") + "</div>\n")}
 }
