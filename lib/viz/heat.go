@@ -169,30 +169,34 @@ type HistogramSpec struct {
 	Width, Height int
 }
 
-// robustRange is the automatic binned range of a histogram: the data range cut to Tukey's
-// far-out fences, q1 - 3 IQR and q3 + 3 IQR (in log10 for log bins), so that a few extreme
+// robustRange is the automatic binned range of a histogram: the range of the values inside
+// Tukey's far-out fences, q1 - 3 IQR and q3 + 3 IQR (in log10 for log bins), so that a few extreme
 // values (a ratio whose denominator is nearly 0) cannot squeeze every other value into one
 // bar. When the quartiles coincide the data range is kept. Values cut off are counted in
 // the legend.
 func robustRange(all []float64, lo, hi float64, logBins bool) (float64, float64) {
-	v := make([]float64, len(all))
-	for i, x := range all {
-		v[i] = x
-		if logBins {
-			v[i] = math.Log10(x)
+	x := append([]float64(nil), all...)
+	sort.Float64s(x) // log10 is increasing, so x and t share one order
+	t := x
+	if logBins {
+		t = make([]float64, len(x))
+		for i, v := range x {
+			t[i] = math.Log10(v)
 		}
 	}
-	sort.Float64s(v)
-	q := func(p float64) float64 { return stat.Quantile(p, stat.LinInterp, v, nil) }
+	q := func(p float64) float64 { return stat.Quantile(p, stat.LinInterp, t, nil) }
 	q1, q3 := q(0.25), q(0.75)
 	a, b := q1-3*(q3-q1), q3+3*(q3-q1)
 	if b <= a { // half the values or more are equal: no scale to judge outliers by
 		return lo, hi
 	}
-	if logBins {
-		a, b = math.Pow(10, a), math.Pow(10, b)
+	// The range of the values inside the fences (the fences themselves may lie far beyond).
+	i := sort.SearchFloat64s(t, a)
+	j := sort.SearchFloat64s(t, math.Nextafter(b, math.Inf(1))) - 1
+	if i > j {
+		return lo, hi
 	}
-	return math.Max(lo, a), math.Min(hi, b)
+	return math.Max(lo, x[i]), math.Min(hi, x[j])
 }
 
 // fmtTick formats a bin edge for a legend: 4 significant digits.
