@@ -157,9 +157,13 @@ type HistogramSpec struct {
 	Series       []HistSeries
 	// Bins is the number of bins; 0 means ceil(sqrt(n)) clamped to [10, 80].
 	Bins int
-	// Lo, Hi fix the binned range; both zero means the data range. Values outside are
-	// counted in the report, not silently lost: see the legend.
+	// Lo, Hi fix the binned range; both zero means the data range cut to robust fences
+	// (outliers such as a ratio with a near-zero denominator would squeeze every other value
+	// into one bar). Values outside are counted in the legend, not silently lost.
 	Lo, Hi float64
+	// FullRange bins the whole data range even when a few values lie far out (for samples
+	// whose tails are the point, such as bounded ratios).
+	FullRange bool
 	// LogBins uses log-spaced bins (all values must be positive).
 	LogBins bool
 	// LogCounts uses a log y axis; empty bins are then left blank.
@@ -236,7 +240,7 @@ func Histogram(spec HistogramSpec) (*Figure, error) {
 		}
 		total += len(s.Values)
 	}
-	if auto && len(all) > 0 {
+	if auto && !spec.FullRange && len(all) > 0 {
 		lo, hi = robustRange(all, lo, hi, spec.LogBins)
 	}
 	if total == 0 {

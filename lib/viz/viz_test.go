@@ -597,6 +597,10 @@ func TestHistogramRobustRange(t *testing.T) {
 	if name := s["name"].(string); !strings.Contains(name, "1 below") || !strings.Contains(name, "1 above") {
 		t.Errorf("legend %q does not count the clipped tails", name)
 	}
+	full, _ := Histogram(HistogramSpec{Bins: 20, FullRange: true, Series: []HistSeries{{Name: "C/H", Values: v}}})
+	if name := seriesList(t, optionOf(t, full))[0]["name"].(string); name != "C/H" {
+		t.Errorf("FullRange: legend %q, want every value binned", name)
+	}
 	labels := opt["xAxis"].(map[string]any)["data"].([]any)
 	for _, l := range labels {
 		if x, _ := strconv.ParseFloat(l.(string), 64); math.Abs(x) > 10 {
