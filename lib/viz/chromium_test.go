@@ -120,9 +120,9 @@ func TestPageDrawsInChromium(t *testing.T) {
 	if !strings.Contains(dom, "<svg") {
 		t.Errorf("no SVG in the rendered page")
 	}
-	// The log-log panel reports the decades its axes span; the γ-vs-epoch lines have none.
-	if d := ms[0].LogDecades; d < 2 || d > DefaultMaxDecades+1 {
-		t.Errorf("log-log chart: %s = %v, want 2..%d", LogDecadesAttr, d, DefaultMaxDecades+1)
+	// The spectra panel reports the decades its log axes span; the γ-vs-epoch lines have none.
+	if d := ms[2].LogDecades; d < 2 || d > DefaultMaxDecades {
+		t.Errorf("spectra chart: %s = %v, want 2..%d", LogDecadesAttr, d, DefaultMaxDecades)
 	}
 	if d := ms[1].LogDecades; d != 0 {
 		t.Errorf("linear chart: %s = %v, want 0", LogDecadesAttr, d)

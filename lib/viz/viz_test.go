@@ -658,3 +658,33 @@ func TestLinesEpochAxisStartsAtFirstEpoch(t *testing.T) {
 		t.Errorf("x axis %v..%v, want 1..100", a["min"], a["max"])
 	}
 }
+
+func TestLogLogWideRangeLabelsEveryDecade(t *testing.T) {
+	// Three series stacked 4 decades apart (Fig. 3): y spans 12 decades, beyond what an
+	// ECharts log axis labels decade by decade, so y becomes log10 units, labelled 10^v.
+	var ss []XYSeries
+	for i := 0; i < 3; i++ {
+		var x, y []float64
+		for k := 0; k < 50; k++ {
+			h := math.Pow(10, -2*float64(k)/49)
+			x, y = append(x, h), append(y, h*h)
+		}
+		ss = append(ss, XYSeries{Name: strconv.Itoa(i), X: x, Y: y, Offset: float64(4 * i)})
+	}
+	f, err := LogLog(LogLogSpec{Series: ss})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := optionOf(t, f)
+	ya, xa := opt["yAxis"].(map[string]any), opt["xAxis"].(map[string]any)
+	if ya["type"] != "value" || ya["interval"] != 1.0 || ya["min"] != -4.0 || ya["max"] != 8.0 {
+		t.Errorf("y axis %v: want a value axis over log10 y from -4 to 8, one label per decade", ya)
+	}
+	if xa["type"] != "log" {
+		t.Errorf("x axis (2 decades) type %v, want log", xa["type"])
+	}
+	p := seriesList(t, opt)[2]["data"].([]any)[0].([]any)
+	if p[0].(float64) != 1 || p[1].(float64) != 8 {
+		t.Errorf("first point of the third series = %v, want [1 8] (x linear, y = log10(1e8))", p)
+	}
+}

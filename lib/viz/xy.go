@@ -391,12 +391,58 @@ func LogLog(spec LogLogSpec) (*Figure, error) {
 		"padding": 6, "itemGap": 4, "textStyle": map[string]any{"fontSize": 11},
 	}
 	opt["grid"] = map[string]any{"left": 75, "right": 40, "top": 40, "bottom": 55}
-	opt["xAxis"] = logAxisRange(valueAxis(spec.XName, true, 30), lxMin, lxMax)
-	opt["yAxis"] = logAxisRange(valueAxis(spec.YName, true, 55), lyMin, lyMax)
+	xa, tx := decadeAxis(spec.XName, 30, lxMin, lxMax)
+	ya, ty := decadeAxis(spec.YName, 55, lyMin, lyMax)
+	if tx || ty {
+		for _, sr := range series {
+			m := sr.(map[string]any)
+			pts := m["data"].([][2]float64)
+			out := make([][2]float64, len(pts))
+			for k, p := range pts {
+				out[k] = p
+				if tx {
+					out[k][0] = math.Log10(p[0])
+				}
+				if ty {
+					out[k][1] = math.Log10(p[1])
+				}
+			}
+			m["data"] = out
+		}
+		opt["tooltip"] = map[string]any{"trigger": "item", "confine": true, "formatter": JS(fmt.Sprintf(
+			`function(p){var f=%s;var x=p.value[0],y=p.value[1];return p.seriesName+"<br>"+f(%s)+", "+f(%s);}`,
+			numberFormatter, map[bool]string{true: "Math.pow(10,x)", false: "x"}[tx], map[bool]string{true: "Math.pow(10,y)", false: "y"}[ty]))}
+	}
+	opt["xAxis"] = xa
+	opt["yAxis"] = ya
 	opt["series"] = series
 	f := NewFigure(spec.Title, opt)
 	f.Width, f.Height = spec.Width, spec.Height
 	return f, nil
+}
+
+// decadeAxis returns a log axis over whole decades around [lo, hi] (log10 units). ECharts
+// labels every decade of a log axis only up to 9 decades, then only every tenth; a wider
+// range becomes a linear axis in log10 units (transformed reports true: the caller plots
+// log10 of its values) with a label on every decade (every second beyond 18, ...), written
+// as the value 10^v.
+func decadeAxis(name string, gap int, lo, hi float64) (ax map[string]any, transformed bool) {
+	ax = logAxisRange(valueAxis(name, true, gap), lo, hi)
+	if math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+		return ax, false
+	}
+	d0, d1 := math.Floor(lo+1e-9), math.Ceil(hi-1e-9)
+	span := int(d1 - d0)
+	if span <= 9 {
+		return ax, false
+	}
+	ax = valueAxis(name, false, gap)
+	delete(ax, "boundaryGap")
+	ax["scale"] = true
+	ax["min"], ax["max"] = d0, d1
+	ax["interval"] = (span + 17) / 18
+	ax["axisLabel"] = map[string]any{"formatter": JS(`function(v){return (` + string(numberFormatter) + `)(Math.pow(10,v));}`)}
+	return ax, true
 }
 
 // DefaultMaxDecades is how many decades a log axis spans at most when no fit window says
@@ -417,8 +463,8 @@ func (v view) in(lx, ly float64) bool { return lx >= v.x0 && lx <= v.x1 && ly >=
 // logView chooses the box of a log-log panel. With fit windows: their union widened by a
 // decade on each side (less, down to 0.3, when the window is wide); without: the top maxDec
 // decades of x.
-// The y range is that of the points inside the x range, cut to its top maxDec decades
-// (wider when the x range and a steep slope need it: never below the points in the window).
+// The y range is that of the points inside the x range; with fit windows it is cut to its top
+// maxDec decades, but never above the lowest point in a window (stacked series stay whole).
 func logView(ps []prepared, maxDec float64) view {
 	if !(maxDec > 0) {
 		maxDec = DefaultMaxDecades
@@ -467,7 +513,7 @@ func logView(ps []prepared, maxDec float64) view {
 	}
 	if y1 >= y0 {
 		v.y0, v.y1 = y0, y1
-		if y1-y0 > maxDec {
+		if y1-y0 > maxDec && wx1 >= wx0 {
 			v.y0 = math.Min(y1-maxDec, w0)
 		}
 	}
@@ -475,7 +521,7 @@ func logView(ps []prepared, maxDec float64) view {
 }
 
 // logAxisRange pins a log axis to whole decades around [lo, hi] (log10 units) and asks for a
-// label on every decade (ECharts gives one up to 9 decades).
+// label on every decade (ECharts gives one up to 9 decades; see decadeAxis beyond).
 func logAxisRange(ax map[string]any, lo, hi float64) map[string]any {
 	if math.IsInf(lo, 0) || math.IsInf(hi, 0) {
 		return ax
@@ -486,8 +532,7 @@ func logAxisRange(ax map[string]any, lo, hi float64) map[string]any {
 	}
 	ax["min"], ax["max"] = math.Pow(10, d0), math.Pow(10, d1)
 	span := int(d1 - d0)
-	step := (span + 11) / 12
-	ax["splitNumber"] = max(span/step, 1)
+	ax["splitNumber"] = span
 	ax["minorTick"] = map[string]any{"show": span <= 6}
 	return ax
 }
