@@ -13,11 +13,12 @@ FUZZTIME  ?= 10s
 FUZZMIN   ?= 5s
 FUZZ_TARGETS := lib/data:FuzzIDX lib/data:FuzzCIFAR lib/nn:FuzzNPY lib/nn:FuzzNPZ lib/nn:FuzzModelFile
 
-.PHONY: help deps test test-go test-blas fuzz fuzz-long bench reproduce lab notebooks clean
+.PHONY: help deps test test-deps test-go test-blas fuzz fuzz-long bench reproduce lab notebooks clean
 
 help:
 	@echo "make deps        install what the lab and tests need (Debian/Ubuntu; idempotent)"
-	@echo "make test        vet + tests (pure Go and OpenBLAS builds) + a short fuzz run"
+	@echo "make test        checks/installs what tests need, vet + tests (pure Go and OpenBLAS builds) + a short fuzz run"
+	@echo "make test BLAS=  the same for the pure-Go build only (needs nothing but Go)"
 	@echo "make fuzz        every fuzz target for FUZZTIME (10s) each; make fuzz-long: 5 minutes each"
 	@echo "make reproduce   every claim on the fast preset, HTML report under results/ (PAPER=1 for the paper's settings)"
 	@echo "make lab         start Jupyter with the GoNB kernel on 127.0.0.1 in notebooks/"
@@ -27,14 +28,19 @@ help:
 deps:
 	bash scripts/install-lab.sh
 
-test: test-go test-blas fuzz
+# test-deps checks Go, OpenBLAS (when BLAS is set) and Chromium first, installs what is
+# missing when run as root with apt-get, and otherwise stops with a one-line hint.
+test: test-deps test-go $(if $(BLAS),test-blas,) fuzz
+
+test-deps:
+	@BLAS="$(BLAS)" bash scripts/test-deps.sh
 
 test-go:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
 test-blas:
-	$(GO) test -count=1 -tags openblas ./lib/linalg ./lib/curv
+	$(GO) test -count=1 -tags $(or $(BLAS),openblas) ./lib/linalg ./lib/curv ./lib/nn
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -4,6 +4,9 @@
 #
 #   .ci/notebooks.sh [notebooks/NAME.ipynb ...]     (default: every notebooks/*.ipynb)
 #
+# The HTML loads MathJax and require.js from copies in $OUT/assets by relative paths, so the
+# folder $OUT renders its maths and charts offline on any machine (cmd/nbcheck checks it).
+#
 # Environment: NOISECURV_PRESET (default fast) is passed to the notebooks;
 # NOISECURV_NOTEBOOK_OUT (default results/notebooks) is where the executed .ipynb, the
 # .html and a .log per notebook go; NOISECURV_NOTEBOOK_TIMEOUT (default 900) is the
@@ -39,6 +42,23 @@ if [ $# -gt 0 ]; then NOTEBOOKS=("$@"); else NOTEBOOKS=(notebooks/*.ipynb); fi
 mkdir -p "$OUT" bin
 go build -o bin/nbcheck ./cmd/nbcheck
 
+# The exported HTML renders its maths offline and on any machine: Debian's nbconvert points it
+# at file:///usr/share/javascript/{mathjax,requirejs}, which exist only where those packages are
+# installed. Instead $OUT/assets holds a 1.7 MB subset of Debian's MathJax 2.7 (libjs-mathjax:
+# the combined TeX + CommonHTML configuration, its extensions and the TeX web fonts) and
+# require.js (libjs-requirejs), and the HTML loads them by relative paths.
+MATHJAX_SRC="${NOISECURV_MATHJAX:-/usr/share/javascript/mathjax}"
+REQUIREJS_SRC="${NOISECURV_REQUIREJS:-/usr/share/javascript/requirejs/require.min.js}"
+[ -f "$MATHJAX_SRC/MathJax.js" ] || { echo "notebooks.sh: MathJax not found in $MATHJAX_SRC: install Debian's libjs-mathjax (scripts/install-lab.sh)" >&2; exit 1; }
+[ -f "$REQUIREJS_SRC" ] || { echo "notebooks.sh: $REQUIREJS_SRC not found: install Debian's libjs-requirejs (scripts/install-lab.sh)" >&2; exit 1; }
+mkdir -p "$OUT/assets/mathjax"
+ASSETS="$(cd "$OUT/assets" && pwd)"
+(cd "$MATHJAX_SRC" && cp -rL --parents MathJax.js config/TeX-AMS_CHTML-full.js extensions jax/output/CommonHTML \
+	jax/input/TeX jax/element fonts/HTML-CSS/TeX/woff "$ASSETS/mathjax/")
+cp -L "$REQUIREJS_SRC" "$ASSETS/require.min.js"
+EXPORT_FLAGS=(--HTMLExporter.mathjax_url="assets/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
+	--HTMLExporter.require_js_url="assets/require.min.js")
+
 failed=()
 htmls=()
 echo "== executing ${#NOTEBOOKS[@]} notebook(s), preset $NOISECURV_PRESET, output in $OUT"
@@ -54,8 +74,8 @@ for nb in "${NOTEBOOKS[@]}"; do
 		failed+=("$name")
 		continue
 	fi
-	jupyter trust "$OUT/$name.ipynb" >>"$log" 2>&1 || true # opens trusted in Notebook 6 (lab.md trap 4)
-	if ! jupyter nbconvert --to html --output-dir "$OUT" "$OUT/$name.ipynb" >>"$log" 2>&1; then
+	jupyter trust "$OUT/$name.ipynb" >>"$log" 2>&1 || true # opens trusted in Notebook 6 (docs/lab.md, trap 4)
+	if ! jupyter nbconvert --to html "${EXPORT_FLAGS[@]}" --output-dir "$OUT" "$OUT/$name.ipynb" >>"$log" 2>&1; then
 		echo "FAIL $name: HTML export failed; see $log"
 		failed+=("$name")
 		continue

@@ -4,7 +4,10 @@
 # changes nothing and only reports.
 #
 #   scripts/install-lab.sh [--system] [--no-apt] [--no-gopls] [--gobin DIR] [--data-dir DIR]
+#   scripts/install-lab.sh --test-only
 #
+#   --test-only   install only the Debian packages `make test` needs (a C compiler, OpenBLAS,
+#                 LAPACKE, Chromium) and stop; scripts/test-deps.sh runs this as root.
 #   --system      register the kernel system-wide (/usr/local/share/jupyter), e.g. in Docker,
 #                 where a volume mounted over $HOME would hide a per-user kernelspec.
 #   --no-apt      do not install Debian packages; only report the missing ones.
@@ -16,24 +19,26 @@
 # Versions are pinned: gonb v0.11.1 and goimports v0.52.0 through the tools module in
 # tools/ (tool directives; the proxy refuses gonb's version list, so `go install
 # ...@v0.11.1` fails), gopls v0.23.0 on its own (it cannot share a module with goimports
-# v0.52.0). See docs/lab.md.
+# v0.52.0). See docs/lab.md, "Installing the lab".
 set -euo pipefail
 
 GONB_VERSION=v0.11.1
 GOIMPORTS_VERSION=v0.52.0
 GOPLS_VERSION=v0.23.0
-APT_PACKAGES=(jupyter-notebook python3-nbconvert jupyter-nbconvert jupyter-nbformat chromium libopenblas-dev liblapacke-dev dataset-fashion-mnist)
+TEST_PACKAGES=(gcc libc6-dev libopenblas-dev liblapacke-dev chromium)
+APT_PACKAGES=(jupyter-notebook python3-nbconvert jupyter-nbconvert jupyter-nbformat libjs-mathjax fonts-mathjax libjs-requirejs chromium libopenblas-dev liblapacke-dev dataset-fashion-mnist)
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SYSTEM=0 APT=1 GOPLS=1 GOBIN_DIR="" DATA_DIR=""
+SYSTEM=0 APT=1 GOPLS=1 TEST_ONLY=0 GOBIN_DIR="" DATA_DIR=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--system) SYSTEM=1 ;;
 	--no-apt) APT=0 ;;
+	--test-only) TEST_ONLY=1 ;;
 	--no-gopls) GOPLS=0 ;;
 	--gobin) GOBIN_DIR="$2"; shift ;;
 	--data-dir) DATA_DIR="$2"; shift ;;
-	-h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+	-h | --help) awk 'NR>1 && !/^#/ {exit} NR>1 {print}' "$0"; exit 0 ;;
 	*) echo "install-lab.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -51,6 +56,7 @@ as_root() {
 	fi
 }
 
+[ $TEST_ONLY = 1 ] && APT_PACKAGES=("${TEST_PACKAGES[@]}")
 echo "== Debian packages"
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -66,6 +72,11 @@ else
 	as_root apt-get update -qq
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 	did "apt-get install ${missing[*]}"
+fi
+
+if [ $TEST_ONLY = 1 ]; then
+	echo "test packages ready (--test-only: the lab itself is installed by a run without it)"
+	exit 0
 fi
 
 echo "== Go toolchain"
@@ -175,4 +186,4 @@ if [ $CHANGED = 0 ]; then
 else
 	echo "lab ready: $CHANGED step(s) changed"
 fi
-echo "start it with: jupyter notebook --notebook-dir=$ROOT/notebooks  (then trust executed notebooks: jupyter trust FILE.ipynb)"
+echo "start it with: make lab  (Jupyter on 127.0.0.1 with a token; it also runs as root)"

@@ -14,9 +14,11 @@ import (
 
 // config holds the checker's settings.
 type config struct {
-	BudgetMS  int  // Chromium virtual time budget
-	MinCharts int  // fail when a notebook draws fewer charts
-	UseIPYNB  bool // read the sibling .ipynb for cell errors and chart→cell mapping
+	BudgetMS  int // Chromium virtual time budget
+	MinCharts int // fail when a notebook draws fewer charts
+	// MaxLogDecades fails a chart whose log axis spans more decades (0: no limit).
+	MaxLogDecades float64
+	UseIPYNB      bool // read the sibling .ipynb for cell errors and chart→cell mapping
 }
 
 // result is the outcome for one notebook.
@@ -196,9 +198,17 @@ func checkNotebook(ctx context.Context, htmlPath string, cfg config) (result, er
 			res.Problems = append(res.Problems, nb.errors...)
 		}
 	}
+	static, err := os.ReadFile(htmlPath)
+	if err != nil {
+		return res, err
+	}
+	res.Problems = append(res.Problems, externalScripts(string(static))...)
 	dom, err := viz.DumpDOM(ctx, htmlPath, cfg.BudgetMS)
 	if err != nil {
 		return res, err
+	}
+	if strings.Contains(string(static), "MathJax.js") && texMath.MatchString(string(static)) && !strings.Contains(dom, "mjx-chtml") {
+		res.Problems = append(res.Problems, "the page loads MathJax but no formula was typeset (is the assets/ folder next to the HTML?)")
 	}
 	charts := viz.ParseCharts(dom)
 	res.Charts = len(charts)
@@ -223,6 +233,9 @@ func checkNotebook(ctx context.Context, htmlPath string, cfg config) (result, er
 		switch m.Status {
 		case "ok":
 			res.OK++
+			if cfg.MaxLogDecades > 0 && m.LogDecades > cfg.MaxLogDecades {
+				res.Problems = append(res.Problems, fmt.Sprintf("%s: chart %s has a log axis over %.0f decades (at most %g): limit it to the data that matters", where(m), label, m.LogDecades, cfg.MaxLogDecades))
+			}
 		case "error":
 			res.Problems = append(res.Problems, fmt.Sprintf("%s: chart %s failed: %s", where(m), label, m.Error))
 		case "pending", "":
@@ -232,7 +245,7 @@ func checkNotebook(ctx context.Context, htmlPath string, cfg config) (result, er
 		}
 	}
 	if nb != nil {
-		// Every chart the kernel produced must be in the exported page (trap 2: a large
+		// Every chart the kernel produced must be in the exported page (docs/lab.md, trap 2: a large
 		// display can be lost), and markers must match charts one to one.
 		for _, id := range nb.chartIDs {
 			if !seen[id] {
@@ -247,6 +260,27 @@ func checkNotebook(ctx context.Context, htmlPath string, cfg config) (result, er
 		res.Problems = append(res.Problems, fmt.Sprintf("only %d charts drawn, want at least %d", res.Charts, cfg.MinCharts))
 	}
 	return res, nil
+}
+
+// texMath matches inline TeX as markdown cells leave it in the HTML: "$\gamma$", "$$\frac".
+var texMath = regexp.MustCompile(`\$\$?\\[A-Za-z]+[^$<]*\$`)
+
+// scriptSrc matches the src attribute of a script element.
+var scriptSrc = regexp.MustCompile(`(?i)<script[^>]*\ssrc\s*=\s*["']([^"']+)["']`)
+
+// externalScripts lists the scripts a page loads from the network or from an absolute path
+// on this machine: such a page renders only online or only here (nbconvert's default HTML
+// loads MathJax from file:///usr/share/javascript/mathjax on Debian).
+func externalScripts(page string) []string {
+	var out []string
+	for _, m := range scriptSrc.FindAllStringSubmatch(page, -1) {
+		src := strings.ToLower(m[1])
+		if strings.HasPrefix(src, "http:") || strings.HasPrefix(src, "https:") || strings.HasPrefix(src, "//") ||
+			strings.HasPrefix(src, "file:") || strings.HasPrefix(src, "/") {
+			out = append(out, fmt.Sprintf("the page loads a script from %s: it must be inlined or relative to the page to render offline on any machine", m[1]))
+		}
+	}
+	return out
 }
 
 func baseName(p string) string {

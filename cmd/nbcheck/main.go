@@ -35,6 +35,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var cfg config
 	fs.IntVar(&cfg.BudgetMS, "budget", 30000, "Chromium virtual time budget per page, in ms (must exceed the charts' 15000 ms wait for ECharts)")
 	fs.IntVar(&cfg.MinCharts, "min-charts", 0, "fail a notebook that draws fewer charts than this")
+	fs.Float64Var(&cfg.MaxLogDecades, "max-decades", 15, "fail a chart whose log axis spans more decades than this (unreadable; lib/viz keeps them to about 9)")
 	fs.BoolVar(&cfg.UseIPYNB, "ipynb", true, "read NAME.ipynb beside NAME.html for cell errors and chart-to-cell mapping")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nbcheck [flags] NOTEBOOK.html ...")

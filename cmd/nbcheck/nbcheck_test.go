@@ -17,7 +17,11 @@ func needChromium(t *testing.T) {
 		t.Skip("runs headless Chromium; skipped with -short")
 	}
 	if _, err := viz.FindChromium(); err != nil {
-		t.Skip(err)
+		// CI must not pass by skipping: there a missing Chromium is a failure.
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true and %v", err)
+		}
+		t.Skipf("SKIPPED, no chart is drawn: %v (scripts/test-deps.sh says how to install it)", err)
 	}
 }
 
@@ -133,5 +137,30 @@ func TestUsageErrors(t *testing.T) {
 	}
 	if code, out := runCheck(t, filepath.Join(t.TempDir(), "missing.html")); code != 2 || !strings.Contains(out, "missing.html") {
 		t.Errorf("missing file: exit %d, output %s", code, out)
+	}
+}
+
+func TestExternalScripts(t *testing.T) {
+	page := `<script src="file:///usr/share/javascript/mathjax/MathJax.js?config=TeX"></script>
+<script src="mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"></script>
+<script type="text/javascript" src="https://cdn.example/require.js"></script><script>var x;</script>`
+	got := externalScripts(page)
+	if len(got) != 2 || !strings.Contains(got[0], "file:///usr/share") || !strings.Contains(got[1], "https://cdn.example") {
+		t.Errorf("externalScripts = %q, want the file:// and the https script, not the relative one", got)
+	}
+}
+
+func TestCheckerFailsOnUnreadableLogAxis(t *testing.T) {
+	needChromium(t)
+	dir := t.TempDir()
+	wide := strings.Replace(chart("c2", "C vs H", "ok", ""), `el.setAttribute("data-chart-status","ok");`,
+		`el.setAttribute("data-chart-status","ok");el.setAttribute("`+viz.LogDecadesAttr+`","31.0");`, 1)
+	p := writePage(t, dir, "wide", cell(1, chart("c1", "fine", "ok", ""))+cell(2, wide))
+	code, out := runCheck(t, p)
+	if code != 1 || !strings.Contains(out, `cell In [2]: chart c2 "C vs H" has a log axis over 31 decades (at most 15)`) {
+		t.Errorf("exit %d, output:\n%s", code, out)
+	}
+	if code, out := runCheck(t, "-max-decades", "40", p); code != 0 {
+		t.Errorf("-max-decades 40: exit %d, output:\n%s", code, out)
 	}
 }

@@ -1,5 +1,5 @@
 // Package awd implements the Activity–Weight Duality (AWD) analysis of SGD noise (claim C2
-// of science.md): the decomposition of the noise covariance C into terms built from
+// of docs/science.md): the decomposition of the noise covariance C into terms built from
 // per-sample Hessians h_p, and its isotropic reduction C ≈ (σ_w²/2B) E_p[h_p²].
 //
 // # Duality

@@ -127,7 +127,7 @@ func BeyondFashion(ctx context.Context, o Options, seed uint64) (runs []*BeyondR
 		}
 		if _, ok := experiment.Cached(c, o.Run); !ok && ds != "mnist" {
 			if _, err := experiment.Data(c, o.Run); err != nil {
-				return runs, fmt.Sprintf("Fashion-MNIST skipped: dataset not available (%s); install Debian's dataset-fashion-mnist", gridShortErr(err)), nil
+				return runs, fmt.Sprintf("Fashion-MNIST skipped: dataset not available (%s); install Debian's dataset-fashion-mnist", noteMissingData("ext", ds, err)), nil
 			}
 		}
 		r, err := beyondRun(ctx, o, gridRowLabel(ds, "mlp", "ce"), 0, c)

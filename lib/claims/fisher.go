@@ -621,7 +621,7 @@ func c1Figures(ce, mse *FisherLoss, th *FisherTanh) ([]*viz.Figure, error) {
 		hs = append(hs, viz.HistSeries{Name: "λ_min(Q_p)/λ_max(Q_p), " + fl.Loss, Values: fl.QMinRatio})
 	}
 	if f, err = viz.Histogram(viz.HistogramSpec{Title: "C1 (b): logit Hessians Q_p are indefinite for softmax+MSE, PSD for CE",
-		XName: "λ_min / λ_max of Q_p", Series: hs, Bins: 40, LogCounts: true}); err != nil {
+		XName: "λ_min / λ_max of Q_p", Series: hs, Bins: 40, LogCounts: true, FullRange: true}); err != nil {
 		return nil, err
 	}
 	figs = append(figs, f)

@@ -235,8 +235,8 @@ func GridData(ctx context.Context, o Options, compute []GridSpec) ([]*GridCell, 
 			if c.Dataset != "mnist" {
 				// Check the data first: a missing optional dataset skips the cell.
 				if _, err := experiment.Data(c, o.Run); err != nil {
-					cell.Note = fmt.Sprintf("skipped: dataset %s is not available (%v); install Debian's dataset-%s or run `go run ./cmd/noisecurv data fetch %s`",
-						c.Dataset, gridShortErr(err), c.Dataset, c.Dataset)
+					cell.Note = fmt.Sprintf("skipped: dataset %s is not available (%s); install Debian's dataset-%s or run `go run ./cmd/noisecurv data fetch %s`",
+						c.Dataset, noteMissingData("C7", c.Dataset, err), c.Dataset, c.Dataset)
 					break
 				}
 			}
@@ -255,18 +255,6 @@ func GridData(ctx context.Context, o Options, compute []GridSpec) ([]*GridCell, 
 		}
 	}
 	return cells, nil
-}
-
-// gridShortErr keeps the first line of an error (dataset errors list many searched paths).
-func gridShortErr(err error) string {
-	s := err.Error()
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
 }
 
 // gridPaperExpectation is what the paper says about a cell.

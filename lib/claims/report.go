@@ -52,6 +52,7 @@ type Outcome struct {
 // RunAll runs the selected claims (all when only is empty), continuing past failures so one
 // broken claim does not hide the others.
 func RunAll(ctx context.Context, o Options, only []string) []Outcome {
+	resetMissingData()
 	var out []Outcome
 	for _, e := range All() {
 		if len(only) > 0 && !contains(only, e.ID) {
@@ -85,22 +86,33 @@ func WriteReport(dir string, o Options, outs []Outcome) error {
 	page := &viz.Page{Title: "noisecurv: SGD noise covariance vs curvature (arXiv 2602.05600)"}
 	summary := &viz.Table{Caption: "Claims, " + o.PresetName() + " preset",
 		Header: []string{"claim", "title", "notebook", "verdict", "why", "seconds"}}
+	nbDir := notebooksLink(dir)
 	for _, oc := range outs {
 		if oc.Err != nil {
 			summary.Rows = append(summary.Rows, []string{oc.Entry.ID, oc.Entry.Name, "", "error", oc.Err.Error(), fmt.Sprintf("%.0f", oc.Seconds)})
+			summary.Links = append(summary.Links, []string{"#" + claimAnchor(oc.Entry.ID)})
 			continue
 		}
 		r := oc.Report
 		summary.Rows = append(summary.Rows, []string{r.ID, r.Title, r.Notebook, string(r.Verdict), r.Why, fmt.Sprintf("%.0f", oc.Seconds)})
+		nb := ""
+		if nbDir != "" && r.Notebook != "" {
+			nb = nbDir + "/" + r.Notebook
+		}
+		summary.Links = append(summary.Links, []string{"#" + claimAnchor(r.ID), "#" + claimAnchor(r.ID), nb})
 	}
-	page.Add("Summary", viz.Text(fmt.Sprintf("Generated %s with the %s preset. Regenerate with `go run ./cmd/noisecurv reproduce%s`.",
+	top := missingDataItems()
+	top = append(top, viz.Text(fmt.Sprintf("Generated %s with the %s preset. Regenerate with `go run ./cmd/noisecurv reproduce%s`.",
 		time.Now().UTC().Format(time.RFC3339), o.PresetName(), map[bool]string{true: " --paper", false: ""}[o.Paper])), summary)
+	page.Add("Summary", top...)
 	for _, oc := range outs {
 		if oc.Err != nil {
-			page.Add(oc.Entry.ID+" "+oc.Entry.Name, viz.Text("Failed: "+oc.Err.Error()))
+			page.Sections = append(page.Sections, viz.Section{Heading: oc.Entry.ID + " " + oc.Entry.Name, ID: claimAnchor(oc.Entry.ID),
+				Items: []viz.Item{viz.Text("Failed: " + oc.Err.Error())}})
 			continue
 		}
-		page.Add(oc.Report.ID+" "+oc.Report.Title, oc.Report.Items()...)
+		page.Sections = append(page.Sections, viz.Section{Heading: oc.Report.ID + " " + oc.Report.Title, ID: claimAnchor(oc.Report.ID),
+			Items: oc.Report.Items()})
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -145,14 +157,43 @@ func WriteReport(dir string, o Options, outs []Outcome) error {
 	return writeRuns(dir, o)
 }
 
+// claimAnchor is the report's anchor for a claim's section ("#claim-C4-C5").
+func claimAnchor(id string) string { return "claim-" + id }
+
+// notebooksLink returns the notebooks/ folder of the repository relative to the report folder
+// dir (for links from the summary), or "" when dir is not inside the repository.
+func notebooksLink(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		if st, err := os.Stat(filepath.Join(d, "notebooks")); err == nil && st.IsDir() {
+			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+				rel, err := filepath.Rel(abs, filepath.Join(d, "notebooks"))
+				if err != nil {
+					return ""
+				}
+				return filepath.ToSlash(rel)
+			}
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
+}
+
 // Markdown renders the outcomes as GitHub Markdown: the verdict table (each claim's
 // criteria with measured value, threshold, control and margin), Table 1 from the cache, and
 // each claim's measurements. The README's result tables are generated from the same
 // summary (ReadmeSections).
 func Markdown(o Options, outs []Outcome, sum Summary) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# noisecurv results, %s preset\n\nRegenerate with `%s`.\n\n## Verdicts\n\n%s\n## Table 1\n\n%s",
-		o.PresetName(), sum.Command, sum.VerdictTable(), sum.Table1())
+	fmt.Fprintf(&b, "# noisecurv results, %s preset\n\nRegenerate with `%s`.\n\n", o.PresetName(), sum.Command)
+	if t := missingDataText(); t != "" {
+		b.WriteString(t + "\n")
+	}
+	fmt.Fprintf(&b, "## Verdicts\n\n%s\n## Table 1\n\n%s", sum.VerdictTable(), sum.Table1())
 	for _, oc := range outs {
 		if oc.Report == nil {
 			continue

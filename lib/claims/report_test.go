@@ -2,10 +2,13 @@ package claims
 
 import (
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/noisecurv/noisecurv/lib/data"
 	"github.com/noisecurv/noisecurv/lib/experiment"
 )
 
@@ -71,5 +74,37 @@ func TestParseModels(t *testing.T) {
 	}
 	if _, err := ParseModels("mpl"); err == nil || !strings.Contains(err.Error(), `"mpl"`) {
 		t.Errorf("ParseModels(mpl): err = %v, want it to name mpl", err)
+	}
+}
+
+func TestMissingDataAtTheTop(t *testing.T) {
+	resetMissingData()
+	t.Cleanup(resetMissingData)
+	nf := &data.NotFoundError{Name: "fashion-mnist", Tried: []string{"./data/fashion-mnist (./data): no such folder", "Debian package: no such folder"}}
+	note := noteMissingData("C7", "fashion-mnist", fmt.Errorf("experiment: %w", nf))
+	for _, want := range []string{"./data/fashion-mnist (./data): no such folder; Debian package: no such folder", "data fetch fashion-mnist"} {
+		if !strings.Contains(note, want) {
+			t.Errorf("note %q lacks %q (the whole tried list, on one line)", note, want)
+		}
+	}
+	if strings.Contains(note, "\n") {
+		t.Errorf("note has a newline: %q", note)
+	}
+	o := Options{Run: experiment.Options{CacheDir: t.TempDir()}}
+	md := Markdown(o, nil, Summary{})
+	want := "- C7 skipped fashion-mnist: fetch with `go run ./cmd/noisecurv data fetch fashion-mnist`"
+	if i, j := strings.Index(md, want), strings.Index(md, "## Verdicts"); i < 0 || i > j {
+		t.Errorf("Markdown does not name the skipped claim above the verdicts:\n%s", md)
+	}
+	dir := t.TempDir()
+	if err := WriteReport(dir, o, nil); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i, j := strings.Index(string(page), "C7 skipped fashion-mnist"), strings.Index(string(page), "Claims, fast preset"); i < 0 || i > j {
+		t.Errorf("the report does not name the skipped claim above its summary table")
 	}
 }

@@ -1,6 +1,6 @@
 // Package commute measures how nearly a matrix A (the SGD noise covariance C, the
 // Activity–Weight-Duality matrix E_p[h_p²], a Fisher, ...) commutes with the Hessian H, with
-// random spectrum-preserving baselines (science.md claim C3). It is pure math on gonum
+// random spectrum-preserving baselines (docs/science.md claim C3). It is pure math on gonum
 // matrices; its only project import is lib/fit (for Spearman and aggregation).
 //
 // # Eigenbasis formulation
@@ -56,7 +56,7 @@
 // the first ≈ 2/D when both spectra are far from flat (tr² ≪ D tr μ²). A random matrix thus
 // has a full-space commutator of only about √(2/D) (0.028 at D = 2500) and can come out
 // below the data's, because Haar rotation spreads its mass over all D² entries of K
-// (science.md numerical facts). HaarCommutatorRMS and HaarDiagEnergy return these values;
+// (docs/science.md numerical facts). HaarCommutatorRMS and HaarDiagEnergy return these values;
 // compare the windowed commutators, OffDiagRatio and DiagEnergy as well.
 //
 // # Diagonal-preserving null

@@ -48,7 +48,7 @@ type DenseMatrices struct {
 }
 
 // Analysis is the result of Analyze: everything in H's eigenbasis, sorted by lambda
-// descending (science.md, Notation).
+// descending (docs/science.md, Notation).
 type Analysis struct {
 	N, D, Batch int
 	Route       string // "factorized" or "hvp"

@@ -6,7 +6,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// Diagonals holds v_i^T A v_i for a set of directions v_i (science.md: "diagonal in the
+// Diagonals holds v_i^T A v_i for a set of directions v_i (docs/science.md: "diagonal in the
 // eigenbasis of H"), one slice per matrix; nil where not computed.
 type Diagonals struct {
 	H, HessianSquare, NoiseCov, MinibatchCov, EmpiricalFisher, TrueFisher, GaussNewton []float64

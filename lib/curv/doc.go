@@ -22,7 +22,7 @@
 // every loss; for softmax cross-entropy sum_c p_c (p - e_c)(p - e_c)^T = diag(p) - p p^T = Q_p,
 // so F = GGN exactly (tested). Covar shuffles the N samples once with the seeded PCG stream,
 // cuts the permutation into consecutive minibatches of size B, KEEPS a last partial minibatch
-// (drop_last=false, PyTorch's default; science.md does not say the authors drop it) as one
+// (drop_last=false, PyTorch's default; docs/science.md does not say the authors drop it) as one
 // minibatch with its own mean, and subtracts g g^T with the full-data g.
 //
 // "Diagonal" means in H's eigenbasis, eigenvalues sorted descending: H = V diag(lambda) V^T,
@@ -30,7 +30,7 @@
 // v^T A v = v_1^T A_11 v_1 + v_2^T A_22 v_2 + 2 (A_12 v_2).v_1, one gemm per off-diagonal block
 // and panel of V, about half the flops of A V; Rotate forms V^T A V).
 //
-// # The Kronecker factorization (science.md, "Structure that makes exact computation cheap")
+// # The Kronecker factorization (docs/science.md, "Structure that makes exact computation cheap")
 //
 // Let the block be ONE dense layer z = W a (+ b), W of shape Dout x Din, and write
 // a~ = a (or [a; 1] with the bias). The logits depend on W only through z, so by the chain rule
@@ -70,7 +70,7 @@
 // routes agree to rounding wherever both apply (tests: rel. error <= 1e-8 required, about
 // 1e-16 observed; gonum diff/fd.Hessian agrees to about 1e-6 with step 1e-4).
 //
-// # Numerical facts (science.md)
+// # Numerical facts (docs/science.md)
 //
 // Confident cross-entropy samples have 1 - p_y far below 1e-12; nn's losses compute 1 - p_c as
 // the sum of the other probabilities, and this package never forms p_y - p_y^2 itself.

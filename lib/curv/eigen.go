@@ -11,7 +11,7 @@ import (
 )
 
 // Eigen returns the full eigendecomposition H = V diag(lambda) V^T with eigenvalues in
-// DESCENDING order (science.md: "sort by lambda descending") and eigenvectors as the columns
+// DESCENDING order (docs/science.md: "sort by lambda descending") and eigenvectors as the columns
 // of V, through lib/linalg (dsyevd with OpenBLAS, gonum otherwise).
 func Eigen(h *mat.SymDense) ([]float64, *mat.Dense, error) {
 	if h == nil || h.SymmetricDim() == 0 {

@@ -10,7 +10,7 @@ import (
 )
 
 // Factors are the per-sample Kronecker factors of ONE dense layer z = W a (+ b), collected in
-// one forward pass and Classes+1 backward passes over the data (science.md, "Structure that
+// one forward pass and Classes+1 backward passes over the data (docs/science.md, "Structure that
 // makes exact computation cheap"):
 //
 //	g_p = delta_p (x) a~_p,                   delta_p = dl_p/dz_p = B_p^T G_p

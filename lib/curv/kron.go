@@ -271,7 +271,7 @@ func covFromEF(ef *mat.SymDense, g []float64, batch int) *mat.SymDense {
 // the seeded PCG stream, cut the permutation into consecutive minibatches of size B, and
 // return (1/n_b) sum_b g_b g_b^T - g g^T with g_b the mean gradient of minibatch b and g the
 // full gradient. The last minibatch is KEPT even when it has fewer than B samples
-// (drop_last=false, PyTorch's DataLoader default; science.md does not say the authors drop
+// (drop_last=false, PyTorch's DataLoader default; docs/science.md does not say the authors drop
 // it); its g_b is the mean over its own samples and it counts as one minibatch.
 func (f *Factors) MinibatchCov(batch int, seed uint64, b Budget) (*mat.SymDense, error) {
 	if err := checkBatch(batch, f.N); err != nil {

@@ -51,7 +51,7 @@ func Hessian(p *Problem) (*mat.SymDense, error) {
 	return H, err
 }
 
-// HessianSquare returns E_p[h_p^2] (science.md C2/C6).
+// HessianSquare returns E_p[h_p^2] (docs/science.md C2/C6).
 func HessianSquare(p *Problem) (*mat.SymDense, error) {
 	f, err := p.route("E_p[h_p^2]", true)
 	if err != nil {
@@ -102,7 +102,7 @@ func EmpiricalFisher(p *Problem) (*mat.SymDense, error) {
 	return ef, nil
 }
 
-// NoiseCov returns the SGD noise covariance of science.md's Eq. 2,
+// NoiseCov returns the SGD noise covariance of docs/science.md's Eq. 2,
 // C = (1/B)(E_p[g_p g_p^T] - g g^T), exactly (no sampling).
 func NoiseCov(p *Problem, batch int) (*mat.SymDense, error) {
 	if batch <= 0 {
@@ -191,7 +191,7 @@ func GaussNewton(p *Problem) (*mat.SymDense, error) {
 }
 
 // Residual returns H - GGN = E_p sum_c (dl_p/dz_c) hess z_c, the term that the Fisher = Hessian
-// argument drops (science.md C1). H is ALWAYS computed by exact per-sample HVPs here (D passes
+// argument drops (docs/science.md C1). H is ALWAYS computed by exact per-sample HVPs here (D passes
 // over the data), so that the result is a real check: it vanishes (to rounding) when the
 // network is piecewise linear in the block, and not for tanh downstream or joint blocks.
 func Residual(p *Problem) (*mat.SymDense, error) {

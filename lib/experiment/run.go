@@ -246,7 +246,7 @@ func fitOptions(rule fit.Rule, nPrime, bootstrap int, seed uint64) fit.Options {
 }
 
 // FitLayer fills l.Fits with the power-law fits of every noise matrix against H_ii, using
-// the v1 window of the top nPrime directions and the v2 layer-wise rule (science.md C4).
+// the v1 window of the top nPrime directions and the v2 layer-wise rule (docs/science.md C4).
 func FitLayer(l *Layer, nPrime int, seed uint64) {
 	for _, k := range FitKeys() {
 		y := l.Diagonal(k.Matrix)

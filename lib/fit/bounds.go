@@ -27,7 +27,7 @@ type BoundViolations struct {
 	RealMaxH, NullMaxH float64
 }
 
-// BoundReport is the result of CheckBounds (science.md claim C6).
+// BoundReport is the result of CheckBounds (docs/science.md claim C6).
 type BoundReport struct {
 	N        int
 	Tol      float64 // relative tolerance of the inequalities

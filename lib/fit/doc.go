@@ -1,5 +1,5 @@
 // Package fit holds the statistics of noisecurv: log-log power-law fits of noise against
-// curvature (science.md claim C4), rank and linear correlation, aggregation over seeds, the
+// curvature (docs/science.md claim C4), rank and linear correlation, aggregation over seeds, the
 // curvature bounds of claim C6 and the per-sample spectrum suppression experiment (Fig. 5).
 // It works on plain values ([]float64, *mat.Dense) and imports no other project package.
 //
@@ -16,7 +16,7 @@
 //
 // Rule V1 (the paper's Table 1): the inputs are already sorted by H_ii descending; take the
 // first N' points in the order given and keep those where x > 0 and y > 0. Non-positive
-// values (softmax+MSE has small negative eigenvalues, science.md "numerical facts") are
+// values (softmax+MSE has small negative eigenvalues, docs/science.md "numerical facts") are
 // counted in Result.Dropped.
 //
 // Rule V2 (the paper's v2 layer-wise rule): drop non-positive points, sort the rest by x

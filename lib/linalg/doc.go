@@ -14,7 +14,7 @@
 //	sum_p g_p g_p^T = G^T G,
 //
 // and likewise H = E_p[M_p (x) a_p a_p^T] and E_p[h_p^2] are each one product
-// of two stacked N x D matrices (science.md, "Structure that makes exact
+// of two stacked N x D matrices (docs/science.md, "Structure that makes exact
 // computation cheap"). How that sum is evaluated decides whether a run takes
 // seconds or minutes:
 //

@@ -141,7 +141,7 @@ const (
 
 // DiagOfVtAV returns the diagonal of V^T A V, that is v_i^T A v_i for every
 // column v_i of v (d x k), for a symmetric d x d matrix a. This is how a matrix
-// is read "in the eigenbasis of H" (science.md: C_ii = v_i^T C v_i).
+// is read "in the eigenbasis of H" (docs/science.md: C_ii = v_i^T C v_i).
 //
 // It uses only the stored upper triangle and about halves the flops of forming
 // A V, by splitting A recursively into halves,
@@ -210,7 +210,7 @@ func DiagOfVtAV(v *mat.Dense, a *mat.SymDense) []float64 {
 
 // VtAV computes the congruence dst = V^T A V (k x k) for a symmetric d x d
 // matrix a and a d x k matrix v, e.g. a matrix rotated into H's eigenbasis
-// (K = V^T A V, science.md C3). It costs one dsymm and one dgemm:
+// (K = V^T A V, docs/science.md C3). It costs one dsymm and one dgemm:
 // 2 d^2 k + 2 d k^2 flops and a d x k temporary. If dst is empty it is resized
 // to k x k; otherwise it must be k x k. The result is symmetric up to rounding;
 // its upper triangle is kept.

@@ -6,7 +6,7 @@
 //
 // # Notation
 //
-// Notation follows science.md. A batch is a *mat.Dense with one row per sample p; images are
+// Notation follows docs/science.md. A batch is a *mat.Dense with one row per sample p; images are
 // flattened in (channel, row, col) order. For sample p, layer k maps its input a_p^k to its
 // output a_p^{k+1}; the logits are z_p. A Dense layer computes z = W a (+ b) with W stored
 // row-major Out x In (PyTorch layout). The per-sample loss is l_p(z_p, y_p) and
@@ -65,7 +65,7 @@
 //
 // The cost is about two forward and two backward passes from the first block layer on. For a
 // single dense layer in a piecewise-linear network R{a_p} = 0 at that layer and the result
-// reduces to the Kronecker form h_p = M_p (x) a_p a_p^T of science.md; for tanh networks and
+// reduces to the Kronecker form h_p = M_p (x) a_p a_p^T of docs/science.md; for tanh networks and
 // multi-layer blocks the residual terms are included exactly.
 //
 // # Initialization and determinism

@@ -132,7 +132,7 @@ func TestCrossEntropyConfident(t *testing.T) {
 }
 
 // TestSoftmaxMSEIndefinite shows that the softmax+MSE logit Hessian can have negative
-// eigenvalues (science.md, C1), unlike cross-entropy's.
+// eigenvalues (docs/science.md, C1), unlike cross-entropy's.
 func TestSoftmaxMSEIndefinite(t *testing.T) {
 	rng := newRand(8)
 	var foundNeg bool

@@ -1,6 +1,6 @@
 package nn
 
-// Target layers of the paper's models (science.md): the weight matrix on which H and C are
+// Target layers of the paper's models (docs/science.md): the weight matrix on which H and C are
 // measured.
 const (
 	MNISTMLPTarget = "fc2" // 50x50 hidden-to-hidden

@@ -71,7 +71,11 @@ func needChromium(t *testing.T) {
 		t.Skip("Chromium rendering is slow; skipped with -short")
 	}
 	if _, err := FindChromium(); err != nil {
-		t.Skip(err)
+		// CI must not pass by skipping: there a missing Chromium is a failure.
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true and %v", err)
+		}
+		t.Skipf("SKIPPED, no chart is drawn: %v (scripts/test-deps.sh says how to install it)", err)
 	}
 }
 
@@ -115,6 +119,38 @@ func TestPageDrawsInChromium(t *testing.T) {
 	}
 	if !strings.Contains(dom, "<svg") {
 		t.Errorf("no SVG in the rendered page")
+	}
+	// The spectra panel reports the decades its log axes span; the γ-vs-epoch lines have none.
+	if d := ms[2].LogDecades; d < 2 || d > DefaultMaxDecades {
+		t.Errorf("spectra chart: %s = %v, want 2..%d", LogDecadesAttr, d, DefaultMaxDecades)
+	}
+	if d := ms[1].LogDecades; d != 0 {
+		t.Errorf("linear chart: %s = %v, want 0", LogDecadesAttr, d)
+	}
+}
+
+// TestLogDecadesMarker draws a raw option whose log axis spans 30 decades (what near-null
+// directions did to the C vs H panels) and checks that the marker cmd/nbcheck reads says so.
+func TestLogDecadesMarker(t *testing.T) {
+	needChromium(t)
+	f := NewFigure("30 decades", map[string]any{
+		"xAxis":  map[string]any{"type": "log"},
+		"yAxis":  map[string]any{"type": "value"},
+		"series": []any{map[string]any{"type": "scatter", "data": [][2]float64{{1e-30, 1}, {1, 2}}}},
+	})
+	p := &Page{Title: "decades"}
+	p.Add("", f)
+	path := filepath.Join(t.TempDir(), "decades.html")
+	if err := p.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	dom, err := DumpDOM(context.Background(), path, 20000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := ParseCharts(dom)
+	if len(ms) != 1 || ms[0].Status != "ok" || ms[0].LogDecades < 29 {
+		t.Errorf("markers %+v, want one ok chart spanning >= 29 decades", ms)
 	}
 }
 

@@ -59,7 +59,7 @@ func Setup() {
 	}
 	gonbui.DisplayHTML(SetupHTML())
 	// The kernel closes the display pipe when the cell program exits: wait until the
-	// megabyte has really been handed over (lab.md trap 2).
+	// megabyte has really been handed over (docs/lab.md, trap 2).
 	gonbui.Sync()
 }
 

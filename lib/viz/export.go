@@ -44,7 +44,7 @@ func FindChromium() (string, error) {
 // ChromiumTimeout bounds one Chromium run.
 var ChromiumTimeout = 120 * time.Second
 
-// RunChromium runs headless Chromium with the offline-safe flags from lab.md and a fresh
+// RunChromium runs headless Chromium with the offline-safe flags from docs/lab.md and a fresh
 // temporary profile, plus args, and returns its stdout. The profile is removed afterwards.
 func RunChromium(ctx context.Context, args ...string) ([]byte, error) {
 	bin, err := FindChromium()

@@ -29,7 +29,7 @@ type HeatMapSpec struct {
 }
 
 // HeatMap draws a matrix with a continuous visualMap. Category axes carry the labels
-// (go-echarts' HeatMap.SetXAxis is ignored, lab.md; raw options avoid that trap).
+// (go-echarts' HeatMap.SetXAxis is ignored; raw options avoid that).
 // Values are rounded to 4 significant digits to keep large maps (300×300) small.
 func HeatMap(spec HeatMapSpec) (*Figure, error) {
 	const b = "HeatMap"
@@ -95,8 +95,16 @@ func HeatMap(spec HeatMapSpec) (*Figure, error) {
 			"axisTick":     map[string]any{"show": false},
 		}
 	}
+	// The colour bar stands in its own strip right of the grid, its end values written beside
+	// it; the value's name goes under the title (a long name on the bar would overlap the map).
+	title := map[string]any{"text": spec.Title, "left": "center", "textStyle": map[string]any{"fontSize": 14}}
+	if spec.ValueName != "" {
+		title["subtext"] = "colour: " + spec.ValueName
+		title["itemGap"] = 4
+	}
 	opt := map[string]any{
-		"grid":    map[string]any{"left": 70, "right": 90, "top": 50, "bottom": 50},
+		"title":   title,
+		"grid":    map[string]any{"left": 70, "right": 95, "top": 62, "bottom": 50},
 		"tooltip": map[string]any{"trigger": "item", "confine": true},
 		"xAxis":   catAxis(spec.XName, xl, false),
 		"yAxis":   catAxis(spec.YName, yl, true),
@@ -104,11 +112,14 @@ func HeatMap(spec HeatMapSpec) (*Figure, error) {
 			"type":       "continuous",
 			"min":        lo,
 			"max":        hi,
-			"calculable": true,
+			"calculable": false,
 			"orient":     "vertical",
-			"right":      5,
+			"right":      8,
 			"top":        "middle",
-			"text":       []string{spec.ValueName, ""},
+			"itemWidth":  14,
+			"itemHeight": 160,
+			"text":       []string{strconv.FormatFloat(roundSig(hi, 3), 'g', -1, 64), strconv.FormatFloat(roundSig(lo, 3), 'g', -1, 64)},
+			"textGap":    6,
 			"precision":  2,
 			"inRange":    map[string]any{"color": colors},
 		},
@@ -146,9 +157,13 @@ type HistogramSpec struct {
 	Series       []HistSeries
 	// Bins is the number of bins; 0 means ceil(sqrt(n)) clamped to [10, 80].
 	Bins int
-	// Lo, Hi fix the binned range; both zero means the data range. Values outside are
-	// counted in the report, not silently lost: see the legend.
+	// Lo, Hi fix the binned range; both zero means the data range cut to robust fences
+	// (outliers such as a ratio with a near-zero denominator would squeeze every other value
+	// into one bar). Values outside are counted in the legend, not silently lost.
 	Lo, Hi float64
+	// FullRange bins the whole data range even when a few values lie far out (for samples
+	// whose tails are the point, such as bounded ratios).
+	FullRange bool
 	// LogBins uses log-spaced bins (all values must be positive).
 	LogBins bool
 	// LogCounts uses a log y axis; empty bins are then left blank.
@@ -158,7 +173,42 @@ type HistogramSpec struct {
 	Width, Height int
 }
 
+// robustRange is the automatic binned range of a histogram: the range of the values inside
+// Tukey's far-out fences, q1 - 3 IQR and q3 + 3 IQR (in log10 for log bins), so that a few extreme
+// values (a ratio whose denominator is nearly 0) cannot squeeze every other value into one
+// bar. When the quartiles coincide the data range is kept. Values cut off are counted in
+// the legend.
+func robustRange(all []float64, lo, hi float64, logBins bool) (float64, float64) {
+	x := append([]float64(nil), all...)
+	sort.Float64s(x) // log10 is increasing, so x and t share one order
+	t := x
+	if logBins {
+		t = make([]float64, len(x))
+		for i, v := range x {
+			t[i] = math.Log10(v)
+		}
+	}
+	q := func(p float64) float64 { return stat.Quantile(p, stat.LinInterp, t, nil) }
+	q1, q3 := q(0.25), q(0.75)
+	a, b := q1-3*(q3-q1), q3+3*(q3-q1)
+	if b <= a { // half the values or more are equal: no scale to judge outliers by
+		return lo, hi
+	}
+	// The range of the values inside the fences (the fences themselves may lie far beyond).
+	i := sort.SearchFloat64s(t, a)
+	j := sort.SearchFloat64s(t, math.Nextafter(b, math.Inf(1))) - 1
+	if i > j {
+		return lo, hi
+	}
+	return math.Max(lo, x[i]), math.Min(hi, x[j])
+}
+
+// fmtTick formats a bin edge for a legend: 4 significant digits.
+func fmtTick(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
+
 // Histogram bins each series with gonum's stat.Histogram on shared dividers and draws bars.
+// Without Lo and Hi the binned range is the data range cut to robust fences (robustRange),
+// and the values outside it are counted in the legend.
 func Histogram(spec HistogramSpec) (*Figure, error) {
 	const b = "Histogram"
 	if len(spec.Series) == 0 {
@@ -169,6 +219,7 @@ func Histogram(spec HistogramSpec) (*Figure, error) {
 	if auto {
 		lo, hi = math.Inf(1), math.Inf(-1)
 	}
+	var all []float64 // every value, for the robust automatic range
 	total := 0
 	for i, s := range spec.Series {
 		name := s.Name
@@ -185,8 +236,12 @@ func Histogram(spec HistogramSpec) (*Figure, error) {
 		}
 		if auto && len(s.Values) > 0 {
 			lo, hi = math.Min(lo, floats.Min(s.Values)), math.Max(hi, floats.Max(s.Values))
+			all = append(all, s.Values...)
 		}
 		total += len(s.Values)
+	}
+	if auto && !spec.FullRange && len(all) > 0 {
+		lo, hi = robustRange(all, lo, hi, spec.LogBins)
 	}
 	if total == 0 {
 		return nil, fmt.Errorf("viz.%s %q: all series are empty", b, spec.Title)
@@ -235,14 +290,25 @@ func Histogram(spec HistogramSpec) (*Figure, error) {
 			name = "series " + strconv.Itoa(i+1)
 		}
 		in := make([]float64, 0, len(s.Values))
+		below, above := 0, 0
 		for _, v := range s.Values {
-			if v >= div[0] && v < div[nb] {
+			switch {
+			case v < div[0]:
+				below++
+			case v >= div[nb]:
+				above++
+			default:
 				in = append(in, v)
 			}
 		}
 		sort.Float64s(in)
-		if out := len(s.Values) - len(in); out > 0 {
-			name += fmt.Sprintf(" [%d outside range]", out)
+		switch {
+		case below > 0 && above > 0:
+			name += fmt.Sprintf(" [%d below %s, %d above %s: not drawn]", below, fmtTick(div[0]), above, fmtTick(hi))
+		case below > 0:
+			name += fmt.Sprintf(" [%d below %s: not drawn]", below, fmtTick(div[0]))
+		case above > 0:
+			name += fmt.Sprintf(" [%d above %s: not drawn]", above, fmtTick(hi))
 		}
 		counts := stat.Histogram(nil, div, in, nil)
 		data := make([]any, nb)

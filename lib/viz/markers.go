@@ -3,6 +3,7 @@ package viz
 import (
 	"html"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -14,6 +15,9 @@ type ChartMarker struct {
 	Status string // "pending" (script never finished), "ok" or "error"
 	Error  string // the message when Status is "error"
 	Offset int    // byte offset of the div in the document
+	// LogDecades is the widest span, in decades, of the chart's log axes as drawn (0: no
+	// log axis, or the page predates the marker).
+	LogDecades float64
 }
 
 var (
@@ -48,9 +52,10 @@ func ParseCharts(doc string) []ChartMarker {
 		if !isChart {
 			continue
 		}
+		dec, _ := strconv.ParseFloat(attrs[LogDecadesAttr], 64)
 		out = append(out, ChartMarker{
 			ID: attrs["id"], Title: attrs[TitleAttr], Status: attrs[StatusAttr],
-			Error: attrs[ErrorAttr], Offset: loc[0],
+			Error: attrs[ErrorAttr], Offset: loc[0], LogDecades: dec,
 		})
 	}
 	return out

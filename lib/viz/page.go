@@ -18,7 +18,34 @@ type Page struct {
 // Section is a heading followed by items (Text, HTML, *Table, *Figure, *Grid) in order.
 type Section struct {
 	Heading string
-	Items   []Item
+	// ID is the heading's anchor (the target of "#ID" links and of the table of contents);
+	// empty means one derived from the heading (SectionID).
+	ID    string
+	Items []Item
+}
+
+// SectionID returns the anchor that Page gives a section with this heading and no ID:
+// lower case letters and digits, other runs of characters turned into one "-".
+func SectionID(heading string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(heading) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	return "sec-" + strings.TrimSuffix(b.String(), "-")
+}
+
+func (s Section) anchor() string {
+	if s.ID != "" {
+		return s.ID
+	}
+	return SectionID(s.Heading)
 }
 
 // Add appends a section and returns the page (for chaining).
@@ -30,7 +57,9 @@ func (p *Page) Add(heading string, items ...Item) *Page {
 const pageCSS = `body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:24px auto;max-width:1200px;padding:0 16px;color:#222}
 h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:4px}
 .noisecurv-table{border-collapse:collapse;margin:8px 0;font-size:13px}
-.noisecurv-table td,.noisecurv-table th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+.noisecurv-table td,.noisecurv-table th{border:1px solid #ccc;padding:3px 8px}
+.noisecurv-toc{background:#f6f8fa;border:1px solid #ddd;padding:6px 16px;font-size:14px;columns:2}
+.noisecurv-toc li{margin:2px 0}.noisecurv-toc a,.noisecurv-table a{color:#0645ad}
 .noisecurv-table caption{caption-side:top;text-align:left;font-weight:bold;padding:4px 0}
 .noisecurv-chart{margin:6px 0}`
 
@@ -47,9 +76,23 @@ func (p *Page) HTML() ([]byte, error) {
 	if p.Title != "" {
 		b.WriteString("<h1>" + html.EscapeString(p.Title) + "</h1>\n")
 	}
+	// A table of contents when there are three or more headed sections.
+	var headed []Section
+	for _, s := range p.Sections {
+		if s.Heading != "" {
+			headed = append(headed, s)
+		}
+	}
+	if len(headed) >= 3 {
+		b.WriteString(`<nav class="noisecurv-toc"><b>Contents</b><ol>`)
+		for _, s := range headed {
+			b.WriteString(`<li><a href="#` + html.EscapeString(s.anchor()) + `">` + html.EscapeString(s.Heading) + "</a></li>")
+		}
+		b.WriteString("</ol></nav>\n")
+	}
 	for si, s := range p.Sections {
 		if s.Heading != "" {
-			b.WriteString("<h2>" + html.EscapeString(s.Heading) + "</h2>\n")
+			b.WriteString(`<h2 id="` + html.EscapeString(s.anchor()) + `">` + html.EscapeString(s.Heading) + "</h2>\n")
 		}
 		for ii, it := range s.Items {
 			if it == nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"html"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -33,6 +34,9 @@ const (
 	ErrorAttr = "data-chart-error"
 	// TitleAttr holds the figure title (for error reports).
 	TitleAttr = "data-chart-title"
+	// LogDecadesAttr is set after drawing to the widest span, in decades, of the chart's log
+	// axes (cmd/nbcheck fails charts whose axes span too many decades to read).
+	LogDecadesAttr = "data-chart-log-decades"
 )
 
 // WaitForEChartsMS is how long a chart script waits for window.echarts before it marks
@@ -42,7 +46,7 @@ const WaitForEChartsMS = 15000
 // LoaderHTML returns the script element that defines window.echarts, once per page:
 // it does nothing when window.echarts already exists, and hides window.define while
 // the UMD bundle runs so that require.js (Notebook 6, nbconvert HTML) does not capture
-// it as an anonymous AMD module (lab.md trap 3).
+// it as an anonymous AMD module (docs/lab.md, trap 3).
 func LoaderHTML() string {
 	var b strings.Builder
 	b.Grow(len(echartsJS) + 512)
@@ -116,11 +120,26 @@ func (t Text) renderHTML(*renderer) (string, error) {
 	return b.String(), nil
 }
 
-// Table is a simple text table.
+// Table is a simple text table. Cells that read as numbers (a value, an interval, a
+// value ± error, a ratio) are right-aligned, prose is left-aligned; the alignment is written
+// into each cell, so it holds in a notebook as in a page.
 type Table struct {
 	Caption string
 	Header  []string
 	Rows    [][]string
+	// Links, when not nil, is parallel to Rows: a non-empty Links[i][j] makes cell (i, j) a
+	// link to that address (an anchor "#id", or a relative path).
+	Links [][]string
+}
+
+// numericCell matches cells made of numbers and their punctuation only: "1.13",
+// "-1.48e17", "1.126 [1.120, 1.132]", "0.96 ± 0.01", "277 : 4.1 : 0.31", "52.5%".
+var numericCell = regexp.MustCompile(`^[(\[]?[-+−]?[0-9.]+([eE][-+]?[0-9]+)?(\s*([-+−±×x:/,;%]|\[|\]|\(|\)|\s)\s*[-+−]?([0-9.]+([eE][-+]?[0-9]+)?)?)*$`)
+
+// isNumericCell reports whether a table cell should be right-aligned.
+func isNumericCell(c string) bool {
+	c = strings.TrimSpace(c)
+	return c != "" && strings.ContainsAny(c, "0123456789") && numericCell.MatchString(c)
 }
 
 func (t *Table) renderHTML(*renderer) (string, error) {
@@ -132,18 +151,41 @@ func (t *Table) renderHTML(*renderer) (string, error) {
 	if t.Caption != "" {
 		b.WriteString("<caption>" + html.EscapeString(t.Caption) + "</caption>")
 	}
+	// A column is right-aligned when every non-empty cell in it is a number; its header too.
+	numCol := func(j int) bool {
+		any := false
+		for _, row := range t.Rows {
+			if j < len(row) && strings.TrimSpace(row[j]) != "" {
+				if !isNumericCell(row[j]) {
+					return false
+				}
+				any = true
+			}
+		}
+		return any
+	}
+	align := func(right bool) string {
+		if right {
+			return `text-align:right;font-variant-numeric:tabular-nums`
+		}
+		return `text-align:left`
+	}
 	if len(t.Header) > 0 {
 		b.WriteString("<thead><tr>")
-		for _, h := range t.Header {
-			b.WriteString("<th>" + html.EscapeString(h) + "</th>")
+		for j, h := range t.Header {
+			b.WriteString(`<th style="` + align(numCol(j)) + `">` + html.EscapeString(h) + "</th>")
 		}
 		b.WriteString("</tr></thead>")
 	}
 	b.WriteString("<tbody>")
-	for _, row := range t.Rows {
+	for i, row := range t.Rows {
 		b.WriteString("<tr>")
-		for _, c := range row {
-			b.WriteString("<td>" + html.EscapeString(c) + "</td>")
+		for j, c := range row {
+			cell := html.EscapeString(c)
+			if i < len(t.Links) && j < len(t.Links[i]) && t.Links[i][j] != "" {
+				cell = `<a href="` + html.EscapeString(t.Links[i][j]) + `">` + cell + "</a>"
+			}
+			b.WriteString(`<td style="` + align(isNumericCell(c)) + `;vertical-align:top">` + cell + "</td>")
 		}
 		b.WriteString("</tr>")
 	}
@@ -183,6 +225,8 @@ func (f *Figure) renderHTML(r *renderer) (string, error) {
 	fmt.Fprintf(&b, "var el=document.getElementById(%q);\nvar option=", id)
 	b.Write(opt)
 	b.WriteString(";\n")
+	// A title wider than the chart is wrapped (ECharts clips it otherwise), and the grid,
+	// the legend and the chart's height make room for the extra lines.
 	// The chart follows window resizes (at most every 100 ms, and only on a real change of its
 	// container), and a container that had no width when drawn (an output inserted hidden) is
 	// watched by a ResizeObserver until it gets one. Observing every chart for the page's
@@ -190,12 +234,22 @@ func (f *Figure) renderHTML(r *renderer) (string, error) {
 	// paper-preset notebook 05) its virtual-time budget never ran out (TestLargePageFinishes).
 	fmt.Fprintf(&b, `var t0=Date.now();
 function mark(s,msg){if(!el){return;}el.setAttribute(%q,s);if(msg){el.setAttribute(%q,msg);el.style.height="auto";el.textContent="chart error: "+msg;}}
+function fitTitle(){var lg=option.legend;if(lg&&!Array.isArray(lg)&&lg.orient==="vertical"&&el.clientWidth>200){var lt=lg.textStyle||(lg.textStyle={});lt.width=el.clientWidth-170;lt.overflow="break";}
+var t=option.title;if(!t||Array.isArray(t)||!t.text){return;}var w=el.clientWidth-24;if(w<=0){return;}
+var ts=t.textStyle||(t.textStyle={}),fs=ts.fontSize||18,cx=document.createElement("canvas").getContext("2d");if(!cx){return;}
+cx.font="bold "+fs+"px sans-serif";var n=Math.ceil(cx.measureText(t.text).width*1.05/w);if(n<=1){return;}
+ts.width=w;ts.overflow="break";ts.lineHeight=Math.round(fs*1.35);var extra=(n-1)*ts.lineHeight;
+[].concat(option.grid||[],option.legend||[]).forEach(function(o){if(o&&typeof o.top==="number"){o.top+=extra;}});
+el.style.height=(el.clientHeight+extra)+"px";}
+function logDecades(c){try{var d=0;["xAxis","yAxis"].forEach(function(k){for(var i=0;;i++){var m=c.getModel().getComponent(k,i);if(!m){break;}
+var s=m.axis&&m.axis.scale;if(s&&s.type==="log"){var e=s.getExtent();if(e[0]>0&&e[1]>0){d=Math.max(d,Math.log10(e[1]/e[0]));}}}});
+el.setAttribute(%q,d.toFixed(1));}catch(e){}}
 function draw(){
 if(!el){return;}
 if(!window.echarts){
 if(Date.now()-t0>%d){mark("error","window.echarts is not defined after %d ms: run viz.Setup() in the first cell (or the page lacks the ECharts loader)");return;}
 setTimeout(draw,50);return;}
-try{var c=echarts.init(el,null,{renderer:"svg"});c.setOption(option);mark("ok");
+try{fitTitle();var c=echarts.init(el,null,{renderer:"svg"});c.setOption(option);mark("ok");logDecades(c);
 var w=el.clientWidth,h=el.clientHeight,q=0;
 function fit(){q=0;var nw=el.clientWidth,nh=el.clientHeight;if(nw===w&&nh===h){return;}w=nw;h=nh;c.resize();}
 window.addEventListener("resize",function(){if(!q){q=setTimeout(fit,100);}});
@@ -204,7 +258,7 @@ if(w===0&&window.ResizeObserver){var ro=new ResizeObserver(function(){if(el.clie
 }
 draw();
 })();</script>
-`, StatusAttr, ErrorAttr, WaitForEChartsMS, WaitForEChartsMS)
+`, StatusAttr, ErrorAttr, LogDecadesAttr, WaitForEChartsMS, WaitForEChartsMS)
 	return b.String(), nil
 }
 

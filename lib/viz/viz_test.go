@@ -422,7 +422,7 @@ func TestPageOneLoaderNCharts(t *testing.T) {
 		}
 		seen[d[1]] = true
 	}
-	if !strings.Contains(s, "Line &lt;two&gt;.") || !strings.Contains(s, "<td>2</td>") {
+	if !strings.Contains(s, "Line &lt;two&gt;.") || !strings.Contains(s, `tabular-nums;vertical-align:top">2</td>`) {
 		t.Errorf("text or table missing/unescaped")
 	}
 	again, _ := p.HTML()
@@ -533,5 +533,176 @@ func TestProgressRestart(t *testing.T) {
 	if len(lines) != 3 || !strings.HasPrefix(lines[0], "run-a train: 4/4") || !strings.HasPrefix(lines[1], "run-a analyze: 1/2 (50%)") ||
 		!strings.HasSuffix(lines[2], "done") {
 		t.Errorf("progress lines:\n%s", buf.String())
+	}
+}
+
+func TestTableAlignment(t *testing.T) {
+	for c, want := range map[string]bool{
+		"1.13": true, "-1.48e17": true, "1.126 [1.120, 1.132]": true, "0.96 ± 0.01": true,
+		"277 : 4.1 : 0.31": true, "52.5%": true, "1.224 +- 0.003": true, "(3, 10)": true,
+		"": false, "reproduced": false, "CE, C'=3": false, "gamma 1.13": false, "e": false, "-": false,
+		"MNIST MLP 784-50-50-10": false,
+	} {
+		if got := isNumericCell(c); got != want {
+			t.Errorf("isNumericCell(%q) = %v, want %v", c, got, want)
+		}
+	}
+	tb := &Table{Header: []string{"what", "value"}, Rows: [][]string{{"a long prose cell", "1.5"}, {"b", "2e-3"}},
+		Links: [][]string{{"#sec-x"}}}
+	h, err := tb.renderHTML(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`<th style="text-align:left">what</th>`, `<th style="text-align:right;font-variant-numeric:tabular-nums">value</th>`,
+		`<td style="text-align:left;vertical-align:top"><a href="#sec-x">a long prose cell</a></td>`,
+		`<td style="text-align:right;font-variant-numeric:tabular-nums;vertical-align:top">2e-3</td>`,
+	} {
+		if !strings.Contains(h, want) {
+			t.Errorf("table HTML lacks %s:\n%s", want, h)
+		}
+	}
+}
+
+func TestPageTableOfContents(t *testing.T) {
+	p := &Page{Title: "t"}
+	p.Add("Summary", Text("x"))
+	p.Sections = append(p.Sections, Section{Heading: "C4-C5 Power law", ID: "claim-C4-C5", Items: []Item{Text("y")}})
+	p.Add("Beyond: the paper's γ (v2)", Text("z"))
+	out, err := p.HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(out)
+	for _, want := range []string{
+		`<li><a href="#sec-summary">Summary</a></li>`, `<li><a href="#claim-C4-C5">C4-C5 Power law</a></li>`,
+		`<h2 id="claim-C4-C5">`, `<h2 id="sec-beyond-the-paper-s-v2">`,
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	p.Sections = p.Sections[:2]
+	if out, _ := p.HTML(); strings.Contains(string(out), `<nav class="noisecurv-toc"`) {
+		t.Errorf("a page with two sections got a table of contents")
+	}
+}
+
+func TestHistogramRobustRange(t *testing.T) {
+	// A ratio with a near-zero denominator: 1000 values near 1 and two at ±1.5e17. The data
+	// range would put every ordinary value into one bar.
+	r := rand.New(rand.NewPCG(5, 6))
+	v := []float64{-1.48e17, 1.5e17}
+	for i := 0; i < 1000; i++ {
+		v = append(v, 1+0.1*r.NormFloat64())
+	}
+	f, err := Histogram(HistogramSpec{Title: "ratio", Bins: 20, Series: []HistSeries{{Name: "C/H", Values: v}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := optionOf(t, f)
+	s := seriesList(t, opt)[0]
+	nonEmpty, sum := 0, 0.0
+	for _, c := range s["data"].([]any) {
+		if c.(float64) > 0 {
+			nonEmpty++
+		}
+		sum += c.(float64)
+	}
+	if nonEmpty < 10 || sum != 1000 {
+		t.Errorf("%d non-empty bins holding %v values, want >= 10 bins holding all 1000 ordinary values", nonEmpty, sum)
+	}
+	if name := s["name"].(string); !strings.Contains(name, "1 below") || !strings.Contains(name, "1 above") {
+		t.Errorf("legend %q does not count the clipped tails", name)
+	}
+	full, _ := Histogram(HistogramSpec{Bins: 20, FullRange: true, Series: []HistSeries{{Name: "C/H", Values: v}}})
+	if name := seriesList(t, optionOf(t, full))[0]["name"].(string); name != "C/H" {
+		t.Errorf("FullRange: legend %q, want every value binned", name)
+	}
+	labels := opt["xAxis"].(map[string]any)["data"].([]any)
+	for _, l := range labels {
+		if x, _ := strconv.ParseFloat(l.(string), 64); math.Abs(x) > 10 {
+			t.Errorf("bin label %v: the axis still stretches to the outliers", l)
+		}
+	}
+}
+
+func TestLogLogViewLimitsAxes(t *testing.T) {
+	// 100 directions in a fit window over 1e-2..1, 400 near-null ones from 1e-30 to 1e-15.
+	var x, y []float64
+	for i := 0; i < 100; i++ {
+		h := math.Pow(10, -2*float64(i)/99)
+		x, y = append(x, h), append(y, h*h)
+	}
+	for i := 0; i < 400; i++ {
+		h := math.Pow(10, -30+15*float64(i)/399)
+		x, y = append(x, h), append(y, h)
+	}
+	fit := &Fit{Slope: 2, Intercept: 0, R2: 1, N: 100, XMin: 1e-2, XMax: 1}
+	f, err := LogLog(LogLogSpec{Title: "C vs H", Series: []XYSeries{{Name: "CE", X: x, Y: y, Fit: fit}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := optionOf(t, f)
+	for _, ax := range []string{"xAxis", "yAxis"} {
+		a := opt[ax].(map[string]any)
+		lo, hi := a["min"].(float64), a["max"].(float64)
+		if dec := math.Log10(hi / lo); dec > DefaultMaxDecades {
+			t.Errorf("%s spans %g decades (%g..%g), want the window and its neighbourhood", ax, dec, lo, hi)
+		}
+		if a["splitNumber"].(float64) != math.Round(math.Log10(hi/lo)) {
+			t.Errorf("%s: splitNumber %v, want one label per decade", ax, a["splitNumber"])
+		}
+	}
+	name := seriesList(t, opt)[0]["name"].(string)
+	if !strings.Contains(name, "[400 of 500 points beyond the axes]") {
+		t.Errorf("legend %q does not count the near-null points", name)
+	}
+	// Without a fit the axes keep the top DefaultMaxDecades decades.
+	f, _ = LogLog(LogLogSpec{Series: []XYSeries{{Name: "a", X: x, Y: y}}})
+	a := optionOf(t, f)["xAxis"].(map[string]any)
+	if dec := math.Log10(a["max"].(float64) / a["min"].(float64)); dec > DefaultMaxDecades+1 {
+		t.Errorf("no fit: x axis spans %g decades", dec)
+	}
+}
+
+func TestLinesEpochAxisStartsAtFirstEpoch(t *testing.T) {
+	f, err := Lines(LineSpec{Series: []XYSeries{{Name: "γ", X: []float64{1, 10, 30, 100}, Y: []float64{1, 1.1, 1.12, 1.13}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := optionOf(t, f)["xAxis"].(map[string]any)
+	if a["min"] != 1.0 || a["max"] != 100.0 {
+		t.Errorf("x axis %v..%v, want 1..100", a["min"], a["max"])
+	}
+}
+
+func TestLogLogWideRangeLabelsEveryDecade(t *testing.T) {
+	// Three series stacked 4 decades apart (Fig. 3): y spans 12 decades, beyond what an
+	// ECharts log axis labels decade by decade, so y becomes log10 units, labelled 10^v.
+	var ss []XYSeries
+	for i := 0; i < 3; i++ {
+		var x, y []float64
+		for k := 0; k < 50; k++ {
+			h := math.Pow(10, -2*float64(k)/49)
+			x, y = append(x, h), append(y, h*h)
+		}
+		ss = append(ss, XYSeries{Name: strconv.Itoa(i), X: x, Y: y, Offset: float64(4 * i)})
+	}
+	f, err := LogLog(LogLogSpec{Series: ss})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := optionOf(t, f)
+	ya, xa := opt["yAxis"].(map[string]any), opt["xAxis"].(map[string]any)
+	if ya["type"] != "value" || ya["interval"] != 1.0 || ya["min"] != -4.0 || ya["max"] != 8.0 {
+		t.Errorf("y axis %v: want a value axis over log10 y from -4 to 8, one label per decade", ya)
+	}
+	if xa["type"] != "log" {
+		t.Errorf("x axis (2 decades) type %v, want log", xa["type"])
+	}
+	p := seriesList(t, opt)[2]["data"].([]any)[0].([]any)
+	if p[0].(float64) != 1 || p[1].(float64) != 8 {
+		t.Errorf("first point of the third series = %v, want [1 8] (x linear, y = log10(1e8))", p)
 	}
 }

@@ -77,7 +77,12 @@ type LogLogSpec struct {
 	Series              []XYSeries
 	// Guides are slopes of dashed guide lines through the centroid (in log space) of all
 	// displayed points, clipped to the data box. nil means {1, 2}; an empty slice none.
-	Guides        []float64
+	Guides []float64
+	// MaxDecades bounds the axes when no series has a fit window (0: DefaultMaxDecades).
+	// With fit windows the axes show the windows and a neighbourhood. Points outside the
+	// axes are counted in their series' legend entry; points in view but outside their
+	// series' fit window are drawn faded.
+	MaxDecades    float64
 	Width, Height int
 }
 
@@ -262,13 +267,20 @@ func LogLog(spec LogLogSpec) (*Figure, error) {
 		}
 		ps = append(ps, p)
 	}
-	// Data box and centroid in log space over all displayed points.
+	// The view: the fitted windows and a neighbourhood around them, or, without fits, the
+	// top MaxDecades decades of the data. Near-null directions (eigenvalues 1e-20 and below)
+	// would otherwise stretch the axes over tens of decades and push the window into a corner.
+	v := logView(ps, spec.MaxDecades)
+	// Data box and centroid in log space over the points in view.
 	lxMin, lxMax, lyMin, lyMax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	var sx, sy float64
 	var n int
 	for _, p := range ps {
 		for k := range p.x {
 			lx, ly := math.Log10(p.x[k]), math.Log10(p.y[k])
+			if !v.in(lx, ly) {
+				continue
+			}
 			lxMin, lxMax = math.Min(lxMin, lx), math.Max(lxMax, lx)
 			lyMin, lyMax = math.Min(lyMin, ly), math.Max(lyMax, ly)
 			sx += lx
@@ -279,31 +291,60 @@ func LogLog(spec LogLogSpec) (*Figure, error) {
 	var series []any
 	var legend []string
 	for _, p := range ps {
-		legend = append(legend, p.name)
 		size := 6
 		if len(p.x) > 500 {
 			size = 4
 		}
+		// Points in the fit window are drawn solid, other points in view faded (same legend
+		// entry), points outside the view only counted in the legend.
+		var inX, inY, outX, outY []float64
+		hidden := 0
+		for k := range p.x {
+			lx, ly := math.Log10(p.x[k]), math.Log10(p.y[k])
+			switch {
+			case !v.in(lx, ly):
+				hidden++
+			case p.fit == nil || p.fit.contains(p.x[k]):
+				inX, inY = append(inX, p.x[k]), append(inY, p.y[k])
+			default:
+				outX, outY = append(outX, p.x[k]), append(outY, p.y[k])
+			}
+		}
+		name := p.name
+		if hidden > 0 {
+			name += fmt.Sprintf(" [%d of %d points beyond the axes]", hidden, len(p.x))
+		}
+		legend = append(legend, name)
 		series = append(series, map[string]any{
 			"type":       "scatter",
-			"name":       p.name,
-			"data":       pairs(p.x, p.y),
+			"name":       name,
+			"data":       pairs(inX, inY),
 			"symbolSize": size,
-			"itemStyle":  map[string]any{"color": p.color, "opacity": 0.55},
-			"large":      len(p.x) > 2000,
+			"itemStyle":  map[string]any{"color": p.color, "opacity": 0.6},
+			"large":      len(inX) > 2000,
 		})
+		if len(outX) > 0 {
+			series = append(series, map[string]any{
+				"type":       "scatter",
+				"name":       name,
+				"data":       pairs(outX, outY),
+				"symbolSize": size,
+				"itemStyle":  map[string]any{"color": p.color, "opacity": 0.15},
+				"large":      len(outX) > 2000,
+			})
+		}
 		if p.fit != nil && len(p.x) > 0 {
 			x0, x1 := p.fit.XMin, p.fit.XMax
 			if !(x0 > 0) {
-				x0 = minOf(p.x)
+				x0 = math.Max(minOf(p.x), math.Pow(10, v.x0))
 			}
 			if !(x1 > 0) {
-				x1 = maxOf(p.x)
+				x1 = math.Min(maxOf(p.x), math.Pow(10, v.x1))
 			}
 			line := func(x float64) float64 { return math.Pow(10, p.fit.Intercept+p.offset) * math.Pow(x, p.fit.Slope) }
 			series = append(series, map[string]any{
 				"type":       "line",
-				"name":       p.name,
+				"name":       name,
 				"data":       [][2]float64{{x0, line(x0)}, {x1, line(x1)}},
 				"showSymbol": false,
 				"lineStyle":  map[string]any{"color": p.color, "width": 2},
@@ -350,12 +391,150 @@ func LogLog(spec LogLogSpec) (*Figure, error) {
 		"padding": 6, "itemGap": 4, "textStyle": map[string]any{"fontSize": 11},
 	}
 	opt["grid"] = map[string]any{"left": 75, "right": 40, "top": 40, "bottom": 55}
-	opt["xAxis"] = valueAxis(spec.XName, true, 30)
-	opt["yAxis"] = valueAxis(spec.YName, true, 55)
+	xa, tx := decadeAxis(spec.XName, 30, lxMin, lxMax)
+	ya, ty := decadeAxis(spec.YName, 55, lyMin, lyMax)
+	if tx || ty {
+		for _, sr := range series {
+			m := sr.(map[string]any)
+			pts := m["data"].([][2]float64)
+			out := make([][2]float64, len(pts))
+			for k, p := range pts {
+				out[k] = p
+				if tx {
+					out[k][0] = math.Log10(p[0])
+				}
+				if ty {
+					out[k][1] = math.Log10(p[1])
+				}
+			}
+			m["data"] = out
+		}
+		opt["tooltip"] = map[string]any{"trigger": "item", "confine": true, "formatter": JS(fmt.Sprintf(
+			`function(p){var f=%s;var x=p.value[0],y=p.value[1];return p.seriesName+"<br>"+f(%s)+", "+f(%s);}`,
+			numberFormatter, map[bool]string{true: "Math.pow(10,x)", false: "x"}[tx], map[bool]string{true: "Math.pow(10,y)", false: "y"}[ty]))}
+	}
+	opt["xAxis"] = xa
+	opt["yAxis"] = ya
 	opt["series"] = series
 	f := NewFigure(spec.Title, opt)
 	f.Width, f.Height = spec.Width, spec.Height
 	return f, nil
+}
+
+// decadeAxis returns a log axis over whole decades around [lo, hi] (log10 units). ECharts
+// labels every decade of a log axis only up to 9 decades, then only every tenth; a wider
+// range becomes a linear axis in log10 units (transformed reports true: the caller plots
+// log10 of its values) with a label on every decade (every second beyond 18, ...), written
+// as the value 10^v.
+func decadeAxis(name string, gap int, lo, hi float64) (ax map[string]any, transformed bool) {
+	ax = logAxisRange(valueAxis(name, true, gap), lo, hi)
+	if math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+		return ax, false
+	}
+	d0, d1 := math.Floor(lo+1e-9), math.Ceil(hi-1e-9)
+	span := int(d1 - d0)
+	if span <= 9 {
+		return ax, false
+	}
+	ax = valueAxis(name, false, gap)
+	delete(ax, "boundaryGap")
+	ax["scale"] = true
+	ax["min"], ax["max"] = d0, d1
+	ax["interval"] = (span + 17) / 18
+	ax["axisLabel"] = map[string]any{"formatter": JS(`function(v){return (` + string(numberFormatter) + `)(Math.pow(10,v));}`)}
+	return ax, true
+}
+
+// DefaultMaxDecades is how many decades a log axis spans at most when no fit window says
+// where to look (LogLogSpec.MaxDecades, and the y axis of LineSpec with LogY). ECharts
+// labels every decade of a log axis up to 9 decades, then only every tenth.
+const DefaultMaxDecades = 9
+
+// contains reports whether x lies in the fit's window (no window: everywhere).
+func (f *Fit) contains(x float64) bool {
+	return (!(f.XMin > 0) || x >= f.XMin) && (!(f.XMax > 0) || x <= f.XMax)
+}
+
+// view is the box shown on a log-log panel, in log10 units.
+type view struct{ x0, x1, y0, y1 float64 }
+
+func (v view) in(lx, ly float64) bool { return lx >= v.x0 && lx <= v.x1 && ly >= v.y0 && ly <= v.y1 }
+
+// logView chooses the box of a log-log panel. With fit windows: their union widened by a
+// decade on each side (less, down to 0.3, when the window is wide); without: the top maxDec
+// decades of x.
+// The y range is that of the points inside the x range; with fit windows it is cut to its top
+// maxDec decades, but never above the lowest point in a window (stacked series stay whole).
+func logView(ps []prepared, maxDec float64) view {
+	if !(maxDec > 0) {
+		maxDec = DefaultMaxDecades
+	}
+	inf := math.Inf(1)
+	wx0, wx1 := inf, -inf // union of the fit windows
+	dx0, dx1 := inf, -inf // data range
+	for _, p := range ps {
+		for _, x := range p.x {
+			lx := math.Log10(x)
+			dx0, dx1 = math.Min(dx0, lx), math.Max(dx1, lx)
+		}
+		if p.fit != nil && len(p.x) > 0 {
+			lo, hi := p.fit.XMin, p.fit.XMax
+			if !(lo > 0) {
+				lo = minOf(p.x)
+			}
+			if !(hi > 0) {
+				hi = maxOf(p.x)
+			}
+			wx0, wx1 = math.Min(wx0, math.Log10(lo)), math.Max(wx1, math.Log10(hi))
+		}
+	}
+	v := view{x0: dx0, x1: dx1, y0: -inf, y1: inf}
+	if wx1 >= wx0 {
+		// Up to one decade on each side, less when that would pass maxDec decades.
+		pad := math.Max(0.3, math.Min(1, (maxDec-(wx1-wx0))/2))
+		v.x0, v.x1 = math.Max(dx0, wx0-pad), math.Min(dx1, wx1+pad)
+	} else if dx1-dx0 > maxDec {
+		v.x0 = dx1 - maxDec
+	}
+	// y: the points inside the x range; their top maxDec decades, but always every point
+	// inside a fit window.
+	y0, y1, w0 := inf, -inf, inf
+	for _, p := range ps {
+		for k := range p.x {
+			lx, ly := math.Log10(p.x[k]), math.Log10(p.y[k])
+			if lx < v.x0 || lx > v.x1 {
+				continue
+			}
+			y0, y1 = math.Min(y0, ly), math.Max(y1, ly)
+			if p.fit != nil && p.fit.contains(p.x[k]) {
+				w0 = math.Min(w0, ly)
+			}
+		}
+	}
+	if y1 >= y0 {
+		v.y0, v.y1 = y0, y1
+		if y1-y0 > maxDec && wx1 >= wx0 {
+			v.y0 = math.Min(y1-maxDec, w0)
+		}
+	}
+	return v
+}
+
+// logAxisRange pins a log axis to whole decades around [lo, hi] (log10 units) and asks for a
+// label on every decade (ECharts gives one up to 9 decades; see decadeAxis beyond).
+func logAxisRange(ax map[string]any, lo, hi float64) map[string]any {
+	if math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+		return ax
+	}
+	d0, d1 := math.Floor(lo+1e-9), math.Ceil(hi-1e-9)
+	if d1 <= d0 {
+		d0, d1 = d0-1, d1+1
+	}
+	ax["min"], ax["max"] = math.Pow(10, d0), math.Pow(10, d1)
+	span := int(d1 - d0)
+	ax["splitNumber"] = span
+	ax["minorTick"] = map[string]any{"show": span <= 6}
+	return ax
 }
 
 // clipGuide returns the segment of the line ly = cy + s (lx - cx) inside the box, in
@@ -377,6 +556,16 @@ func clipGuide(cx, cy, s, x0, x1, y0, y1 float64) ([][2]float64, bool) {
 	}
 	f := func(lx float64) [2]float64 { return [2]float64{math.Pow(10, lx), math.Pow(10, cy+s*(lx-cx))} }
 	return [][2]float64{f(lo), f(hi)}, true
+}
+
+func countBelow(v []float64, t float64) int {
+	n := 0
+	for _, x := range v {
+		if x < t {
+			n++
+		}
+	}
+	return n
 }
 
 func minOf(v []float64) float64 {
@@ -409,6 +598,8 @@ func lines(b string, spec LineSpec) (*Figure, error) {
 	var series []any
 	var legend []string
 	xMin, xMax := math.Inf(1), math.Inf(-1)
+	yMin, yMax := math.Inf(1), math.Inf(-1) // log10 of y, for LogY
+	var ps []prepared
 	for i, s := range spec.Series {
 		p, err := prepare(b, i, s, spec.LogX, spec.LogY)
 		if err != nil {
@@ -416,6 +607,19 @@ func lines(b string, spec LineSpec) (*Figure, error) {
 		}
 		if len(p.x) > 0 {
 			xMin, xMax = math.Min(xMin, minOf(p.x)), math.Max(xMax, maxOf(p.x))
+		}
+		if spec.LogY {
+			for _, y := range p.y {
+				yMin, yMax = math.Min(yMin, math.Log10(y)), math.Max(yMax, math.Log10(y))
+			}
+		}
+		ps = append(ps, p)
+	}
+	for _, p := range ps {
+		if spec.LogY && yMax-yMin > DefaultMaxDecades {
+			if below := countBelow(p.y, math.Pow(10, yMax-DefaultMaxDecades)); below > 0 {
+				p.name += fmt.Sprintf(" [%d below the axis]", below)
+			}
 		}
 		legend = append(legend, p.name)
 		series = append(series, map[string]any{
@@ -455,8 +659,19 @@ func lines(b string, spec LineSpec) (*Figure, error) {
 	opt := baseOption(legend)
 	opt["tooltip"] = map[string]any{"trigger": "axis", "confine": true}
 	opt["grid"].(map[string]any)["right"] = 70 // room for end labels
-	opt["xAxis"] = valueAxis(spec.XName, spec.LogX, 30)
-	opt["yAxis"] = valueAxis(spec.YName, spec.LogY, 55)
+	xa := valueAxis(spec.XName, spec.LogX, 30)
+	if !spec.LogX && !math.IsInf(xMin, 0) && xMax > xMin {
+		// The x axis runs from the first x to the last (epoch 1, not -5).
+		xa["min"], xa["max"] = xMin, xMax
+		delete(xa, "boundaryGap")
+	}
+	ya := valueAxis(spec.YName, spec.LogY, 55)
+	if spec.LogY && !math.IsInf(yMax, 0) {
+		lo := math.Max(yMin, yMax-DefaultMaxDecades)
+		ya = logAxisRange(ya, lo, yMax)
+	}
+	opt["xAxis"] = xa
+	opt["yAxis"] = ya
 	opt["series"] = series
 	f := NewFigure(spec.Title, opt)
 	f.Width, f.Height = spec.Width, spec.Height
