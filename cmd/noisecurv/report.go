@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/noisecurv/noisecurv/lib/atomicfile"
 	"github.com/noisecurv/noisecurv/lib/claims"
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/experiment"
@@ -33,6 +35,10 @@ func reportFlags(h help, args []string) (claims.Options, string, []string, func(
 	modelsF := fs.String("models", "", "comma-separated architectures (default all: mlp,cnn); --paper --models mlp leaves out the CNN cells, hours each on a CPU")
 	quiet := fs.Bool("q", false, "quiet: no progress lines")
 	var budget *float64
+	if h.name == "report" {
+		fs.StringVar(&readmeFile, "readme", "", "instead of a report: regenerate the README's result tables in `FILE` from the committed summaries (see --summaries)")
+		fs.StringVar(&summaryDir, "summaries", "docs/results", "with --readme: the folder of the committed summaries paper.json and fast.json")
+	}
 	if h.name == "reproduce" {
 		budget = fs.Float64("budget", 0, "memory budget in `GiB` for one dense curvature computation of an experiment run (default 8)")
 	}
@@ -110,6 +116,7 @@ are not all cached is listed as missing, with the command that computes it. Use 
 --paper, --seeds and --models as the run that filled the cache.`,
 		examples: []string{
 			"noisecurv report                             # fast preset, results/report/index.html",
+			"noisecurv report --readme README.md          # the README's tables from docs/results/*.json",
 			"noisecurv report --paper --seeds 4 --out results/paper-report",
 			"noisecurv report --cache /shared/noisecurv-cache --only C7",
 		},
@@ -118,8 +125,40 @@ are not all cached is listed as missing, with the command that computes it. Use 
 	if err != nil {
 		return err
 	}
+	if readmeFile != "" {
+		return updateReadme(readmeFile, summaryDir)
+	}
 	o.Run.CacheOnly = true
 	return runClaims(ctx, o, dir, only, done)
+}
+
+// readmeFile and summaryDir are report's --readme and --summaries.
+var readmeFile, summaryDir string
+
+// updateReadme regenerates the generated sections of the README at path from the committed
+// summaries in dir (claims.ReadmeSections).
+func updateReadme(path, dir string) error {
+	paper, err := claims.ReadSummary(filepath.Join(dir, "paper.json"))
+	if err != nil {
+		return fmt.Errorf("--summaries: %w", err)
+	}
+	fast, err := claims.ReadSummary(filepath.Join(dir, "fast.json"))
+	if err != nil {
+		return fmt.Errorf("--summaries: %w", err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("--readme: %w", err)
+	}
+	out, err := claims.UpdateReadme(b, claims.ReadmeSections(paper, fast))
+	if err != nil {
+		return fmt.Errorf("--readme %s: %w", path, err)
+	}
+	if err := atomicfile.WriteFile(path, out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "report: regenerated the result tables of %s from %s\n", path, dir)
+	return nil
 }
 
 func runClaims(ctx context.Context, o claims.Options, dir string, only []string, done func()) error {
