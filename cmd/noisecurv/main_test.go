@@ -148,6 +148,9 @@ func TestBadInput(t *testing.T) {
 		{[]string{"reproduce", "extra"}, `unexpected argument "extra"`, 2},
 		{[]string{"report", "--only", "C99"}, `flag --only = "C99"`, 2},
 		{[]string{"report", "--paper", "now"}, `unexpected argument "now"`, 2},
+		{[]string{"report", "--summaries", "docs/results"}, "flag --summaries works only with --readme FILE", 2},
+		{[]string{"report", "--readme", "README.md", "--paper"}, "flag --paper has no effect with --readme", 2},
+		{[]string{"report", "--readme", filepath.Join(tmp, "no-such-README.md"), "--summaries", tmp}, "--summaries: ", 1},
 	} {
 		_, _, err := capture(t, tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -46,6 +46,16 @@ func reportFlags(h help, args []string) (claims.Options, string, []string, func(
 	if err := parse(fs, args, false); err != nil {
 		return claims.Options{}, "", nil, nop, err
 	}
+	if set := setFlags(fs); h.name == "report" {
+		if set["summaries"] && readmeFile == "" {
+			return claims.Options{}, "", nil, nop, usagef("report: flag --summaries works only with --readme FILE")
+		}
+		for _, n := range []string{"paper", "out", "only", "seeds", "cache", "data", "models"} {
+			if readmeFile != "" && set[n] {
+				return claims.Options{}, "", nil, nop, usagef("report: flag --%s has no effect with --readme: the tables come from the committed summaries", n)
+			}
+		}
+	}
 	ms, err := claims.ParseModels(*modelsF)
 	if err != nil {
 		return claims.Options{}, "", nil, nop, flagErr("models", *modelsF, "a comma-separated list of mlp, cnn")
