@@ -431,3 +431,43 @@ func TestComputeContextCanceled(t *testing.T) {
 		t.Errorf("not canceled: %v", err)
 	}
 }
+
+// TestSpectrumDraw checks Qᵀ diag(mu) Q against the explicit product for a spectrum with
+// positive, negative and zero values, and that ComputeMany gives each matrix the baseline
+// Compute gives it alone (the draws are shared, not consumed per matrix).
+func TestSpectrumDraw(t *testing.T) {
+	const d = 9
+	rng := newRand(3)
+	q := HaarOrthogonal(d, rng)
+	mu := []float64{3, -2, 0, 1e-3, -1e-17, 5, 0.5, -0.25, 2}
+	got := spectrumDraw(q, mu)
+	var want mat.Dense
+	want.Mul(q.T(), mat.NewDiagDense(d, mu))
+	want.Mul(&want, q)
+	for i := 0; i < d; i++ {
+		for j := 0; j < d; j++ {
+			if !near(got.At(i, j), want.At(i, j), 1e-13) {
+				t.Fatalf("spectrumDraw[%d,%d] = %v, want %v", i, j, got.At(i, j), want.At(i, j))
+			}
+		}
+	}
+
+	a, b := randomSym(d, rng), randomSym(d, rng)
+	lam, v := eigDesc(t, randomSym(d, rng))
+	opt := Options{Draws: 3, Seed: 8, Windows: []Window{Full(d), Top(4)}}
+	ms, err := ComputeMany(context.Background(), []mat.Symmetric{a, b}, lam, v, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, x := range []*mat.SymDense{a, b} {
+		one, err := Compute(x, lam, v, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for w := range one.Rand {
+			if one.Rand[w].Commutator != ms[i].Rand[w].Commutator || one.Rand[w].Spearman != ms[i].Rand[w].Spearman {
+				t.Errorf("matrix %d window %d: ComputeMany baseline %+v, Compute %+v", i, w, ms[i].Rand[w], one.Rand[w])
+			}
+		}
+	}
+}

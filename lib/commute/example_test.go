@@ -44,8 +44,8 @@ func ExampleCompute() {
 	}
 	// Output:
 	// full      commutator 0.004 (random 0.17)  diag energy 1.000 (random 0.23)  spearman 1.00
-	// top10     commutator 0.001 (random 0.13)  diag energy 1.000 (random 0.58)  spearman 1.00
-	// bulk11-30 commutator 0.006 (random 0.17)  diag energy 1.000 (random 0.39)  spearman 1.00
+	// top10     commutator 0.001 (random 0.12)  diag energy 1.000 (random 0.61)  spearman 1.00
+	// bulk11-30 commutator 0.006 (random 0.17)  diag energy 1.000 (random 0.41)  spearman 1.00
 }
 
 func ExampleSymlog() {

@@ -9,19 +9,21 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/noisecurv/noisecurv/lib/fit"
+	"github.com/noisecurv/noisecurv/lib/linalg"
 )
 
 // Options configures Compute.
 type Options struct {
 	// Windows to evaluate; nil means DefaultWindows(m) for m modes.
 	Windows []Window
-	// Draws is the number of Haar baseline draws (0: no baseline). Each costs a D×D QR and
-	// two D³ products (one if EigA is given).
+	// Draws is the number of Haar baseline draws (0: no baseline). Each costs a Haar Q
+	// (4D³/3 flops, shared by all matrices of a ComputeMany call) and D³ flops per matrix.
 	Draws int
 	// Seed seeds the baseline: rand.NewPCG(Seed, Seed^0x9E3779B97F4A7C15).
 	Seed uint64
-	// EigA optionally gives A's eigenvalues; the baseline is then Q diag(EigA) Qᵀ. Without it
-	// the baseline is Q K Qᵀ, which has the same distribution. Needs a square V.
+	// EigA optionally gives A's eigenvalues (one matrix only); without them the baseline
+	// uses the eigenvalues of K = Vᵀ A V, which are A's when V is square (one values-only
+	// eigendecomposition per matrix, before the draws).
 	EigA []float64
 }
 
@@ -59,87 +61,133 @@ func Compute(a mat.Symmetric, lambda []float64, v *mat.Dense, opt Options) (*Met
 // D = 2500 in pure Go).
 func ComputeContext(ctx context.Context, a mat.Symmetric, lambda []float64, v *mat.Dense, opt Options) (*Metrics, error) {
 	_, m := v.Dims()
-	if len(lambda) != m {
-		return nil, fmt.Errorf("commute: Compute: %d eigenvalues for %d eigenvectors", len(lambda), m)
-	}
 	if opt.EigA != nil && len(opt.EigA) != m {
 		return nil, fmt.Errorf("commute: Compute: EigA has %d values, expected %d (square V)", len(opt.EigA), m)
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("commute: Compute: %w", err)
-	}
-	k, err := Rotate(a, v)
+	ms, err := ComputeMany(ctx, []mat.Symmetric{a}, lambda, v, opt)
 	if err != nil {
 		return nil, err
 	}
-	return computeRotated(ctx, k, lambda, opt)
+	return ms[0], nil
+}
+
+// ComputeMany is ComputeContext for several matrices against the same H. Baseline draw d
+// uses the same Haar Q for every matrix (the d-th draw of opt.Seed's stream, as Compute
+// would use for each matrix alone), so Q, the dominant cost of a draw, is made once.
+// opt.EigA must be nil unless there is one matrix.
+func ComputeMany(ctx context.Context, as []mat.Symmetric, lambda []float64, v *mat.Dense, opt Options) ([]*Metrics, error) {
+	_, m := v.Dims()
+	if len(lambda) != m {
+		return nil, fmt.Errorf("commute: Compute: %d eigenvalues for %d eigenvectors", len(lambda), m)
+	}
+	if opt.EigA != nil && len(as) != 1 {
+		return nil, fmt.Errorf("commute: ComputeMany: EigA given for %d matrices, expected one matrix", len(as))
+	}
+	ks := make([]*mat.SymDense, len(as))
+	for i, a := range as {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("commute: Compute: %w", err)
+		}
+		k, err := Rotate(a, v)
+		if err != nil {
+			return nil, err
+		}
+		ks[i] = k
+	}
+	return computeRotated(ctx, ks, lambda, opt)
 }
 
 // ComputeRotated is Compute for an already rotated K = Vᵀ A V.
 func ComputeRotated(k *mat.SymDense, lambda []float64, opt Options) (*Metrics, error) {
-	return computeRotated(context.Background(), k, lambda, opt)
+	ms, err := computeRotated(context.Background(), []*mat.SymDense{k}, lambda, opt)
+	if err != nil {
+		return nil, err
+	}
+	return ms[0], nil
 }
 
-func computeRotated(ctx context.Context, k *mat.SymDense, lambda []float64, opt Options) (*Metrics, error) {
-	m := k.SymmetricDim()
-	if len(lambda) != m {
-		return nil, fmt.Errorf("commute: ComputeRotated: %d eigenvalues for a %d×%d K", len(lambda), m, m)
-	}
+// computeRotated evaluates the metrics of every K, and of opt.Draws baselines
+// Qᵀ diag(eig K) Q sharing each draw's Q.
+func computeRotated(ctx context.Context, ks []*mat.SymDense, lambda []float64, opt Options) ([]*Metrics, error) {
 	for i, l := range lambda {
 		if math.IsNaN(l) || math.IsInf(l, 0) {
 			return nil, fmt.Errorf("commute: lambda[%d] is %v, expected a finite value", i, l)
 		}
 	}
-	if opt.EigA != nil && len(opt.EigA) != m {
-		return nil, fmt.Errorf("commute: ComputeRotated: EigA has %d values, expected %d", len(opt.EigA), m)
-	}
 	if opt.Draws < 0 {
 		return nil, fmt.Errorf("commute: Draws=%d, expected >= 0", opt.Draws)
 	}
-	ws := opt.Windows
-	if ws == nil {
-		ws = DefaultWindows(m)
-	}
-	out := &Metrics{D: m, Draws: opt.Draws, Seed: opt.Seed, K: k,
-		HaarCommutatorRMS: HaarCommutatorRMS(k, lambda), HaarDiagEnergy: HaarDiagEnergy(k)}
-	for _, w := range ws {
-		wm, err := Evaluate(k, lambda, w)
-		if err != nil {
-			return nil, err
+	outs := make([]*Metrics, len(ks))
+	spectra := make([][]float64, len(ks))
+	for i, k := range ks {
+		m := k.SymmetricDim()
+		if len(lambda) != m {
+			return nil, fmt.Errorf("commute: ComputeRotated: %d eigenvalues for a %d×%d K", len(lambda), m, m)
 		}
-		out.Data = append(out.Data, wm)
+		if opt.EigA != nil && len(opt.EigA) != m {
+			return nil, fmt.Errorf("commute: ComputeRotated: EigA has %d values, expected %d", len(opt.EigA), m)
+		}
+		ws := opt.Windows
+		if ws == nil {
+			ws = DefaultWindows(m)
+		}
+		out := &Metrics{D: m, Draws: opt.Draws, Seed: opt.Seed, K: k,
+			HaarCommutatorRMS: HaarCommutatorRMS(k, lambda), HaarDiagEnergy: HaarDiagEnergy(k)}
+		for _, w := range ws {
+			wm, err := Evaluate(k, lambda, w)
+			if err != nil {
+				return nil, err
+			}
+			out.Data = append(out.Data, wm)
+		}
+		outs[i] = out
+		if opt.Draws == 0 {
+			continue
+		}
+		spectra[i] = opt.EigA
+		if spectra[i] == nil {
+			mu, err := linalg.EigSymValues(k)
+			if err != nil {
+				return nil, fmt.Errorf("commute: spectrum for the baseline: %w", err)
+			}
+			spectra[i] = mu
+		}
 	}
 	if opt.Draws == 0 {
-		return out, nil
+		return outs, nil
 	}
 	rng := rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9E3779B97F4A7C15))
-	per := make([][5][]float64, len(ws)) // window -> metric -> draws
+	per := make([][][5][]float64, len(ks)) // matrix -> window -> metric -> draws
+	for i, out := range outs {
+		per[i] = make([][5][]float64, len(out.Data))
+	}
+	m := len(lambda)
 	for d := 0; d < opt.Draws; d++ {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("commute: before baseline draw %d: %w", d, err)
 		}
-		var kr *mat.SymDense
-		if opt.EigA != nil {
-			kr = RandomSpectrumPreserving(opt.EigA, rng)
-		} else {
-			kr = RandomRotate(k, rng)
-		}
-		for wi, w := range ws {
-			wm, err := Evaluate(kr, lambda, w)
-			if err != nil {
-				return nil, fmt.Errorf("commute: baseline draw %d: %w", d, err)
-			}
-			for j, v := range [5]float64{wm.Commutator, wm.CommutatorAH, wm.OffDiagRatio, wm.DiagEnergy, wm.Spearman} {
-				per[wi][j] = append(per[wi][j], v)
+		q := HaarOrthogonal(m, rng)
+		for i, out := range outs {
+			kr := spectrumDraw(q, spectra[i])
+			for wi, wd := range out.Data {
+				wm, err := Evaluate(kr, lambda, wd.Window)
+				if err != nil {
+					return nil, fmt.Errorf("commute: baseline draw %d: %w", d, err)
+				}
+				for j, v := range [5]float64{wm.Commutator, wm.CommutatorAH, wm.OffDiagRatio, wm.DiagEnergy, wm.Spearman} {
+					per[i][wi][j] = append(per[i][wi][j], v)
+				}
 			}
 		}
 	}
-	for wi, w := range ws {
-		p := per[wi]
-		out.Rand = append(out.Rand, BaselineMetrics{Window: w,
-			Commutator: fit.Aggregate(p[0]), CommutatorAH: fit.Aggregate(p[1]),
-			OffDiagRatio: fit.Aggregate(p[2]), DiagEnergy: fit.Aggregate(p[3]), Spearman: fit.Aggregate(p[4]),
-			Commutators: p[0]})
+	for i, out := range outs {
+		for wi, wd := range out.Data {
+			p := per[i][wi]
+			out.Rand = append(out.Rand, BaselineMetrics{Window: wd.Window,
+				Commutator: fit.Aggregate(p[0]), CommutatorAH: fit.Aggregate(p[1]),
+				OffDiagRatio: fit.Aggregate(p[2]), DiagEnergy: fit.Aggregate(p[3]), Spearman: fit.Aggregate(p[4]),
+				Commutators: p[0]})
+		}
 	}
-	return out, nil
+	return outs, nil
 }

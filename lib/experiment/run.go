@@ -272,27 +272,21 @@ func commuteSummaries(ctx context.Context, a *curv.Analysis, draws int, seed uin
 		return nil, nil, fmt.Errorf("experiment: commutation needs the dense matrices and H's eigenvectors")
 	}
 	out := map[string]CommuteSummary{}
-	var kc *mat.SymDense
 	windows := commute.DefaultWindows(a.D)
-	for _, q := range []struct {
-		name Matrix
-		m    *mat.SymDense
-	}{{MatC, a.Dense.NoiseCov}, {MatEh2, a.Dense.HessianSquare}} {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, err
-		}
-		mt, err := commute.ComputeContext(ctx, q.m, a.Eigenvalues, a.Eigenvectors, commute.Options{Windows: windows, Draws: draws, Seed: seed})
-		if err != nil {
-			return nil, nil, fmt.Errorf("commutation of %s: %w", q.name, err)
-		}
+	// One set of Haar draws serves both matrices (ComputeMany makes each draw's Q once).
+	names := []Matrix{MatC, MatEh2}
+	mts, err := commute.ComputeMany(ctx, []mat.Symmetric{a.Dense.NoiseCov, a.Dense.HessianSquare}, a.Eigenvalues, a.Eigenvectors,
+		commute.Options{Windows: windows, Draws: draws, Seed: seed})
+	if err != nil {
+		return nil, nil, fmt.Errorf("commutation of %s and %s: %w", MatC, MatEh2, err)
+	}
+	for i, mt := range mts {
 		null, err := commute.DiagonalNull(mt.K, a.Eigenvalues, commute.NullOptions{Windows: windows, Draws: max(NullDraws, draws), Seed: seed})
 		if err != nil {
-			return nil, nil, fmt.Errorf("commutation null of %s: %w", q.name, err)
+			return nil, nil, fmt.Errorf("commutation null of %s: %w", names[i], err)
 		}
-		out[string(q.name)] = CommuteSummary{Windows: mt.Data, Random: mt.Rand, Null: null}
-		if q.name == MatC {
-			kc = mt.K
-		}
+		out[string(names[i])] = CommuteSummary{Windows: mt.Data, Random: mt.Rand, Null: null}
 	}
+	kc := mts[0].K
 	return out, kc, nil
 }
