@@ -10,6 +10,7 @@
 //	noisecurv analyze   [cell flags] | --run DIR | --weights FILE.npz
 //	                                                         H, C, E[h^2], fits; .npz export
 //	noisecurv grid      [--seeds 0,1,2,3] [--shard i/n] [--paper] resumable Table 1
+//	noisecurv cache merge DIR...                                 add other machines' caches
 //
 // Cell flags: --dataset mnist --model mlp --loss ce --classes 10 --seed 0 [--paper]; every
 // command's -h lists its flags with their defaults and examples.
@@ -94,6 +95,8 @@ Commands:
   analyze     H, C, Covar, E[h^2] and the power-law fits of one cell, a trained run folder,
               or your own model's weights (.npz, e.g. from PyTorch); --npz exports the numbers
   grid        run the paper's Table 1 over seeds; resumable; --shard i/n for clusters
+  cache merge DIR...  copy the verified entries of other cache folders (grid shards run
+              elsewhere) into results/cache
 
 Examples:
   noisecurv reproduce                      # the fast preset, about 6 minutes from a cold cache
@@ -122,6 +125,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdGrid(ctx, args[1:])
 	case "report":
 		return cmdReport(ctx, args[1:])
+	case "cache":
+		return cmdCache(ctx, args[1:])
 	case "-h", "--help", "-help", "help":
 		if len(args) > 1 && args[0] == "help" {
 			return run(ctx, []string{args[1], "-h"})
@@ -129,6 +134,6 @@ func run(ctx context.Context, args []string) error {
 		fmt.Fprint(stdout, usage)
 		return errHelp
 	default:
-		return usagef("unknown command %q: want reproduce, report, data, train, analyze or grid (noisecurv -h lists them)", args[0])
+		return usagef("unknown command %q: want reproduce, report, data, train, analyze, grid or cache (noisecurv -h lists them)", args[0])
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/noisecurv/noisecurv/lib/experiment"
 )
 
 // TestMain lets a test run the command itself as a subprocess (see TestInterruptKeepsWork):
@@ -237,5 +239,25 @@ func TestReportComputesNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "report", "index.html")); err != nil {
 		t.Errorf("no report page: %v", err)
+	}
+}
+
+func TestCacheMergeCommand(t *testing.T) {
+	ctx := context.Background()
+	src, dst := t.TempDir(), t.TempDir()
+	if err := (experiment.Cache{Dir: src}).Put("k", map[string][]byte{"a": []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"cache", "merge", "--cache", dst, src}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := (experiment.Cache{Dir: dst}).Get("k"); !ok || err != nil {
+		t.Fatalf("entry not merged: ok=%v err=%v", ok, err)
+	}
+	if err := run(ctx, []string{"cache", "merge", "--cache", dst}); !errors.Is(err, errUsage) {
+		t.Errorf("no source: err = %v, want a usage error", err)
+	}
+	if err := run(ctx, []string{"cache", "merge", "--cache", dst, filepath.Join(src, "none")}); err == nil {
+		t.Error("a missing source folder was accepted")
 	}
 }

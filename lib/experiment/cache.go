@@ -243,6 +243,61 @@ func staleTemp(name, host string, e fs.DirEntry) bool {
 	return !processAlive(pid)
 }
 
+// MergeReport says what Merge did with each entry of the source folder.
+type MergeReport struct {
+	// Copied entries were valid in the source and missing (or corrupt) here.
+	Copied []string
+	// Present entries were already valid here and were left as they are.
+	Present []string
+	// Skipped entries did not verify in the source (a digest mismatch, a missing file, another
+	// FormatVersion); each error names the entry and the reason. They were not copied.
+	Skipped []error
+}
+
+// Merge copies into c the entries of another cache folder src (for example the cache of one
+// shard of a grid run on another machine), so that one report covers them all. Every source
+// entry is verified against its manifest (Peek) before it is copied, and written through
+// Put (a new manifest, atomic rename); an entry that is already valid in c is kept, one that
+// is corrupt in c is replaced by a valid source copy, and a source entry that does not
+// verify is skipped and reported, never copied. src is only read. Temporary folders of
+// killed runs (names starting with ".") are ignored.
+func (c Cache) Merge(src string) (MergeReport, error) {
+	var r MergeReport
+	if sa, err1 := filepath.Abs(src); err1 == nil {
+		if ca, err2 := filepath.Abs(c.Dir); err2 == nil && sa == ca {
+			return r, fmt.Errorf("experiment: Merge: source %s is the cache itself", src)
+		}
+	}
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		return r, fmt.Errorf("experiment: Merge: reading source cache folder: %w", err)
+	}
+	from := Cache{Dir: src}
+	for _, e := range ents {
+		key := e.Name()
+		if !e.IsDir() || strings.HasPrefix(key, ".") {
+			continue
+		}
+		files, ok, err := from.Peek(key)
+		if err != nil || !ok {
+			if err == nil {
+				err = fmt.Errorf("experiment: cache entry %s: no manifest: %w", filepath.Join(src, key), ErrCorrupt)
+			}
+			r.Skipped = append(r.Skipped, err)
+			continue
+		}
+		if _, ok, _ := c.Peek(key); ok {
+			r.Present = append(r.Present, key)
+			continue
+		}
+		if err := c.Put(key, files); err != nil {
+			return r, fmt.Errorf("experiment: Merge: %w", err)
+		}
+		r.Copied = append(r.Copied, key)
+	}
+	return r, nil
+}
+
 func digest(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
