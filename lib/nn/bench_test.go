@@ -30,6 +30,7 @@ func benchStep(b *testing.B, spec Spec, batch int, params bool) {
 func BenchmarkMNISTMLPStep50(b *testing.B)       { benchStep(b, MNISTMLP(), 50, false) }
 func BenchmarkMNISTMLPStep50Params(b *testing.B) { benchStep(b, MNISTMLP(), 50, true) }
 func BenchmarkCNNStep32(b *testing.B)            { benchStep(b, CNN(Shape{1, 28, 28}), 32, false) }
+func BenchmarkCNNStep32Params(b *testing.B)      { benchStep(b, CNN(Shape{1, 28, 28}), 32, true) }
 
 // BenchmarkPerSampleHVPMNIST is one exact per-sample HVP pass for the paper's target block
 // (fc2, D = 2500) over 500 samples.
