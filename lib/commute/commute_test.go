@@ -230,6 +230,26 @@ func TestHaarOrthogonal(t *testing.T) {
 	if mean := s / n; math.Abs(mean) > 0.06 {
 		t.Errorf("mean Q_00 = %v, want ~0 (Haar)", mean)
 	}
+	// Haar moments on O(4): E Q_ij² = 1/4, E (tr Q)² = 1, E det Q = 0. With 4000 draws the
+	// standard errors are about 0.004, 0.02 and 0.016; the tolerances are 5 of them.
+	const draws = 4000
+	var q2, tr2, det float64
+	for i := 0; i < draws; i++ {
+		q := HaarOrthogonal(4, rng)
+		q2 += q.At(1, 2) * q.At(1, 2)
+		tr := mat.Trace(q)
+		tr2 += tr * tr
+		det += mat.Det(q)
+	}
+	if m := q2 / draws; math.Abs(m-0.25) > 0.02 {
+		t.Errorf("E Q_12² = %v, want 1/4", m)
+	}
+	if m := tr2 / draws; math.Abs(m-1) > 0.1 {
+		t.Errorf("E (tr Q)² = %v, want 1", m)
+	}
+	if m := det / draws; math.Abs(m) > 0.08 {
+		t.Errorf("E det Q = %v, want 0", m)
+	}
 	// Spectrum preservation.
 	eig := []float64{3, 1, -0.5, 0.25, 0}
 	r := RandomSpectrumPreserving(eig, rng)

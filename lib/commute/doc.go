@@ -1,7 +1,8 @@
 // Package commute measures how nearly a matrix A (the SGD noise covariance C, the
 // Activity–Weight-Duality matrix E_p[h_p²], a Fisher, ...) commutes with the Hessian H, with
 // random spectrum-preserving baselines (docs/science.md claim C3). It is pure math on gonum
-// matrices; its only project import is lib/fit (for Spearman and aggregation).
+// matrices; its project imports are lib/fit (for Spearman and aggregation) and lib/linalg,
+// through which every D³ product goes (gonum's own symmetric product is a serial loop).
 //
 // # Eigenbasis formulation
 //
@@ -38,14 +39,17 @@
 //
 // # Random baseline
 //
-// The baseline keeps A's spectrum and randomises its eigenvectors: A_rand = Q diag(eig A) Qᵀ
-// with Q Haar-distributed on O(D), drawn as the Q factor of a D×D standard Gaussian matrix
-// with the signs fixed so that R_ii > 0 (Mezzadri 2007; without the fix Q is not Haar). By the
-// invariance of the Haar measure, Vᵀ A_rand V and Q K Qᵀ have that same distribution, so when
-// eig A is not supplied the baseline uses Q K Qᵀ and needs no eigendecomposition of A.
-// Several seeded draws give a mean and sample standard deviation of each metric. Cost: the
-// rotation and each draw are a few D³ products; at D = 500 rotation plus one draw takes
-// about 0.25 s in pure-Go gonum on a shared 2-core machine, so roughly 30 s at D = 2500.
+// The baseline keeps A's spectrum and randomises its eigenvectors: A_rand = Qᵀ diag(eig A) Q
+// with Q Haar-distributed on O(D), the Q factor of a D×D standard Gaussian matrix with the
+// signs fixed so that R_ii > 0 (Mezzadri 2007; without the fix Q is not Haar), generated
+// from its Householder reflectors without factorizing anything (Stewart 1980; see
+// HaarOrthogonal). By the invariance of the Haar measure, Vᵀ A_rand V has the same
+// distribution, and eig A = eig K, so the baseline needs only the eigenvalues of K. Each
+// draw is formed as Bᵀ₊B₊ − Bᵀ₋B₋ with the rows of B± the rows of Q scaled by sqrt(±eig),
+// two symmetric rank-k updates worth D³ flops, and ComputeMany shares each draw's Q among
+// several matrices. Several seeded draws give a mean and sample standard deviation of each
+// metric. Cost per draw: 4D³/3 flops for Q plus D³ per matrix, after one values-only
+// eigendecomposition and one rotation per matrix.
 //
 // For Haar K_rand = Q diag(μ) Qᵀ, Weingarten calculus gives E K_ij² = (D tr μ² − (tr μ)²) /
 // ((D−1) D (D+2)) for i ≠ j and E K_ii² = (2 tr μ² + (tr μ)²) / (D (D+2)), so

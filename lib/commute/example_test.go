@@ -43,9 +43,9 @@ func ExampleCompute() {
 			w.Window.Name, w.Commutator, r.Commutator.Mean, w.DiagEnergy, r.DiagEnergy.Mean, w.Spearman)
 	}
 	// Output:
-	// full      commutator 0.004 (random 0.17)  diag energy 1.000 (random 0.23)  spearman 1.00
-	// top10     commutator 0.001 (random 0.12)  diag energy 1.000 (random 0.61)  spearman 1.00
-	// bulk11-30 commutator 0.006 (random 0.17)  diag energy 1.000 (random 0.41)  spearman 1.00
+	// full      commutator 0.004 (random 0.16)  diag energy 1.000 (random 0.23)  spearman 1.00
+	// top10     commutator 0.001 (random 0.13)  diag energy 1.000 (random 0.55)  spearman 1.00
+	// bulk11-30 commutator 0.005 (random 0.17)  diag energy 1.000 (random 0.39)  spearman 1.00
 }
 
 func ExampleSymlog() {

@@ -10,6 +10,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	gonumlapack "gonum.org/v1/gonum/lapack/gonum"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -123,22 +124,13 @@ func symm(a blas64.Symmetric, b, c blas64.General) {
 	blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, full, b, 0, c)
 }
 
-// orthQ overwrites the m x n matrix q with the Q factor of its thin QR
-// decomposition and returns R's diagonal, using gonum's mat.QR.
-func orthQ(q *mat.Dense) []float64 {
-	m, n := q.Dims()
-	var qr mat.QR
-	qr.Factorize(q)
-	var full mat.Dense
-	qr.QTo(&full)
-	q.Copy(full.Slice(0, m, 0, n))
-	rdiag := make([]float64, n)
-	var r mat.Dense
-	qr.RTo(&r)
-	for j := range rdiag {
-		rdiag[j] = r.At(j, j)
-	}
-	return rdiag
+// formQ is gonum's blocked Dorgqr.
+func formQ(a blas64.General, tau []float64) {
+	impl := gonumlapack.Implementation{}
+	work := []float64{0}
+	impl.Dorgqr(a.Rows, a.Cols, len(tau), a.Data, a.Stride, tau, work, -1)
+	work = make([]float64, int(work[0]))
+	impl.Dorgqr(a.Rows, a.Cols, len(tau), a.Data, a.Stride, tau, work, len(work))
 }
 
 // eigSym uses gonum's mat.EigenSym (native dsyev: tridiagonal QR) and

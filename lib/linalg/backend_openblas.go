@@ -96,26 +96,13 @@ func symm(a blas64.Symmetric, b, c blas64.General) {
 		0, ptr(c.Data), cint("ldc", c.Stride))
 }
 
-// orthQ overwrites the m x n matrix q (stride n) with the Q factor of its
-// thin QR decomposition and returns R's diagonal: LAPACKE dgeqrf, then dorgqr
-// on the reflectors it leaves in q.
-func orthQ(q *mat.Dense) []float64 {
-	m, n := q.Dims()
-	raw := q.RawMatrix()
-	tau := make([]float64, n)
-	info := C.LAPACKE_dgeqrf(C.LAPACK_ROW_MAJOR, cint("m", m), cint("n", n), ptr(raw.Data), cint("lda", raw.Stride), ptr(tau))
-	if info != 0 {
-		panic(fmt.Sprintf("linalg: LAPACKE_dgeqrf: info=%d", int(info)))
-	}
-	rdiag := make([]float64, n)
-	for j := range rdiag {
-		rdiag[j] = raw.Data[j*raw.Stride+j]
-	}
-	info = C.LAPACKE_dorgqr(C.LAPACK_ROW_MAJOR, cint("m", m), cint("n", n), cint("k", n), ptr(raw.Data), cint("lda", raw.Stride), ptr(tau))
+// formQ calls LAPACKE_dorgqr on the row-major reflectors.
+func formQ(a blas64.General, tau []float64) {
+	info := C.LAPACKE_dorgqr(C.LAPACK_ROW_MAJOR, cint("m", a.Rows), cint("n", a.Cols), cint("k", len(tau)),
+		ptr(a.Data), cint("lda", a.Stride), ptr(tau))
 	if info != 0 {
 		panic(fmt.Sprintf("linalg: LAPACKE_dorgqr: info=%d", int(info)))
 	}
-	return rdiag
 }
 
 // eigSym calls LAPACKE_dsyevd (divide and conquer). The upper triangle of the

@@ -258,34 +258,22 @@ func Symmetrize(dst *mat.SymDense, a *mat.Dense) {
 	}
 }
 
-// OrthonormalQ returns the m x n factor Q of the thin QR decomposition a = Q R
-// of an m x n matrix a (m >= n), with the signs chosen so that R has a
-// non-negative diagonal: column j of Q is negated where the solver's R_jj < 0.
-// With that convention Q is a function of a alone (for full column rank), so
-// the Q of a standard Gaussian a is Haar-distributed (Mezzadri 2007). a is
-// left unchanged. OpenBLAS build: LAPACKE dgeqrf + dorgqr; pure-Go build:
-// gonum's mat.QR (Householder, blocked through Dgemm). Cost about
-// 4 m n^2 - 4 n^3/3 flops.
-func OrthonormalQ(a *mat.Dense) *mat.Dense {
+// FormQ overwrites a (m x n, m >= n) with the first n columns of the
+// orthogonal matrix Q = H_1 H_2 ... H_k, H_j = I - tau_j v_j v_j^T, k =
+// len(tau) <= n, whose Householder vectors v_j (v_j[j] = 1 implicit, zero
+// above) are stored below the diagonal of column j of a, the layout dgeqrf
+// leaves (LAPACK dorgqr). Cost about 4 m n k - 2 (m + n) k^2 + 4 k^3/3 flops,
+// blocked (level 3). OpenBLAS build: LAPACKE_dorgqr; pure-Go build: gonum's
+// Dorgqr.
+func FormQ(a *mat.Dense, tau []float64) {
 	m, n := a.Dims()
-	if m < n {
-		panic(fmt.Sprintf("linalg: OrthonormalQ: a is %dx%d, want at least as many rows as columns: %v", m, n, mat.ErrShape))
+	if m < n || len(tau) > n {
+		panic(fmt.Sprintf("linalg: FormQ: a is %dx%d with %d reflectors, want m >= n >= len(tau): %v", m, n, len(tau), mat.ErrShape))
 	}
-	q := mat.NewDense(m, n, nil)
 	if n == 0 {
-		return q
+		return
 	}
-	q.Copy(a)
-	rdiag := orthQ(q)
-	qr := q.RawMatrix()
-	for j, r := range rdiag {
-		if r < 0 {
-			for i := 0; i < m; i++ {
-				qr.Data[i*qr.Stride+j] = -qr.Data[i*qr.Stride+j]
-			}
-		}
-	}
-	return q
+	formQ(a.RawMatrix(), tau)
 }
 
 // FillLower copies the upper triangle of the square matrix a into its lower
