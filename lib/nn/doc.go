@@ -1,8 +1,9 @@
 // Package nn is a small, exact, float64 neural-network library (with float32 training) for
 // measuring SGD noise and curvature (arXiv 2602.05600): sequential networks of Dense,
 // Conv2D (3x3, padding 1), MaxPool2, global AvgPool, Flatten, ReLU and Tanh layers;
-// cross-entropy, softmax+MSE and logit-MSE losses with exact logit Hessians; batched backpropagation; exact per-sample
-// gradients and per-sample Hessian-vector products of a block of dense weights.
+// cross-entropy, softmax+MSE and logit-MSE losses with exact logit Hessians; batched
+// backpropagation; exact per-sample gradients and per-sample Hessian-vector products of a
+// block of dense weights.
 //
 // # Notation
 //
