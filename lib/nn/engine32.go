@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -205,22 +203,6 @@ func (e *engine32) backward(n int) {
 		}
 		e.ops[i].backward(e.acts[i][:n*sizes[i]], e.acts[i+1][:n*sizes[i+1]], e.grads[i+1][:n*sizes[i+1]], dx, n)
 	}
-}
-
-// sgemm computes C = alpha op(A) op(B) + beta C for row-major matrices through the float32
-// BLAS that gonum dispatches to (its pure-Go Sgemm, or OpenBLAS when lib/linalg is linked in
-// the openblas build).
-func sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if m == 0 || n == 0 {
-		return
-	}
-	t := func(x bool) blas.Transpose {
-		if x {
-			return blas.Trans
-		}
-		return blas.NoTrans
-	}
-	blas32.Implementation().Sgemm(t(tA), t(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // dense32 is Dense in float32 on rows: Y = X W^T (+ b).

@@ -1,0 +1,14 @@
+//go:build !purego
+
+package nn
+
+import "golang.org/x/sys/cpu"
+
+// hasSgemmKernel reports whether sgemmKernel6x16 can run (AVX2 and FMA).
+var hasSgemmKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// sgemmKernel6x16 sets c (6 x 16, row-major) to the product of the packed panels a (kc x 6)
+// and b (kc x 16): c[r][j] = sum_k a[k*6+r] b[k*16+j]. Implemented in sgemm_amd64.s.
+//
+//go:noescape
+func sgemmKernel6x16(kc int, a, b, c *float32)

@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package nn
+
+const hasSgemmKernel = false
+
+func sgemmKernel6x16(kc int, a, b, c *float32) { panic("nn: no sgemm kernel on this platform") }
