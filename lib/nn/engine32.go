@@ -36,6 +36,8 @@ type engine32 struct {
 	// first is the index of the first op with parameters; ops before it need no input
 	// gradient, and it needs none either.
 	first int
+	// sizes[i] is the per-sample size of acts[i].
+	sizes []int
 }
 
 // param32 is the float32 copy of a Param.
@@ -117,8 +119,11 @@ func newEngine32(m *Model, capacity int) (*engine32, error) {
 	}
 	e.acts = make([][]float32, len(e.ops)+1)
 	e.grads = make([][]float32, len(e.ops)+1)
+	e.sizes = make([]int, len(e.ops)+1)
 	size := m.Spec.In.Size()
+	e.sizes[0] = size
 	for i, op := range e.ops {
+		e.sizes[i+1] = op.outSize()
 		if i > 0 {
 			e.acts[i] = make([]float32, capacity*size)
 		}
@@ -191,11 +196,7 @@ func (e *engine32) dlogits(n int) []float32 {
 // backward backpropagates dlogits(n) through the activations of the last forward and
 // overwrites every parameter gradient with its sum over the batch.
 func (e *engine32) backward(n int) {
-	sizes := make([]int, len(e.ops)+1)
-	sizes[0] = e.model.Spec.In.Size()
-	for i, op := range e.ops {
-		sizes[i+1] = op.outSize()
-	}
+	sizes := e.sizes
 	for i := len(e.ops) - 1; i >= e.first; i-- {
 		var dx []float32
 		if i > e.first {
