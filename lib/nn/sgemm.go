@@ -47,7 +47,9 @@ const (
 // workers in whole nr panels; each worker packs its own panels. The micro-kernel writes a
 // temporary mr x nr tile, which Go adds into C, so edges need no special kernel.
 func blockedSgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if beta != 1 {
+	// With alpha = 1 and beta = 0 the first k block stores into C, so C need not be cleared.
+	store := alpha == 1 && beta == 0 && k > 0
+	if beta != 1 && !store {
 		for i := 0; i < m; i++ {
 			row := c[i*ldc : i*ldc+n]
 			if beta == 0 {
@@ -72,7 +74,7 @@ func blockedSgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int,
 			break
 		}
 		wg.Go(func() {
-			sgemmColumns(tA, tB, m, j0, j1, k, alpha, a, lda, b, ldb, c, ldc)
+			sgemmColumns(tA, tB, m, j0, j1, k, alpha, a, lda, b, ldb, c, ldc, store)
 		})
 	}
 	wg.Wait()
@@ -82,8 +84,10 @@ func blockedSgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int,
 // read, so they need no clearing).
 var packPool = sync.Pool{New: func() any { return new([]float32) }}
 
-// sgemmColumns adds alpha op(A) op(B)[:, j0:j1] to C[:, j0:j1].
-func sgemmColumns(tA, tB bool, m, j0, j1, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+// sgemmColumns adds alpha op(A) op(B)[:, j0:j1] to C[:, j0:j1], or stores it there when
+// store is true (then alpha is 1). Full 6 x 16 blocks with alpha 1 go straight from the
+// kernel into C; edge blocks and other alphas go through a temporary tile.
+func sgemmColumns(tA, tB bool, m, j0, j1, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, store bool) {
 	nc, kc := min(sgemmNC, j1-j0), min(sgemmKC, k)
 	buf := packPool.Get().(*[]float32)
 	defer packPool.Put(buf)
@@ -107,10 +111,25 @@ func sgemmColumns(tA, tB bool, m, j0, j1, k int, alpha float32, a []float32, lda
 					bpan := bp[(jr/sgemmNR)*kb*sgemmNR:]
 					for ir := 0; ir < mb; ir += sgemmMR {
 						mr := min(sgemmMR, mb-ir)
-						sgemmKernel6x16(kb, &ap[(ir/sgemmMR)*kb*sgemmMR], &bpan[0], &tile[0])
+						apan := &ap[(ir/sgemmMR)*kb*sgemmMR]
+						first := store && pc == 0
+						if mr == sgemmMR && nr == sgemmNR && alpha == 1 {
+							acc := 1
+							if first {
+								acc = 0
+							}
+							cb := c[(ic+ir)*ldc+jc+jr : (ic+ir+sgemmMR-1)*ldc+jc+jr+sgemmNR]
+							sgemmKernel6x16(kb, apan, &bpan[0], &cb[0], ldc, acc)
+							continue
+						}
+						sgemmKernel6x16(kb, apan, &bpan[0], &tile[0], sgemmNR, 0)
 						for r := 0; r < mr; r++ {
 							crow := c[(ic+ir+r)*ldc+jc+jr : (ic+ir+r)*ldc+jc+jr+nr]
 							trow := tile[r*sgemmNR : r*sgemmNR+nr]
+							if first {
+								copy(crow, trow)
+								continue
+							}
 							for j, v := range trow {
 								crow[j] += alpha * v
 							}
@@ -159,14 +178,19 @@ func packB(tB bool, b []float32, ldb, p0, kb, j0, nb int, bp []float32) {
 		jb := j0 + q*sgemmNR
 		for kk := 0; kk < kb; kk++ {
 			dst := pan[kk*sgemmNR : (kk+1)*sgemmNR]
-			if tB {
+			switch {
+			case tB:
 				for j := 0; j < cols; j++ {
 					dst[j] = b[(jb+j)*ldb+p0+kk]
 				}
-			} else {
+				clear(dst[cols:])
+			case cols == sgemmNR:
+				o := (p0+kk)*ldb + jb
+				*(*[sgemmNR]float32)(dst) = *(*[sgemmNR]float32)(b[o : o+sgemmNR])
+			default:
 				copy(dst[:cols], b[(p0+kk)*ldb+jb:(p0+kk)*ldb+jb+cols])
+				clear(dst[cols:])
 			}
-			clear(dst[cols:])
 		}
 	}
 }

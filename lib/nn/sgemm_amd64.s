@@ -2,15 +2,19 @@
 
 #include "textflag.h"
 
-// func sgemmKernel6x16(kc int, a, b, c *float32)
+// func sgemmKernel6x16(kc int, a, b, c *float32, ldc int, acc int)
 //
-// c[6][16] = sum_k a[k][0:6] (outer) b[k][0:16] for packed panels a (kc x 6) and
-// b (kc x 16); c is overwritten. AVX2 + FMA: twelve 8-wide accumulators.
-TEXT ·sgemmKernel6x16(SB), NOSPLIT, $0-32
+// P = sum_k a[k][0:6] (outer) b[k][0:16] for packed panels a (kc x 6) and b (kc x 16);
+// row r of the 6 x 16 block at c (row stride ldc floats) is set to P[r] (acc == 0) or
+// incremented by it. AVX2 + FMA: twelve 8-wide accumulators.
+TEXT ·sgemmKernel6x16(SB), NOSPLIT, $0-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
 	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	MOVQ acc+40(FP), R9
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
@@ -53,17 +57,44 @@ loop:
 	JNE          loop
 
 done:
+	TESTQ R9, R9
+	JE    store
+	VADDPS (DX), Y4, Y4
+	VADDPS 32(DX), Y5, Y5
+	ADDQ   R8, DX
+	VADDPS (DX), Y6, Y6
+	VADDPS 32(DX), Y7, Y7
+	ADDQ   R8, DX
+	VADDPS (DX), Y8, Y8
+	VADDPS 32(DX), Y9, Y9
+	ADDQ   R8, DX
+	VADDPS (DX), Y10, Y10
+	VADDPS 32(DX), Y11, Y11
+	ADDQ   R8, DX
+	VADDPS (DX), Y12, Y12
+	VADDPS 32(DX), Y13, Y13
+	ADDQ   R8, DX
+	VADDPS (DX), Y14, Y14
+	VADDPS 32(DX), Y15, Y15
+	MOVQ   c+24(FP), DX
+
+store:
 	VMOVUPS Y4, (DX)
 	VMOVUPS Y5, 32(DX)
-	VMOVUPS Y6, 64(DX)
-	VMOVUPS Y7, 96(DX)
-	VMOVUPS Y8, 128(DX)
-	VMOVUPS Y9, 160(DX)
-	VMOVUPS Y10, 192(DX)
-	VMOVUPS Y11, 224(DX)
-	VMOVUPS Y12, 256(DX)
-	VMOVUPS Y13, 288(DX)
-	VMOVUPS Y14, 320(DX)
-	VMOVUPS Y15, 352(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y6, (DX)
+	VMOVUPS Y7, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y8, (DX)
+	VMOVUPS Y9, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y10, (DX)
+	VMOVUPS Y11, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y12, (DX)
+	VMOVUPS Y13, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y14, (DX)
+	VMOVUPS Y15, 32(DX)
 	VZEROUPPER
 	RET

@@ -4,4 +4,6 @@ package nn
 
 const hasSgemmKernel = false
 
-func sgemmKernel6x16(kc int, a, b, c *float32) { panic("nn: no sgemm kernel on this platform") }
+func sgemmKernel6x16(kc int, a, b, c *float32, ldc int, acc int) {
+	panic("nn: no sgemm kernel on this platform")
+}

@@ -11,15 +11,19 @@ import (
 // than the rows, and alpha/beta. Each entry must agree to float32 accuracy: |error| below
 // 1e-5 times the sum of |terms| (observed about 1e-7).
 func TestBlockedSgemm(t *testing.T) {
+	// NaN in C must not survive beta = 0 (the store path overwrites, never reads).
 	if !hasSgemmKernel {
 		t.Skip("no AVX2/FMA kernel on this machine")
 	}
 	rng := newRand(9)
 	for _, sh := range [][3]int{{1, 1, 1}, {6, 16, 1}, {7, 17, 3}, {5, 33, 300}, {97, 15, 257}, {13, 2100, 20}, {64, 9, 1568}} {
-		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+		for i, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 			m, n, k := sh[0], sh[1], sh[2]
 			tA, tB := tr[0], tr[1]
-			name := fmt.Sprintf("%dx%dx%d/tA=%v/tB=%v", m, n, k, tA, tB)
+			// alpha 1 and beta 0 or 1 take the kernel's store and accumulate paths.
+			ab := [][2]float32{{0.75, -0.5}, {1, 0}, {1, 1}, {1, 0}}[i]
+			alpha, beta := ab[0], ab[1]
+			name := fmt.Sprintf("%dx%dx%d/tA=%v/tB=%v/alpha=%v/beta=%v", m, n, k, tA, tB, alpha, beta)
 			ar, ac := m, k
 			if tA {
 				ar, ac = k, m
@@ -40,9 +44,11 @@ func TestBlockedSgemm(t *testing.T) {
 			}
 			for i := range c {
 				c[i] = float32(rng.NormFloat64())
+				if beta == 0 && i%ldc < n {
+					c[i] = float32(math.NaN())
+				}
 			}
 			c0 := append([]float32(nil), c...)
-			const alpha, beta = 0.75, -0.5
 			blockedSgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 			at := func(i, p int) float64 {
 				if tA {
@@ -65,13 +71,16 @@ func TestBlockedSgemm(t *testing.T) {
 						}
 						continue
 					}
-					want := beta * float64(c0[i*ldc+j])
+					want := 0.0
+					if beta != 0 {
+						want = float64(beta) * float64(c0[i*ldc+j])
+					}
 					bound := math.Abs(want)
 					for p := 0; p < k; p++ {
-						want += alpha * at(i, p) * bt(p, j)
-						bound += math.Abs(alpha * at(i, p) * bt(p, j))
+						want += float64(alpha) * at(i, p) * bt(p, j)
+						bound += math.Abs(float64(alpha) * at(i, p) * bt(p, j))
 					}
-					if math.Abs(got-want) > 1e-5*bound {
+					if !(math.Abs(got-want) <= 1e-5*bound) {
 						t.Fatalf("%s: C[%d,%d] = %v, want %v", name, i, j, got, want)
 					}
 				}
