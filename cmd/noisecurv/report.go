@@ -13,12 +13,13 @@ import (
 	"github.com/noisecurv/noisecurv/lib/claims"
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/experiment"
+	"github.com/noisecurv/noisecurv/lib/explore"
 )
 
 // claimIDs lists the claim IDs that --only accepts.
 func claimIDs() []string {
 	var ids []string
-	for _, e := range claims.All() {
+	for _, e := range append(claims.All(), explore.All()...) {
 		ids = append(ids, e.ID)
 	}
 	return ids
@@ -173,7 +174,7 @@ func updateReadme(path, dir string) error {
 
 func runClaims(ctx context.Context, o claims.Options, dir string, only []string, done func()) error {
 	start := time.Now()
-	outs := claims.RunAll(ctx, o, only)
+	outs := claims.RunAll(ctx, o, append(claims.All(), explore.All()...), only)
 	done()
 	failed, finished := 0, 0
 	var missing []string

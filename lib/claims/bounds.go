@@ -194,52 +194,6 @@ type C6BoundCheck = fit.BoundViolations
 // C6Bounds is fit.CheckBounds with the null-direction rule on one run's diagonals.
 type C6Bounds = fit.BoundReport
 
-// c6BinnedMeans sorts the samples by x and cuts them into `bins` groups of (nearly) equal
-// size; it returns each group's median x and mean y. Used for "mean alignment per decile
-// of κ_p1".
-func c6BinnedMeans(x, y []float64, bins int) (mx, my []float64) {
-	n := len(x)
-	if n == 0 || bins <= 0 {
-		return nil, nil
-	}
-	bins = min(bins, n)
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return x[idx[a]] < x[idx[b]] })
-	for b := 0; b < bins; b++ {
-		lo, hi := b*n/bins, (b+1)*n/bins
-		var s float64
-		xs := make([]float64, 0, hi-lo)
-		for _, i := range idx[lo:hi] {
-			s += y[i]
-			xs = append(xs, x[i])
-		}
-		mx = append(mx, fit.Percentile(xs, 50))
-		my = append(my, s/float64(hi-lo))
-	}
-	return mx, my
-}
-
-// c6Thin returns every k-th element of the index range 0..n-1 so that at most maxN remain.
-func c6Thin(n, maxN int) []int {
-	step := max(1, (n+maxN-1)/max(maxN, 1))
-	var out []int
-	for i := 0; i < n; i += step {
-		out = append(out, i)
-	}
-	return out
-}
-
-func c6Pick(v []float64, idx []int) []float64 {
-	out := make([]float64, len(idx))
-	for j, i := range idx {
-		out[j] = v[i]
-	}
-	return out
-}
-
 // C6BoundsRun is the part-1 analysis of one run.
 type C6BoundsRun struct {
 	Run    *C6Run
@@ -579,15 +533,15 @@ func BoundsReport(runs []*C6BoundsRun, o Options) (*Report, error) {
 		figs = append(figs, f)
 		ks := viz.XYSeries{Name: r.Label, X: l.H, Y: b.Bounds.KappaEff, Mask: true}
 		if b.KappaEffFitErr == nil {
-			ks.Fit = vizFit(b.KappaEffFit, l.H)
+			ks.Fit = viz.FitLine(b.KappaEffFit, l.H)
 		}
 		keff = append(keff, ks)
 		hist = append(hist, viz.HistSeries{Name: r.Label, Values: pos})
 		if r.Loss == "ce" {
-			idx := c6Thin(len(b.Kappa1), c6ScatterMax)
+			idx := viz.Thin(len(b.Kappa1), c6ScatterMax)
 			sc, err := viz.LogLog(viz.LogLogSpec{Title: r.Label + ": stiff samples align with sharp directions", XName: "κ_p1 (leading curvature of h_p)",
 				YName: fmt.Sprintf("Σ_{i≤%d} (u_p1·v_i)²", b.TopK), Guides: []float64{},
-				Series: []viz.XYSeries{{Name: "samples", X: c6Pick(b.Kappa1, idx), Y: c6Pick(b.Align, idx), Mask: true}}})
+				Series: []viz.XYSeries{{Name: "samples", X: viz.Pick(b.Kappa1, idx), Y: viz.Pick(b.Align, idx), Mask: true}}})
 			if err != nil {
 				return nil, fmt.Errorf("claims: C6a figure: %w", err)
 			}
@@ -611,7 +565,7 @@ func BoundsReport(runs []*C6BoundsRun, o Options) (*Report, error) {
 				kx, ay = append(kx, k), append(ay, b.Align[p])
 			}
 		}
-		mx, my := c6BinnedMeans(kx, ay, 10)
+		mx, my := viz.BinnedMeans(kx, ay, 10)
 		lines = append(lines, viz.XYSeries{Name: b.Run.Label, X: mx, Y: my})
 	}
 	fl, err := viz.Lines(viz.LineSpec{Title: "Mean alignment with the top directions of H per decile of κ_p1", XName: "κ_p1 (decile median)",

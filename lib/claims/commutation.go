@@ -149,19 +149,6 @@ func c3Gammas(r *experiment.Result, key experiment.FitKey) (epochs, gamma []floa
 	return epochs, gamma
 }
 
-// c3Finite drops the points whose y is NaN or infinite (a failed fit at an early epoch),
-// or non-positive when logY.
-func c3Finite(x, y []float64, logY bool) (fx, fy []float64) {
-	for i := range x {
-		if math.IsNaN(y[i]) || math.IsInf(y[i], 0) || (logY && y[i] <= 0) {
-			continue
-		}
-		fx = append(fx, x[i])
-		fy = append(fy, y[i])
-	}
-	return fx, fy
-}
-
 // c3FmtSummary prints a mean over seeds, with its spread when there are several.
 func c3FmtSummary(v []float64, digits int) string {
 	s := fit.Aggregate(v)
@@ -368,7 +355,7 @@ func c3Figures(r *experiment.Result, final *experiment.Layer) ([]*viz.Figure, er
 		{experiment.MatC.V1(), "C (Eq. 2), v1"}, {experiment.MatCovar.V1(), "Covar (minibatch), v1"}, {experiment.MatEh2.V1(), "E h² (AWD), v1"}, {experiment.MatC.V2(), "C (Eq. 2), v2"},
 	} {
 		x, y := c3Gammas(r, q.key)
-		x, y = c3Finite(x, y, false)
+		x, y = viz.Finite(x, y, false)
 		if len(x) > 0 {
 			gs = append(gs, viz.XYSeries{Name: q.name, X: x, Y: y})
 		}
@@ -396,10 +383,10 @@ func c3Figures(r *experiment.Result, final *experiment.Layer) ([]*viz.Figure, er
 			var ss []viz.XYSeries
 			for _, prefix := range windows {
 				x, d, rn := c3Series(r, q, prefix, m.Key)
-				if xd, yd := c3Finite(x, d, m.Log); len(xd) > 0 {
+				if xd, yd := viz.Finite(x, d, m.Log); len(xd) > 0 {
 					ss = append(ss, viz.XYSeries{Name: wname(prefix) + " data", X: xd, Y: yd})
 				}
-				if xr, yr := c3Finite(x, rn, m.Log); len(xr) > 0 {
+				if xr, yr := viz.Finite(x, rn, m.Log); len(xr) > 0 {
 					ss = append(ss, viz.XYSeries{Name: wname(prefix) + " random", X: xr, Y: yr})
 				}
 			}

@@ -64,9 +64,10 @@ type GridCell struct {
 func (c *GridCell) Label() string { return fmt.Sprintf("%s, C'=%d", c.RowLabel(), c.Classes) }
 
 // RowLabel is "MNIST MLP CE" (the row of Table 1).
-func (c *GridCell) RowLabel() string { return gridRowLabel(c.Dataset, c.Model, c.Loss) }
+func (c *GridCell) RowLabel() string { return RowLabel(c.Dataset, c.Model, c.Loss) }
 
-func gridRowLabel(dataset, model, loss string) string {
+// RowLabel names a Table 1 row: "MNIST MLP CE" for ("mnist", "mlp", "ce").
+func RowLabel(dataset, model, loss string) string {
 	ds := map[string]string{"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}[dataset]
 	if ds == "" {
 		ds = dataset
@@ -236,7 +237,7 @@ func GridData(ctx context.Context, o Options, compute []GridSpec) ([]*GridCell, 
 				// Check the data first: a missing optional dataset skips the cell.
 				if _, err := experiment.Data(c, o.Run); err != nil {
 					cell.Note = fmt.Sprintf("skipped: dataset %s is not available (%s); install Debian's dataset-%s or run `go run ./cmd/noisecurv data fetch %s`",
-						c.Dataset, noteMissingData("C7", c.Dataset, err), c.Dataset, c.Dataset)
+						c.Dataset, NoteMissingData("C7", c.Dataset, err), c.Dataset, c.Dataset)
 					break
 				}
 			}
@@ -251,7 +252,7 @@ func GridData(ctx context.Context, o Options, compute []GridSpec) ([]*GridCell, 
 	for _, s := range compute {
 		if !found[s] {
 			return nil, fmt.Errorf("claims: C7: cell %s C'=%d is not in the grid (want a Table 1 cell or the Fashion-MNIST MLP CE row)",
-				gridRowLabel(s.Dataset, s.Model, s.Loss), s.Classes)
+				RowLabel(s.Dataset, s.Model, s.Loss), s.Classes)
 		}
 	}
 	return cells, nil

@@ -146,7 +146,7 @@ func InterpretationWith(ctx context.Context, o Options, runs []PowerLawRun) (*Re
 	// Figure: C_ii / H_ii vs H_ii, offset vertically, with the v1 fit (slope γ − 1).
 	var rs []viz.XYSeries
 	for _, s := range ss {
-		vx, vc, hidden := c4Visible(s.Layer.H, s.Layer.C)
+		vx, vc, hidden := viz.Visible(s.Layer.H, s.Layer.C)
 		x, y := c8Ratio(vx, vc)
 		name := s.Run.Label
 		if hidden > 0 {
@@ -154,19 +154,19 @@ func InterpretationWith(ctx context.Context, o Options, runs []PowerLawRun) (*Re
 		}
 		xs := viz.XYSeries{Name: name, X: x, Y: y, Mask: true}
 		if f, ok := s.Fits[experiment.MatC.V1().String()]; ok {
-			vf := vizFit(f, s.Layer.H)
+			vf := viz.FitLine(f, s.Layer.H)
 			vf.Slope -= 1 // log(C/H) = log C − log H: same intercept, slope γ − 1
 			xs.Fit = vf
 		}
 		rs = append(rs, xs)
 	}
-	c4Stack(rs, 1)
+	viz.Stack(rs, 1)
 	ratioFig, err := viz.LogLog(viz.LogLogSpec{Title: "Noise per unit curvature C_ii / H_ii vs H_ii (fit slope = γ_emp − 1)",
 		XName: "H_ii", YName: "C_ii / H_ii (offset)", Series: rs, Guides: []float64{0, 1}, Height: 520})
 	if err != nil {
 		return nil, fmt.Errorf("claims: C8 figure: %w", err)
 	}
-	c4Room(ratioFig)
+	viz.LegendRoom(ratioFig, 150)
 	// Figures: cumulative shares and their ratio vs k.
 	var shares, ratios []viz.XYSeries
 	type shareAt struct{ c, h float64 }

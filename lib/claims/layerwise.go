@@ -93,7 +93,7 @@ func LayerPanel(title, yName string, key experiment.FitKey, layers []*experiment
 			return nil, fmt.Errorf("claims: %s %s: %w", names[i], key, err)
 		}
 		y := l.Diagonal(key.Matrix)
-		series = append(series, viz.XYSeries{Name: names[i], X: l.H, Y: y, Mask: true, Offset: -gap * float64(i), Fit: vizFit(f, l.H)})
+		series = append(series, viz.XYSeries{Name: names[i], X: l.H, Y: y, Mask: true, Offset: -gap * float64(i), Fit: viz.FitLine(f, l.H)})
 	}
 	return viz.LogLog(viz.LogLogSpec{Title: title, XName: "H_ii (eigenvalue of H)", YName: yName, Series: series})
 }

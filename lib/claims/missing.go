@@ -19,9 +19,9 @@ var missingData struct {
 	byClaim map[string]map[string]bool // claim ID -> dataset names
 }
 
-// noteMissingData records that claim skipped work because dataset could not be loaded, and
+// NoteMissingData records that claim skipped work because dataset could not be loaded, and
 // returns the one-line reason for the claim's own note.
-func noteMissingData(claim, dataset string, err error) string {
+func NoteMissingData(claim, dataset string, err error) string {
 	missingData.Lock()
 	defer missingData.Unlock()
 	if missingData.byClaim == nil {

@@ -24,8 +24,8 @@ type Entry struct {
 	Fn   Func
 }
 
-// All lists every claim in the paper's order; `noisecurv reproduce` runs them all and the
-// notebooks call them one by one.
+// All lists every claim in the paper's order; `noisecurv reproduce` runs them, then the
+// explorations beyond the paper (package explore), and the notebooks call them one by one.
 func All() []Entry {
 	return []Entry{
 		{"C1", "Fisher vs Hessian", Fisher},
@@ -37,7 +37,6 @@ func All() []Entry {
 		{"C7", "The grid", GridTable},
 		{"v2", "Layer-wise exponents", LayerWise},
 		{"C8", "Interpretation", Interpretation},
-		{"ext", "Beyond the paper", Beyond},
 	}
 }
 
@@ -49,12 +48,12 @@ type Outcome struct {
 	Seconds float64
 }
 
-// RunAll runs the selected claims (all when only is empty), continuing past failures so one
-// broken claim does not hide the others.
-func RunAll(ctx context.Context, o Options, only []string) []Outcome {
+// RunAll runs the selected entries (all when only is empty, else those whose ID is in only),
+// continuing past failures so one broken claim does not hide the others.
+func RunAll(ctx context.Context, o Options, entries []Entry, only []string) []Outcome {
 	resetMissingData()
 	var out []Outcome
-	for _, e := range All() {
+	for _, e := range entries {
 		if len(only) > 0 && !contains(only, e.ID) {
 			continue
 		}

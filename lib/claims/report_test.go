@@ -81,7 +81,7 @@ func TestMissingDataAtTheTop(t *testing.T) {
 	resetMissingData()
 	t.Cleanup(resetMissingData)
 	nf := &data.NotFoundError{Name: "fashion-mnist", Tried: []string{"./data/fashion-mnist (./data): no such folder", "Debian package: no such folder"}}
-	note := noteMissingData("C7", "fashion-mnist", fmt.Errorf("experiment: %w", nf))
+	note := NoteMissingData("C7", "fashion-mnist", fmt.Errorf("experiment: %w", nf))
 	for _, want := range []string{"./data/fashion-mnist (./data): no such folder; Debian package: no such folder", "data fetch fashion-mnist"} {
 		if !strings.Contains(note, want) {
 			t.Errorf("note %q lacks %q (the whole tried list, on one line)", note, want)

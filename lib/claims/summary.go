@@ -235,7 +235,7 @@ func (s Summary) Table1() string {
 			seeds = append(seeds, fmt.Sprint(c.Seed))
 			acc = append(acc, c.TrainAcc)
 		}
-		fmt.Fprintf(&b, "| %s, C'=%d | %s | %s | %s | %s | %s | %.3f | %d |\n", gridRowLabel(k.dataset, k.model, k.loss), k.classes,
+		fmt.Fprintf(&b, "| %s, C'=%d | %s | %s | %s | %s | %s | %.3f | %d |\n", RowLabel(k.dataset, k.model, k.loss), k.classes,
 			stat(experiment.MatC.V1().String()), stat(experiment.MatEh2.V1().String()), stat(experiment.MatCovar.V1().String()), stat(experiment.MatC.V2().String()), strings.Join(seeds, ","), fit.Aggregate(acc).Mean, cs[0].NPrime)
 	}
 	fmt.Fprintf(&b, "\nFrom `%s`, commit %s, %s.\n", s.Command, shortCommit(s.Commit), s.Generated)

@@ -244,7 +244,7 @@ func (s *C6Suppression) Report(o Options) (*Report, error) {
 
 func (s *C6Suppression) panelCH(row fit.SuppressionRow) (*viz.Figure, error) {
 	f, err := viz.LogLog(viz.LogLogSpec{Title: "C_ii vs H_ii: " + row.Name, XName: "H_ii", YName: "C_ii = [E h²]_ii",
-		Series: []viz.XYSeries{{Name: row.Name, X: row.H, Y: row.Eh2, Mask: true, Fit: vizFit(row.Fit, row.H)}}})
+		Series: []viz.XYSeries{{Name: row.Name, X: row.H, Y: row.Eh2, Mask: true, Fit: viz.FitLine(row.Fit, row.H)}}})
 	if err != nil {
 		return nil, fmt.Errorf("claims: C6b figure: %w", err)
 	}
@@ -293,7 +293,7 @@ func (s *C6Suppression) panelVsOrig(row fit.SuppressionRow, what string) (*viz.F
 		x, y, f = s.Rows[0].H, row.H, row.HVsOrig
 	}
 	fig, err := viz.LogLog(viz.LogLogSpec{Title: "new vs original " + what + "_ii: " + row.Name, XName: "original " + what + "_ii", YName: "new " + what + "_ii",
-		Series: []viz.XYSeries{{Name: row.Name, X: x, Y: y, Mask: true, Fit: vizFit(f, x)}}, Guides: []float64{1}})
+		Series: []viz.XYSeries{{Name: row.Name, X: x, Y: y, Mask: true, Fit: viz.FitLine(f, x)}}, Guides: []float64{1}})
 	if err != nil {
 		return nil, fmt.Errorf("claims: C6b figure: %w", err)
 	}
