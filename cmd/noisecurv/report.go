@@ -13,13 +13,13 @@ import (
 	"github.com/noisecurv/noisecurv/lib/claims"
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/experiment"
-	"github.com/noisecurv/noisecurv/lib/explore"
+	"github.com/noisecurv/noisecurv/lib/report"
 )
 
 // claimIDs lists the claim IDs that --only accepts.
 func claimIDs() []string {
 	var ids []string
-	for _, e := range append(claims.All(), explore.All()...) {
+	for _, e := range report.All() {
 		ids = append(ids, e.ID)
 	}
 	return ids
@@ -174,7 +174,7 @@ func updateReadme(path, dir string) error {
 
 func runClaims(ctx context.Context, o claims.Options, dir string, only []string, done func()) error {
 	start := time.Now()
-	outs := claims.RunAll(ctx, o, append(claims.All(), explore.All()...), only)
+	outs := report.RunAll(ctx, o, only)
 	done()
 	failed, finished := 0, 0
 	var missing []string
@@ -192,7 +192,7 @@ func runClaims(ctx context.Context, o claims.Options, dir string, only []string,
 			fmt.Fprintf(stderr, "%s %s: FAILED: %v\n", oc.Entry.ID, oc.Entry.Name, oc.Err)
 		}
 	}
-	if err := claims.WriteReport(dir, o, outs); err != nil {
+	if err := report.WriteReport(dir, o, outs); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "report: %s (%.0fs)\n", filepath.Join(dir, "index.html"), time.Since(start).Seconds())

@@ -155,6 +155,9 @@ func (c *GridCell) summarize() {
 // gridPaperSeeds are the seeds Table 1 averages over.
 var gridPaperSeeds = []uint64{0, 1, 2, 3}
 
+// PaperSeeds returns the seeds Table 1 averages over.
+func PaperSeeds() []uint64 { return slices.Clone(gridPaperSeeds) }
+
 // gridSeeds are the seeds C7 shows: the paper's four and those of o. Cells are computed only
 // for o's seeds; the others are read from the cache when a grid run has put them there, so
 // a report after `noisecurv grid` averages every seed it finds.
