@@ -102,17 +102,6 @@ func c3Random(b commute.BaselineMetrics, key string) float64 {
 	return math.NaN()
 }
 
-// c3Window finds the window whose name starts with prefix ("full", "top", "bulk") in a
-// summary, returning its index or -1.
-func c3Window(s experiment.CommuteSummary, prefix string) int {
-	for i, w := range s.Windows {
-		if strings.HasPrefix(w.Window.Name, prefix) {
-			return i
-		}
-	}
-	return -1
-}
-
 // c3Series is metric key of matrix q on window prefix over the snapshots of r: epochs, data
 // values and random-baseline values (NaN where missing).
 func c3Series(r *experiment.Result, q, prefix, key string) (epochs, data, random []float64) {
@@ -122,13 +111,8 @@ func c3Series(r *experiment.Result, q, prefix, key string) (epochs, data, random
 		}
 		cs, ok := s.Layers[0].Commute[q]
 		d, rn := math.NaN(), math.NaN()
-		if ok {
-			if i := c3Window(cs, prefix); i >= 0 {
-				d = c3Value(cs.Windows[i], key)
-				if i < len(cs.Random) {
-					rn = c3Random(cs.Random[i], key)
-				}
-			}
+		if w, haar, found := cs.Window(prefix); ok && found {
+			d, rn = c3Value(w, key), c3Random(haar, key)
 		}
 		epochs = append(epochs, float64(s.Epoch))
 		data = append(data, d)
@@ -370,8 +354,8 @@ func c3Figures(r *experiment.Result, final *experiment.Layer) ([]*viz.Figure, er
 	}
 	windows := []string{"full", "top", "bulk"}
 	wname := func(prefix string) string {
-		if i := c3Window(final.Commute["C"], prefix); i >= 0 {
-			return final.Commute["C"].Windows[i].Window.Name
+		if w, _, ok := final.Commute["C"].Window(prefix); ok {
+			return w.Window.Name
 		}
 		return prefix
 	}

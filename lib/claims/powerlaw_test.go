@@ -89,3 +89,21 @@ func TestC4Refit(t *testing.T) {
 		t.Error("missing diagonal: no error")
 	}
 }
+
+func TestWindowStudy(t *testing.T) {
+	l := c4PowerLayer(200, 3e-3, 1.3, 5)
+	tab, fig, err := WindowStudy("w", []string{"a"}, []*experiment.Layer{l}, []int{100}, experiment.MatC, experiment.MatEh2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An exact power law: every window gives its exponent (C: 1.3, E h²: 2).
+	if len(tab.Rows) != 2 || len(tab.Header) != 7 || !strings.HasPrefix(tab.Rows[0][3], "1.300") || !strings.HasPrefix(tab.Rows[1][5], "2.000") {
+		t.Errorf("table %v %v", tab.Header, tab.Rows)
+	}
+	if _, err := fig.OptionJSON(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := WindowStudy("w", []string{"a", "b"}, []*experiment.Layer{l}, []int{100}); err == nil {
+		t.Error("mismatched names: no error")
+	}
+}

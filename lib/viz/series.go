@@ -183,3 +183,39 @@ func BinnedMeans(x, y []float64, bins int) (mx, my []float64) {
 	}
 	return mx, my
 }
+
+// LogBinnedRatio returns the median of y_i/x_i in bins equally wide in log10 x, over the
+// pairs with x_i > floor and y_i > 0, at the bins' geometric centres; bins with fewer than
+// 5 pairs are left out. It shows where along a spectrum a ratio such as the noise per unit
+// curvature C_ii/H_ii rises, over all directions rather than a fit window.
+func LogBinnedRatio(x, y []float64, bins int, floor float64) (centre, median []float64) {
+	var lx, r []float64
+	for i := range x {
+		if x[i] > floor && y[i] > 0 && !math.IsInf(x[i], 0) && !math.IsInf(y[i], 0) {
+			lx = append(lx, math.Log10(x[i]))
+			r = append(r, y[i]/x[i])
+		}
+	}
+	if len(lx) == 0 || bins <= 0 {
+		return nil, nil
+	}
+	lo, hi := lx[0], lx[0]
+	for _, v := range lx {
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	w := (hi - lo) / float64(bins)
+	for b := 0; b < bins; b++ {
+		var in []float64
+		for i, v := range lx {
+			if (v >= lo+float64(b)*w && v < lo+float64(b+1)*w) || (b == bins-1 && v == hi) {
+				in = append(in, r[i])
+			}
+		}
+		if len(in) < 5 {
+			continue
+		}
+		centre = append(centre, math.Pow(10, lo+(float64(b)+0.5)*w))
+		median = append(median, fit.Percentile(in, 50))
+	}
+	return centre, median
+}

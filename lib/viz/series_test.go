@@ -87,3 +87,26 @@ func TestThinPickBinnedMeans(t *testing.T) {
 		t.Errorf("more bins than points: %d bins, want 6", len(mx))
 	}
 }
+
+func TestLogBinnedRatio(t *testing.T) {
+	// x over 1..1e4 (10 points per decade), y = x²: the ratio is x, so each bin's median is
+	// about its centre; the point at or below the floor is left out.
+	var x, y []float64
+	for i := 0; i <= 40; i++ {
+		v := math.Pow(10, float64(i)/10)
+		x, y = append(x, v), append(y, v*v)
+	}
+	x, y = append(x, 1e-3), append(y, 1e-6)
+	c, m := LogBinnedRatio(x, y, 4, 1e-2)
+	if len(c) != 4 {
+		t.Fatalf("%d bins, want 4", len(c))
+	}
+	for i := range c {
+		if r := math.Log10(m[i] / c[i]); math.Abs(r) > 0.06 {
+			t.Errorf("bin %d: median %v at centre %v", i, m[i], c[i])
+		}
+	}
+	if c, _ := LogBinnedRatio(x[:4], y[:4], 2, 0); len(c) != 0 {
+		t.Errorf("bins of fewer than 5 points kept: %v", c)
+	}
+}
