@@ -14,6 +14,13 @@ import (
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
 
+// c6aStatement is the claim C6 (part 1) in one paragraph, with its equations.
+const c6aStatement = "Claim C6 (part 1): write each per-sample Hessian as h_p = Σ_m κ_pm u_pm u_pmᵀ and let w_pmi = (u_pm·v_i)² be the weight " +
+	"of its mode m on the eigenvector v_i of H. Then H_ii = E_p Σ_m κ_pm w_pmi and [E h²]_ii = E_p Σ_m κ_pm² w_pmi, so " +
+	"H_ii² ≤ [E h²]_ii always and [E h²]_ii ≤ κ_max H_ii when every h_p is positive semi-definite (cross-entropy). The " +
+	"effective curvature κ_eff,i = [E h²]_ii / H_ii lies between H_ii and κ_max; it grows with H_ii (γ > 1) when samples with a " +
+	"large leading curvature κ_p1 (\"stiff\" samples) align their leading eigenvector u_p1 with the sharp directions of H."
+
 // Claim C6, part 1 (science.md): with per-sample Hessians h_p = Σ_m κ_pm u_pm u_pmᵀ and
 // weights w_pmi = (u_pm · v_i)² on H's eigenvectors v_i,
 //
@@ -459,11 +466,7 @@ func Bounds(ctx context.Context, o Options) (*Report, error) {
 func BoundsReport(runs []*C6BoundsRun, o Options) (*Report, error) {
 	rep := &Report{
 		ID: "C6a", Title: "Bounds H_ii² ≤ [E h²]_ii ≤ κ_max H_ii and stiff samples", Notebook: "05_bounds_spectra.ipynb", Preset: o.PresetName(),
-		Statement: "Claim C6 (part 1): write each per-sample Hessian as h_p = Σ_m κ_pm u_pm u_pmᵀ and let w_pmi = (u_pm·v_i)² be the weight " +
-			"of its mode m on the eigenvector v_i of H. Then H_ii = E_p Σ_m κ_pm w_pmi and [E h²]_ii = E_p Σ_m κ_pm² w_pmi, so " +
-			"H_ii² ≤ [E h²]_ii always and [E h²]_ii ≤ κ_max H_ii when every h_p is positive semi-definite (cross-entropy). The " +
-			"effective curvature κ_eff,i = [E h²]_ii / H_ii lies between H_ii and κ_max; it grows with H_ii (γ > 1) when samples with a " +
-			"large leading curvature κ_p1 (\"stiff\" samples) align their leading eigenvector u_p1 with the sharp directions of H.",
+		Statement: c6aStatement,
 	}
 	if o.Paper {
 		rep.Statement += " (Paper preset.)"

@@ -12,6 +12,15 @@ import (
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
 
+// c3Statement is the claim C3 in one paragraph, with its metrics.
+const c3Statement = "Claim C3 (Fig. 1): the SGD noise covariance C is not proportional to the Hessian H, but the two " +
+	"approximately commute, [C, H] = CH − HC ≈ 0, so that they share eigenvectors and K = Vᵀ C V (V = H's " +
+	"eigenvectors) is close to diagonal. Metrics on a window S of H's modes with projector P = V_S V_Sᵀ: " +
+	"normalized commutator |[PCP, PHP]|_F / (|PCP|_F |PHP|_F) (and the authors' code's |P[C,H]P|_F / |PCHP|_F), " +
+	"off-diagonal/diagonal RMS ratio of K, " +
+	"diagonal energy Σ K_ii² / |K|_F², and Spearman ρ(K_ii, λ_i); each is compared with a random matrix of " +
+	"the same spectrum, Q diag(eig C) Qᵀ with Q Haar orthogonal. Windows: full space, top-100, bulk (modes 101..1000)."
+
 // Claim C3 (Fig. 1): C and H approximately commute rather than coincide.
 //
 // Every metric compares K = Vᵀ A V (A = C or E_p[h_p²], V = H's eigenvectors) with a random
@@ -160,13 +169,7 @@ func c3FmtG(v float64, digits int) string {
 func Commutation(ctx context.Context, o Options) (*Report, error) {
 	rep := &Report{
 		ID: "C3", Title: "C and H approximately commute", Notebook: "03_commutation.ipynb", Preset: o.PresetName(),
-		Statement: "Claim C3 (Fig. 1): the SGD noise covariance C is not proportional to the Hessian H, but the two " +
-			"approximately commute, [C, H] = CH − HC ≈ 0, so that they share eigenvectors and K = Vᵀ C V (V = H's " +
-			"eigenvectors) is close to diagonal. Metrics on a window S of H's modes with projector P = V_S V_Sᵀ: " +
-			"normalized commutator |[PCP, PHP]|_F / (|PCP|_F |PHP|_F) (and the authors' code's |P[C,H]P|_F / |PCHP|_F), " +
-			"off-diagonal/diagonal RMS ratio of K, " +
-			"diagonal energy Σ K_ii² / |K|_F², and Spearman ρ(K_ii, λ_i); each is compared with a random matrix of " +
-			"the same spectrum, Q diag(eig C) Qᵀ with Q Haar orthogonal. Windows: full space, top-100, bulk (modes 101..1000).",
+		Statement: c3Statement,
 	}
 	var results []*experiment.Result
 	for _, seed := range o.seeds() {

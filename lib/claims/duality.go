@@ -15,6 +15,15 @@ import (
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
 
+// c2Statement is the claim C2 in one paragraph, with the duality and its expansion.
+const c2Statement = "Claim C2 (Fig. 4): through the Activity–Weight Duality the SGD noise covariance is C ≈ (σ_w²/2B) E_p[h_p²], " +
+	"not ∝ H. For the target layer z = W a and a same-class partner with activity a' = a + Δa, the dual weight " +
+	"ΔW* = (W Δa) aᵀ/|a|² satisfies (W + ΔW*) a = W a', so l(x'; W) = l(x; W + ΔW*) exactly. Expanding, " +
+	"g_p' ≈ g_p + h_p Δw_p (term I) + (∂Δw_p/∂W)ᵀ g_p (term II); the AWD covariance splits into C^hh, C^hg, C^gg " +
+	"(full, and same-sample 'SD'); keeping only the diagonal of M_p = E[Δw Δwᵀ] in h_p's eigenbasis gives 'WD', and " +
+	"isotropic M_p = σ_w² I gives (σ_w²/2B) E_p[h_p²]. Partners: nearest same-class anchor in the target layer's input " +
+	"activities (20 anchors per class per batch of 64)."
+
 // Claim C2 (Fig. 4): via the Activity–Weight Duality, C ≈ (σ_w²/2B) E_p[h_p²].
 //
 // For the target layer z = W a and a same-class partner with activity a' = a + Δa, the
@@ -248,13 +257,7 @@ func c2Fit(x, y []float64, nPrime int) fit.Result {
 func Duality(ctx context.Context, o Options) (*Report, error) {
 	rep := &Report{
 		ID: "C2", Title: "Activity–Weight Duality: C ∝ E_p[h_p²]", Notebook: "02_duality.ipynb", Preset: o.PresetName(),
-		Statement: "Claim C2 (Fig. 4): through the Activity–Weight Duality the SGD noise covariance is C ≈ (σ_w²/2B) E_p[h_p²], " +
-			"not ∝ H. For the target layer z = W a and a same-class partner with activity a' = a + Δa, the dual weight " +
-			"ΔW* = (W Δa) aᵀ/|a|² satisfies (W + ΔW*) a = W a', so l(x'; W) = l(x; W + ΔW*) exactly. Expanding, " +
-			"g_p' ≈ g_p + h_p Δw_p (term I) + (∂Δw_p/∂W)ᵀ g_p (term II); the AWD covariance splits into C^hh, C^hg, C^gg " +
-			"(full, and same-sample 'SD'); keeping only the diagonal of M_p = E[Δw Δwᵀ] in h_p's eigenbasis gives 'WD', and " +
-			"isotropic M_p = σ_w² I gives (σ_w²/2B) E_p[h_p²]. Partners: nearest same-class anchor in the target layer's input " +
-			"activities (20 anchors per class per batch of 64).",
+		Statement: c2Statement,
 	}
 	seed := o.seeds()[0]
 	d, err := DualityMeasure(ctx, o, seed)

@@ -17,6 +17,15 @@ import (
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
 
+// c1Statement is the claim C1 in one paragraph: the chain H = GGN = F = EF ∝ C and its conditions.
+const c1Statement = "Claim C1: the common statement C ∝ H rests on a chain H = GGN = F = EF ∝ C, each link of which needs a " +
+	"condition. h_p = J_pᵀ Q_p J_p (Gauss-Newton) + Σ_c (∂l_p/∂z_c) ∇²z_c (residual); the true Fisher " +
+	"F = E_p Σ_c p_c g_p(c) g_p(c)ᵀ equals the GGN only for NLL losses with canonical link (softmax cross-entropy), " +
+	"not for softmax+MSE whose logit Hessian Q_p is indefinite; the empirical Fisher EF = E_p[g_p g_pᵀ] (true labels) " +
+	"equals F only for a well-specified model; and C = (EF − g gᵀ)/B subtracts the mean gradient. Near convergence, " +
+	"with ε = 1 − p_y, the Gauss-Newton term scales like ε while g_p g_pᵀ scales like ε²: curvature enters the noise " +
+	"squared, so C_ii ∝ H_ii^γ with γ > 1 rather than γ = 1."
+
 // Claim C1: "C is proportional to H" rests on Fisher = Hessian, which needs restrictive
 // conditions. With J_p = dz_p/dθ (logit Jacobian) and Q_p = ∂²l_p/∂z² (logit Hessian),
 //
@@ -412,13 +421,7 @@ func FisherTanhData(ctx context.Context, o Options, seed uint64) (*FisherTanh, e
 func Fisher(ctx context.Context, o Options) (*Report, error) {
 	rep := &Report{
 		ID: "C1", Title: "Fisher vs Hessian: why C ∝ H fails", Notebook: "01_fisher_hessian.ipynb", Preset: o.PresetName(),
-		Statement: "Claim C1: the common statement C ∝ H rests on a chain H = GGN = F = EF ∝ C, each link of which needs a " +
-			"condition. h_p = J_pᵀ Q_p J_p (Gauss-Newton) + Σ_c (∂l_p/∂z_c) ∇²z_c (residual); the true Fisher " +
-			"F = E_p Σ_c p_c g_p(c) g_p(c)ᵀ equals the GGN only for NLL losses with canonical link (softmax cross-entropy), " +
-			"not for softmax+MSE whose logit Hessian Q_p is indefinite; the empirical Fisher EF = E_p[g_p g_pᵀ] (true labels) " +
-			"equals F only for a well-specified model; and C = (EF − g gᵀ)/B subtracts the mean gradient. Near convergence, " +
-			"with ε = 1 − p_y, the Gauss-Newton term scales like ε while g_p g_pᵀ scales like ε²: curvature enters the noise " +
-			"squared, so C_ii ∝ H_ii^γ with γ > 1 rather than γ = 1.",
+		Statement: c1Statement,
 	}
 	seed := o.seeds()[0]
 	var losses []*FisherLoss

@@ -14,6 +14,13 @@ import (
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
 
+// c7Statement is the claim C7 in one paragraph.
+const c7Statement = "Claim C7 (Table 1): the power law C_ii ∝ H_ii^γ between the diagonals of the SGD noise covariance C = (1/B)(E_p[g_p g_pᵀ] − g gᵀ) " +
+	"and of the Hessian H in H's eigenbasis holds across datasets (MNIST, CIFAR-10), architectures (MLP, CNN), losses (cross-entropy: γ > 1; " +
+	"softmax+MSE: γ ≈ 1) and class counts C' ∈ {3, 6, 10}, and the AWD exponent γ_AWD of [E_p h_p²]_ii ∝ H_ii^γ_AWD tracks γ_emp. " +
+	"γ is the OLS slope of log10 C_ii on log10 H_ii over the top-N' directions (rule v1, N' from Table 1, scaled by D on the fast preset). " +
+	"Here a small subset is computed and every other cell is read from the cache."
+
 // Claim C7 (Table 1): the superlinear power law C_ii ∝ H_ii^γ holds across datasets,
 // architectures, losses and class counts, and the AWD exponent of [E_p h_p²]_ii tracks it.
 //
@@ -294,11 +301,7 @@ func GridTable(ctx context.Context, o Options) (*Report, error) {
 func GridTableOf(ctx context.Context, o Options, compute []GridSpec) (*Report, error) {
 	rep := &Report{
 		ID: "C7", Title: "The grid: the power law across datasets, architectures, losses and class counts", Notebook: "07_grid.ipynb", Preset: o.PresetName(),
-		Statement: "Claim C7 (Table 1): the power law C_ii ∝ H_ii^γ between the diagonals of the SGD noise covariance C = (1/B)(E_p[g_p g_pᵀ] − g gᵀ) " +
-			"and of the Hessian H in H's eigenbasis holds across datasets (MNIST, CIFAR-10), architectures (MLP, CNN), losses (cross-entropy: γ > 1; " +
-			"softmax+MSE: γ ≈ 1) and class counts C' ∈ {3, 6, 10}, and the AWD exponent γ_AWD of [E_p h_p²]_ii ∝ H_ii^γ_AWD tracks γ_emp. " +
-			"γ is the OLS slope of log10 C_ii on log10 H_ii over the top-N' directions (rule v1, N' from Table 1, scaled by D on the fast preset). " +
-			"Here a small subset is computed and every other cell is read from the cache.",
+		Statement: c7Statement,
 	}
 	cells, err := GridData(ctx, o, compute)
 	if err != nil {

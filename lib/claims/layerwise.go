@@ -10,6 +10,12 @@ import (
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
 
+// v2Statement is the layer-wise claim v2 in one paragraph, with rule v2.
+const v2Statement = "v2 of the paper: in the MNIST MLP 784-50-50-50-50-10 trained with cross-entropy, each hidden-to-hidden weight matrix W_l has its own " +
+	"power law C_ii ∝ H_ii^γ_l in the eigenbasis of that layer's Hessian H_l (C = (1/B)(E_p[g_p g_pᵀ] − g gᵀ) restricted to W_l), with layer-dependent " +
+	"exponents bounded by 1 ≤ γ_l ≤ 2, and the AWD prediction [E_p h_p²]_ii ∝ H_ii^γ_AWD tracks each. Rule v2: sort by H_ii descending, drop points " +
+	"below the 5th percentile of either log variable, fit the top 80% of the rest. The fast preset uses widths 32 (D = 1024 per layer)."
+
 // v2 layer-wise exponents: in the deeper MNIST MLP 784-50-50-50-50-10 (cross-entropy) every
 // hidden-to-hidden weight matrix has its own power law C_ii ∝ H_ii^γ_l, with layer-dependent
 // exponents bounded by 1 ≤ γ_l ≤ 2, fitted with the v2 rule (sort by H_ii, drop points below
@@ -118,10 +124,7 @@ func LayerGammaFigure(layers []*LayerFits) (*viz.Figure, error) {
 func LayerWise(ctx context.Context, o Options) (*Report, error) {
 	rep := &Report{
 		ID: "v2", Title: "Layer-wise exponents in a deeper MLP", Notebook: "08_layerwise.ipynb", Preset: o.PresetName(),
-		Statement: "v2 of the paper: in the MNIST MLP 784-50-50-50-50-10 trained with cross-entropy, each hidden-to-hidden weight matrix W_l has its own " +
-			"power law C_ii ∝ H_ii^γ_l in the eigenbasis of that layer's Hessian H_l (C = (1/B)(E_p[g_p g_pᵀ] − g gᵀ) restricted to W_l), with layer-dependent " +
-			"exponents bounded by 1 ≤ γ_l ≤ 2, and the AWD prediction [E_p h_p²]_ii ∝ H_ii^γ_AWD tracks each. Rule v2: sort by H_ii descending, drop points " +
-			"below the 5th percentile of either log variable, fit the top 80% of the rest. The fast preset uses widths 32 (D = 1024 per layer).",
+		Statement: v2Statement,
 	}
 	layers, first, err := LayerWiseData(ctx, o)
 	if err != nil {

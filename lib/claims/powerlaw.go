@@ -9,6 +9,13 @@ import (
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
 
+// c4Statement is the claims C4-C5 in one paragraph, with the window rules.
+const c4Statement = "Claims C4-C5 (Fig. 3): in the eigenbasis of the Hessian H = V diag(λ) Vᵀ of one weight matrix, the diagonal of the " +
+	"SGD noise covariance C = (1/B)(E_p[g_p g_pᵀ] − g gᵀ) follows a power law C_ii = v_iᵀ C v_i ∝ H_ii^γ with 1 ≤ γ ≤ 2. " +
+	"With cross-entropy γ > 1 (superlinear, up to about 1.4); with softmax+MSE γ ≈ 1. The Activity–Weight Duality predicts " +
+	"C ∝ E_p[h_p²], so γ_AWD, the exponent of [E_p h_p²]_ii vs H_ii, should track γ_emp. γ is the OLS slope of log10 C_ii on " +
+	"log10 H_ii over the top-N' directions where both are positive (rule v1; v2: drop the lowest 5% of either log, fit the top 80%)."
+
 // Claims C4 and C5 (Fig. 3): C_ii ~ H_ii^γ with 1 <= γ <= 2 in H's eigenbasis; γ > 1 (up to
 // about 1.4) for cross-entropy, γ ≈ 1 for softmax+MSE, and the AWD prediction
 // [E_p h_p²]_ii ~ H_ii^γ_AWD tracks γ_emp.
@@ -166,11 +173,7 @@ func PowerLaw(ctx context.Context, o Options) (*Report, error) {
 func PowerLawWith(ctx context.Context, o Options, runs []PowerLawRun) (*Report, error) {
 	rep := &Report{
 		ID: "C4-C5", Title: "Power law C_ii ∝ H_ii^γ: superlinear for CE, linear for MSE", Notebook: "04_power_law.ipynb", Preset: o.PresetName(),
-		Statement: "Claims C4-C5 (Fig. 3): in the eigenbasis of the Hessian H = V diag(λ) Vᵀ of one weight matrix, the diagonal of the " +
-			"SGD noise covariance C = (1/B)(E_p[g_p g_pᵀ] − g gᵀ) follows a power law C_ii = v_iᵀ C v_i ∝ H_ii^γ with 1 ≤ γ ≤ 2. " +
-			"With cross-entropy γ > 1 (superlinear, up to about 1.4); with softmax+MSE γ ≈ 1. The Activity–Weight Duality predicts " +
-			"C ∝ E_p[h_p²], so γ_AWD, the exponent of [E_p h_p²]_ii vs H_ii, should track γ_emp. γ is the OLS slope of log10 C_ii on " +
-			"log10 H_ii over the top-N' directions where both are positive (rule v1; v2: drop the lowest 5% of either log, fit the top 80%).",
+		Statement: c4Statement,
 	}
 	seeds := o.seeds()
 	var first []*PowerLawSeries

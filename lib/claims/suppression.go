@@ -13,6 +13,14 @@ import (
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
 
+// c6bStatement is the claim C6 (part 2) in one paragraph, with the edits.
+const c6bStatement = "Claim C6 (part 2, Fig. 5): recompute H_ii = E_p Σ_m κ_pm w_pmi and C_ii = [E h²]_ii = E_p Σ_m κ_pm² w_pmi " +
+	"(w_pmi = (u_pm·v_i)², v_i the top-N' eigenvectors of H) from edited per-sample spectra: (1) original; (2) cut at k = 1, " +
+	"modes beyond the first scaled by 1e-5; (3) cut and stiff-preserve, samples with κ_p1 ≤ 1e-3·max κ_p1 get κ_p1 scaled by " +
+	"1e-3; (4) cut and stiff mean collapse, the stiff samples' κ_p1 replaced by their mean. The paper: γ survives (2) and (3) " +
+	"and drops to about 1 under (4), so the superlinearity comes from the spread of the stiff samples' leading curvatures. " +
+	"Gap metric: share of Σ_m κ_m² (u_m)_i² captured by the first k modes (mean over samples, the authors' definition)."
+
 // Claim C6, part 2 (Fig. 5): the suppression experiment. H_ii and C_ii := [E h²]_ii (the
 // AWD proxy of the noise) are recomputed from edited per-sample spectra,
 //
@@ -175,12 +183,7 @@ func (s *C6Suppression) Report(o Options) (*Report, error) {
 	r := s.Run
 	rep := &Report{
 		ID: "C6b", Title: "Suppression experiment (Fig. 5): what sets γ", Notebook: "06_suppression.ipynb", Preset: o.PresetName(),
-		Statement: "Claim C6 (part 2, Fig. 5): recompute H_ii = E_p Σ_m κ_pm w_pmi and C_ii = [E h²]_ii = E_p Σ_m κ_pm² w_pmi " +
-			"(w_pmi = (u_pm·v_i)², v_i the top-N' eigenvectors of H) from edited per-sample spectra: (1) original; (2) cut at k = 1, " +
-			"modes beyond the first scaled by 1e-5; (3) cut and stiff-preserve, samples with κ_p1 ≤ 1e-3·max κ_p1 get κ_p1 scaled by " +
-			"1e-3; (4) cut and stiff mean collapse, the stiff samples' κ_p1 replaced by their mean. The paper: γ survives (2) and (3) " +
-			"and drops to about 1 under (4), so the superlinearity comes from the spread of the stiff samples' leading curvatures. " +
-			"Gap metric: share of Σ_m κ_m² (u_m)_i² captured by the first k modes (mean over samples, the authors' definition).",
+		Statement: c6bStatement,
 	}
 	l := r.Layer
 	rep.Rows = append(rep.Rows, Row{Quantity: r.Label + ": setup", Measured: fmt.Sprintf("D %d, N %d, K %d modes, %d directions (N'), %d block(s)", l.D, s.Run.Result.N, s.K, s.Dirs, s.Blocks),
