@@ -169,7 +169,7 @@ func FisherData(ctx context.Context, o Options, seed uint64, loss string) (*Fish
 			out.NegH++
 		}
 	}
-	if out.Probes, err = c1ResidualProbes(p, c1Probes, seed); err != nil {
+	if out.Probes, err = curv.ResidualProbes(p, c1Probes, seed); err != nil {
 		return nil, err
 	}
 
@@ -200,57 +200,11 @@ func FisherData(ctx context.Context, o Options, seed uint64, loss string) (*Fish
 		}
 	}
 	out.QIndefFrac = float64(indef) / float64(f.N)
-	ps := c1PerSample(f, set.Labels)
-	out.Eps, out.G2, out.TrH, out.LogitG2, out.TrQ = ps.eps, ps.g2, ps.trh, ps.logitG2, ps.trQ
+	ps := f.PerSample(set.Labels)
+	out.Eps, out.G2, out.TrH, out.LogitG2, out.TrQ = ps.Eps, ps.G2, ps.TrH, ps.LogitG2, ps.TrQ
 	c1FitScaling(out)
 	out.Seconds = time.Since(start).Seconds()
 	return out, nil
-}
-
-// c1PerSampleData holds the per-sample quantities of (e).
-type c1PerSampleData struct {
-	eps, g2, trh, logitG2, trQ []float64
-}
-
-// c1PerSample computes, for every sample of the factors: ε_p = 1 − p_y as the sum of the
-// other probabilities (full relative accuracy when p_y ≈ 1), |g_p|² = |δ_p|² |a~_p|²,
-// tr h_p = tr(B_pᵀ Q_p B_p) |a~_p|² (the Gauss-Newton trace; exact when the network is
-// piecewise linear after the layer), |G_p|² (logit gradient) and tr Q_p.
-func c1PerSample(f *curv.Factors, labels []int) c1PerSampleData {
-	n, C, dout := f.N, f.Classes, f.Dout
-	d := c1PerSampleData{eps: make([]float64, n), g2: make([]float64, n), trh: make([]float64, n),
-		logitG2: make([]float64, n), trQ: make([]float64, n)}
-	for p := 0; p < n; p++ {
-		y := labels[p]
-		pr := f.Probs.RawRowView(p)
-		var eps float64
-		for c, v := range pr {
-			if c != y {
-				eps += v
-			}
-		}
-		d.eps[p] = eps
-		a := f.A.RawRowView(p)
-		a2 := fit.Dot(a, a)
-		del := f.Delta.RawRowView(p)
-		d.g2[p] = fit.Dot(del, del) * a2
-		G := f.G.RawRowView(p)
-		d.logitG2[p] = fit.Dot(G, G)
-		Q := f.Q.RawRowView(p)
-		B := f.Jac.RawRowView(p)
-		var tr, trq float64
-		for c := 0; c < C; c++ {
-			trq += Q[c*C+c]
-			for e := 0; e < C; e++ {
-				if q := Q[c*C+e]; q != 0 {
-					tr += q * fit.Dot(B[c*dout:(c+1)*dout], B[e*dout:(e+1)*dout])
-				}
-			}
-		}
-		d.trh[p] = tr * a2
-		d.trQ[p] = trq
-	}
-	return d
 }
 
 // c1FitScaling fits the per-sample log-log slopes over the near-converged samples and the
@@ -324,41 +278,6 @@ func c1MeanGradDir(ef, c []float64, batch, nPrime int) float64 {
 	return fit.Median(r)
 }
 
-// c1ResidualProbes returns |(H − GGN) v| / |H v| for k seeded Gaussian probes v, with H v from
-// exact per-sample HVPs (forward-over-reverse, Method HVP) and GGN v from the Kronecker
-// factors (exact for a single dense layer under any downstream network). The two routes
-// share no code beyond the forward pass, so a zero here is a real check of h_p = J_pᵀQ_pJ_p.
-func c1ResidualProbes(p *curv.Problem, k int, seed uint64) ([]float64, error) {
-	ph := &curv.Problem{Model: p.Model, Loss: p.Loss, X: p.X, Labels: p.Labels, Block: p.Block, Method: curv.HVP}
-	hop, err := curv.HessianOperator(ph)
-	if err != nil {
-		return nil, err
-	}
-	pg := &curv.Problem{Model: p.Model, Loss: p.Loss, X: p.X, Labels: p.Labels, Block: p.Block}
-	gop, err := curv.GaussNewtonOperator(pg)
-	if err != nil {
-		return nil, err
-	}
-	d := hop.Dim()
-	r := rand.New(rand.NewPCG(seed, seed^0x9E3779B97F4A7C15))
-	v, hv, gv := make([]float64, d), make([]float64, d), make([]float64, d)
-	out := make([]float64, k)
-	for i := range out {
-		for j := range v {
-			v[j] = r.NormFloat64()
-		}
-		hop.MulVec(hv, v)
-		gop.MulVec(gv, v)
-		var num, den float64
-		for j := range hv {
-			num += (hv[j] - gv[j]) * (hv[j] - gv[j])
-			den += hv[j] * hv[j]
-		}
-		out[i] = math.Sqrt(num / den)
-	}
-	return out, nil
-}
-
 // FisherTanhConfig is the tanh variant: the fast (or paper) MNIST MLP cross-entropy cell
 // with tanh activations on c1TanhPerClass samples per class, so that the residual can be
 // formed densely by D exact HVP passes.
@@ -408,7 +327,7 @@ func FisherTanhData(ctx context.Context, o Options, seed uint64) (*FisherTanh, e
 	out.RelResid = linalg.RelFrobenius(G, H)
 	// linalg.RelFrobenius(G, H) = |G − H|/|H|: the residual's share of H.
 	out.TrResid = (mat.Trace(H) - mat.Trace(G)) / mat.Trace(H)
-	if out.Probes, err = c1ResidualProbes(p, c1Probes, seed); err != nil {
+	if out.Probes, err = curv.ResidualProbes(p, c1Probes, seed); err != nil {
 		return nil, err
 	}
 	out.Seconds = time.Since(start).Seconds()

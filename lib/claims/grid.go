@@ -396,16 +396,6 @@ func (c *GridCell) firstLayer() (*experiment.Layer, error) {
 	return nil, errors.New("claims: no result")
 }
 
-func gridCountMissing(cells []*GridCell) int {
-	n := 0
-	for _, c := range cells {
-		if c.Available() == 0 {
-			n++
-		}
-	}
-	return n
-}
-
 // gridGroups groups cells by row label in first-seen order.
 func gridGroups(cells []*GridCell) (labels []string, groups map[string][]*GridCell) {
 	groups = map[string][]*GridCell{}
