@@ -1,6 +1,8 @@
 package claims
 
 import (
+	"fmt"
+	"math"
 	"strings"
 )
 
@@ -10,4 +12,12 @@ func joinOr(s []string, empty string) string {
 		return empty
 	}
 	return strings.Join(s, "; ")
+}
+
+// fmtDigits formats v with the given number of significant digits ("n/a" for NaN).
+func fmtDigits(v float64, digits int) string {
+	if math.IsNaN(v) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.*g", digits, v)
 }

@@ -149,16 +149,9 @@ func c3FmtSummary(v []float64, digits int) string {
 		return "n/a"
 	}
 	if s.N == 1 {
-		return c3FmtG(s.Mean, digits)
+		return fmtDigits(s.Mean, digits)
 	}
-	return c3FmtG(s.Mean, digits) + " ± " + c3FmtG(s.Std, 2)
-}
-
-func c3FmtG(v float64, digits int) string {
-	if math.IsNaN(v) {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.*g", digits, v)
+	return fmtDigits(s.Mean, digits) + " ± " + fmtDigits(s.Std, 2)
 }
 
 // Commutation checks claim C3 (Fig. 1) on the MNIST MLP with cross-entropy, following the

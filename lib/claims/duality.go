@@ -130,7 +130,11 @@ func dualityMeasure(ctx context.Context, o Options, h *experiment.Handle) (*Dual
 		if err != nil {
 			return nil, err
 		}
-		lam, V, err := c2Basis(p, i == len(epochs)-1, c.Seed)
+		k := c2TopK
+		if i == len(epochs)-1 {
+			k = 0 // the final epoch: the full eigenbasis
+		}
+		lam, V, err := curv.EigenBasis(p, k, c.Seed)
 		if err != nil {
 			return nil, fmt.Errorf("claims: C2 epoch %d: %w", e, err)
 		}
@@ -184,26 +188,6 @@ func dualityMeasure(ctx context.Context, o Options, h *experiment.Handle) (*Dual
 	d.HHSDVsC = c2Fit(last.C, last.HHSD, c.NPrime)
 	d.Seconds = time.Since(start).Seconds()
 	return d, nil
-}
-
-// c2Basis returns H's eigenpairs: all D (full) or the top c2TopK by Lanczos.
-func c2Basis(p *curv.Problem, full bool, seed uint64) ([]float64, *mat.Dense, error) {
-	if full {
-		H, err := curv.Hessian(p)
-		if err != nil {
-			return nil, nil, err
-		}
-		return curv.Eigen(H)
-	}
-	op, err := curv.HessianOperator(p)
-	if err != nil {
-		return nil, nil, err
-	}
-	d, err := p.Dim()
-	if err != nil {
-		return nil, nil, err
-	}
-	return curv.TopEigen(op, min(c2TopK, d), curv.LanczosOptions{Seed: seed})
 }
 
 // c2Epoch runs lib/awd on one checkpoint in the basis (lam, V) of H's eigenvectors, with
@@ -328,8 +312,8 @@ func c2Rows(d *DualityData) []Row {
 			fmt.Sprintf("%d pairs; loss rel. error ≤ %.1e; mean |Δa|/|a| %.2f, |ΔW*|/|W| %.3f", d.Exact.Pairs, d.Exact.MaxRelLoss, d.Exact.MeanRelDist, d.Exact.MeanRelStep)},
 		{"C_ii vs [E h²]_ii log-log slope, CE (top N')", sl(d.PropCE), "1 (C ∝ E h²)", fmt.Sprintf("N' = %d, full eigenbasis", nP)},
 		{"C_ii vs [E h²]_ii log-log slope, MSE (top N')", sl(d.PropMSE), "1", "non-positive points dropped"},
-		{"σ_w² implied by C ≈ (σ²/2B) E h², CE / MSE", c1G(d.Sigma2FitCE, 3) + " / " + c1G(d.Sigma2FitMSE, 3), "a constant", fmt.Sprintf("B = %d; 2B × geometric mean of C_ii/[E h²]_ii", d.Config.Batch)},
-		{"σ_w² = E|Δw*|²/D from the matching; effective σ² (trace of C^hh,SD)", c1G(last.SigmaW2, 3) + "; " + c1G(last.SigmaW2Eff, 3), "—", fmt.Sprintf("mean partner distance %.3g, mean |a| %.3g", last.MeanDist, last.MeanANorm)},
+		{"σ_w² implied by C ≈ (σ²/2B) E h², CE / MSE", fmtDigits(d.Sigma2FitCE, 3) + " / " + fmtDigits(d.Sigma2FitMSE, 3), "a constant", fmt.Sprintf("B = %d; 2B × geometric mean of C_ii/[E h²]_ii", d.Config.Batch)},
+		{"σ_w² = E|Δw*|²/D from the matching; effective σ² (trace of C^hh,SD)", fmtDigits(last.SigmaW2, 3) + "; " + fmtDigits(last.SigmaW2Eff, 3), "—", fmt.Sprintf("mean partner distance %.3g, mean |a| %.3g", last.MeanDist, last.MeanANorm)},
 		{"AWD total (full) diagonal vs C_ii slope", sl(d.TotalVsC), "1", "final epoch, top N'"},
 		{"C^hh,SD diagonal vs C_ii slope", sl(d.HHSDVsC), "1", "the isotropic-M_p chain starts here"},
 	}

@@ -442,7 +442,7 @@ func maxOf(v []float64) float64 {
 
 func c1Rows(ce, mse *FisherLoss, th *FisherTanh) []Row {
 	e := func(v float64) string { return fmt.Sprintf("%.2e", v) }
-	g := func(v float64) string { return c1G(v, 3) }
+	g := func(v float64) string { return fmtDigits(v, 3) }
 	slope := func(r fit.Result) string {
 		if math.IsNaN(r.Slope) {
 			return "n/a"
@@ -517,7 +517,7 @@ func c1Figures(ce, mse *FisherLoss, th *FisherTanh) ([]*viz.Figure, error) {
 		}
 		ss = append(ss, s)
 	}
-	f, err := viz.LogLog(viz.LogLogSpec{Title: "C1 (e): per-sample |g_p|² and tr h_p vs ε = 1 − p_y (" + ce.Config.Name() + ", fit ε ≤ " + c1G(ce.EpsWindow, 2) + ")",
+	f, err := viz.LogLog(viz.LogLogSpec{Title: "C1 (e): per-sample |g_p|² and tr h_p vs ε = 1 − p_y (" + ce.Config.Name() + ", fit ε ≤ " + fmtDigits(ce.EpsWindow, 2) + ")",
 		XName: "ε = 1 − p_y", YName: "per-sample value", Series: ss})
 	if err != nil {
 		return nil, err
@@ -563,14 +563,6 @@ func c1Figures(ce, mse *FisherLoss, th *FisherTanh) ([]*viz.Figure, error) {
 	}
 	figs = append(figs, f)
 	return figs, nil
-}
-
-// c1G formats v with the given significant digits ("n/a" for NaN).
-func c1G(v float64, digits int) string {
-	if math.IsNaN(v) {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.*g", digits, v)
 }
 
 // c1TrainAcc is the last epoch's training accuracy of a run: on the whole training set when it

@@ -76,3 +76,26 @@ func TestResidualProbes(t *testing.T) {
 		}
 	}
 }
+
+func TestEigenBasis(t *testing.T) {
+	p := makeProblem(t, netCase{spec: mlpSpec(8, []int{6, 5}, 4, "relu", false), loss: "ce", block: block(false, "fc2"), n: 20}, 7)
+	full, fv, err := EigenBasis(p, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, k := fv.Dims(); d != 30 || k != 30 || len(full) != 30 {
+		t.Fatalf("full basis %d×%d, %d values, want 30×30", d, k, len(full))
+	}
+	top, tv, err := EigenBasis(p, 4, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, k := tv.Dims(); k != 4 || len(top) != 4 {
+		t.Fatalf("top basis has %d columns, want 4", k)
+	}
+	for i, v := range top {
+		if math.Abs(v-full[i]) > 1e-8*math.Abs(full[0]) {
+			t.Errorf("λ_%d: Lanczos %g, dense %g", i, v, full[i])
+		}
+	}
+}
