@@ -101,7 +101,7 @@ func LoadC6(ctx context.Context, o Options, loss string, seed uint64) (*C6Run, e
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if run.Eigenvalues, run.Eigenvectors, err = c6Eigen(h, l, f); err != nil {
+	if run.Eigenvalues, run.Eigenvectors, err = h.Eigenbasis(l, f); err != nil {
 		return nil, fmt.Errorf("claims: C6 %s: %w", label, err)
 	}
 	return run, nil
@@ -117,63 +117,6 @@ func c6Config(o Options, loss string, seed uint64) (experiment.Config, error) {
 		}
 	}
 	return o.Preset("mnist", "mlp", loss, 10, seed)
-}
-
-// c6EigenEntry is the on-disk form of H's eigendecomposition.
-type c6EigenEntry struct {
-	D          int
-	Vals, Vecs []float64
-}
-
-// c6Eigen returns the eigendecomposition of H from the cache or computes it (dense H from the
-// factors, then curv.Eigen) and stores it. The eigenvalues must agree with the run's stored
-// ones (to 1e-12 λ_max), so the directions are those of the experiment's diagonals.
-func c6Eigen(h *experiment.Handle, l *experiment.Layer, f *curv.Factors) ([]float64, *mat.Dense, error) {
-	agree := func(vals []float64) bool {
-		if len(vals) != len(l.H) {
-			return false
-		}
-		scale := math.Abs(l.H[0])
-		for i := range vals {
-			if math.Abs(vals[i]-l.H[i]) > 1e-12*scale {
-				return false
-			}
-		}
-		return true
-	}
-	compute := func() (*c6EigenEntry, error) {
-		H, err := f.Hessian(0, 0)
-		if err != nil {
-			return nil, fmt.Errorf("dense H: %w", err)
-		}
-		vals, vecs, err := curv.Eigen(H)
-		if err != nil {
-			return nil, err
-		}
-		d, _ := vecs.Dims()
-		raw := make([]float64, 0, d*d)
-		for i := 0; i < d; i++ {
-			raw = append(raw, vecs.RawRowView(i)...)
-		}
-		return &c6EigenEntry{D: d, Vals: vals, Vecs: raw}, nil
-	}
-	e, err := experiment.Derived(h, "c6eigen", compute)
-	if err == nil && (e.D != f.D || len(e.Vecs) != e.D*e.D || !agree(e.Vals)) {
-		// A stale entry: recompute it once (the decomposition needs only the factors).
-		o := h.Options
-		o.Recompute = true
-		var fresh *experiment.Handle
-		if fresh, err = experiment.Open(h.Config, o); err == nil {
-			e, err = experiment.Derived(fresh, "c6eigen", compute)
-		}
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if e.D != f.D || len(e.Vecs) != e.D*e.D || !agree(e.Vals) {
-		return nil, nil, fmt.Errorf("eigenvalues of H differ from the run's stored ones by more than 1e-12 λ_max (stale cache entry %s?)", h.DerivedKey("c6eigen"))
-	}
-	return e.Vals, mat.NewDense(e.D, e.D, e.Vecs), nil
 }
 
 // TopVectors returns the first k eigenvectors of H (a view, D x k).
