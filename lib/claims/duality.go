@@ -6,8 +6,6 @@ import (
 	"math"
 	"time"
 
-	"gonum.org/v1/gonum/mat"
-
 	"github.com/noisecurv/noisecurv/lib/awd"
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/experiment"
@@ -44,23 +42,9 @@ const (
 	c2CacheTag  = "awd-c2-v4" // v4: the random-partner control
 )
 
-// DualityEpoch is the AWD analysis of one checkpoint, in a basis of H's eigenvectors
-// (all D at the final epoch, the top c2TopK by Lanczos at the others).
-type DualityEpoch struct {
-	Epoch int
-	Full  bool // the basis is the full eigenbasis
-	// Diagonals in the basis (sorted by H_ii descending): H_ii, C_ii (Eq. 2), and lib/awd's
-	// terms (normalized by the SGD batch B, so they compare with C in magnitude).
-	H, C                                     []float64
-	Eh2, Iso, HH, HG, GG, Total              []float64
-	HHSD, HGSD, GGSD, TotalSD, HHSDWD, Exact []float64
-	Norms                                    awd.Norms
-	NormC                                    float64 // |C|_F (Eq. 2)
-	SigmaW2, SigmaW2Eff, MeanDist, MeanANorm float64
-	N, Unmatched, ZeroActivity               int
-	Fits                                     map[string]fit.Result // lib/awd's fits, "Y~X"
-	Seconds                                  float64
-}
+// DualityEpoch is the AWD analysis of one checkpoint (experiment.AWDAt), in a basis of H's
+// eigenvectors: all D at the final epoch, the top c2TopK by Lanczos at the others.
+type DualityEpoch = experiment.AWDEpoch
 
 // DualExactness is the check l(x_q; W) = l(x_p; W + ΔW*_p) on matched pairs (p, q).
 type DualExactness = awd.Exactness
@@ -138,7 +122,7 @@ func dualityMeasure(ctx context.Context, o Options, h *experiment.Handle) (*Dual
 		if err != nil {
 			return nil, fmt.Errorf("claims: C2 epoch %d: %w", e, err)
 		}
-		ep, err := c2Epoch(p, c, e, lam, V, awd.MatchOptions{Seed: c.Seed})
+		ep, err := experiment.AWDAt(p, c, e, lam, V, awd.MatchOptions{Seed: c.Seed})
 		if err != nil {
 			return nil, fmt.Errorf("claims: C2 epoch %d: %w", e, err)
 		}
@@ -146,7 +130,7 @@ func dualityMeasure(ctx context.Context, o Options, h *experiment.Handle) (*Dual
 		if i == len(epochs)-1 {
 			// The control: the same expansion around random same-class partners.
 			h.Emit("awd", i, len(epochs), "random partners")
-			rp, err := c2Epoch(p, c, e, lam, V, awd.MatchOptions{Seed: c.Seed, Random: true})
+			rp, err := experiment.AWDAt(p, c, e, lam, V, awd.MatchOptions{Seed: c.Seed, Random: true})
 			if err != nil {
 				return nil, fmt.Errorf("claims: C2 random partners: %w", err)
 			}
@@ -188,43 +172,6 @@ func dualityMeasure(ctx context.Context, o Options, h *experiment.Handle) (*Dual
 	d.HHSDVsC = c2Fit(last.C, last.HHSD, c.NPrime)
 	d.Seconds = time.Since(start).Seconds()
 	return d, nil
-}
-
-// c2Epoch runs lib/awd on one checkpoint in the basis (lam, V) of H's eigenvectors, with
-// partners matched by match.
-func c2Epoch(p *curv.Problem, c experiment.Config, epoch int, lam []float64, V *mat.Dense, match awd.MatchOptions) (*DualityEpoch, error) {
-	start := time.Now()
-	C, err := curv.NoiseCov(p, c.Batch)
-	if err != nil {
-		return nil, err
-	}
-	d, k := V.Dims()
-	r, err := awd.Analyze(p, awd.Options{
-		Match:      match,
-		NoiseBatch: c.Batch,
-		Basis:      V, Lambda: lam,
-		Exact: true,
-		Fit:   fit.Options{TopN: min(c.NPrime, k)},
-	})
-	if err != nil {
-		return nil, err
-	}
-	ep := &DualityEpoch{
-		Epoch: epoch, Full: k == d, H: lam, C: curv.Diag(C, V), NormC: mat.Norm(C, 2),
-		Eh2: r.Diag.Eh2, Iso: r.Diag.Iso, HH: r.Diag.HH, HG: r.Diag.HG, GG: r.Diag.GG, Total: r.Diag.Total,
-		HHSD: r.Diag.HHSD, HGSD: r.Diag.HGSD, GGSD: r.Diag.GGSD, TotalSD: r.Diag.TotalSD, HHSDWD: r.Diag.HHSDWD,
-		Exact: r.Diag.Exact, Norms: r.Norms, SigmaW2: r.SigmaW2, SigmaW2Eff: r.SigmaW2Eff,
-		MeanDist: r.MeanDist, MeanANorm: r.MeanANorm, N: r.N, Unmatched: r.Unmatched, ZeroActivity: r.ZeroActivity,
-		Fits: map[string]fit.Result{},
-	}
-	for _, f := range r.Fits {
-		if f.Err == "" {
-			f.Res.Used = nil
-			ep.Fits[f.Name] = f.Res
-		}
-	}
-	ep.Seconds = time.Since(start).Seconds()
-	return ep, nil
 }
 
 // c2Fit is a v1 log-log fit of y on x over the first nPrime points (NaN slope on failure).
