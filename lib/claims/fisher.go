@@ -173,35 +173,13 @@ func FisherData(ctx context.Context, o Options, seed uint64, loss string) (*Fish
 		return nil, err
 	}
 
-	// Logit Hessians and per-sample scaling.
-	C := f.Classes
-	sym := mat.NewSymDense(C, nil)
-	var eig mat.EigenSym
-	indef := 0
-	out.QMinRatio = make([]float64, f.N)
-	for q := 0; q < f.N; q++ {
-		Q := f.Q.RawRowView(q)
-		for a := 0; a < C; a++ {
-			for b := a; b < C; b++ {
-				sym.SetSym(a, b, 0.5*(Q[a*C+b]+Q[b*C+a]))
-			}
-		}
-		if !eig.Factorize(sym, false) {
-			return nil, fmt.Errorf("claims: C1: eigendecomposition of Q_p failed for sample %d", q)
-		}
-		ev := eig.Values(nil)
-		lo, hi := ev[0], ev[len(ev)-1]
-		scale := math.Max(math.Abs(lo), math.Abs(hi))
-		if lo < -1e-10*scale {
-			indef++
-		}
-		if hi > 0 {
-			out.QMinRatio[q] = lo / hi
-		}
+	// Per-sample scaling and logit Hessians.
+	ps, err := f.PerSample(set.Labels)
+	if err != nil {
+		return nil, fmt.Errorf("claims: C1: %w", err)
 	}
-	out.QIndefFrac = float64(indef) / float64(f.N)
-	ps := f.PerSample(set.Labels)
 	out.Eps, out.G2, out.TrH, out.LogitG2, out.TrQ = ps.Eps, ps.G2, ps.TrH, ps.LogitG2, ps.TrQ
+	out.QMinRatio, out.QIndefFrac = ps.QMinRatio, float64(ps.QIndefinite)/float64(f.N)
 	c1FitScaling(out)
 	out.Seconds = time.Since(start).Seconds()
 	return out, nil

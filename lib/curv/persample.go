@@ -1,8 +1,11 @@
 package curv
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // PerSample holds per-sample scalars of the target layer, computed from the Kronecker factors
@@ -21,11 +24,16 @@ type PerSample struct {
 	// LogitG2 is |G_p|², the squared norm of the loss gradient in the logits; TrQ is tr Q_p,
 	// the trace of the loss Hessian in the logits.
 	LogitG2, TrQ []float64
+	// QMinRatio is λ_min(Q_p)/λ_max(Q_p) (0 when λ_max ≤ 0): negative for an indefinite
+	// logit Hessian (softmax+MSE), about 0 for cross-entropy (Q_p = diag(p) − p pᵀ is PSD with
+	// the null direction 1). QIndefinite counts the samples with λ_min < −1e-10 max|λ|.
+	QMinRatio   []float64
+	QIndefinite int
 }
 
 // PerSample computes the per-sample scalars for every sample of the factors; labels are the
 // samples' labels (the y of ε_p = 1 − p_y).
-func (f *Factors) PerSample(labels []int) PerSample {
+func (f *Factors) PerSample(labels []int) (PerSample, error) {
 	n, C, dout := f.N, f.Classes, f.Dout
 	d := PerSample{Eps: make([]float64, n), G2: make([]float64, n), TrH: make([]float64, n),
 		LogitG2: make([]float64, n), TrQ: make([]float64, n)}
@@ -59,7 +67,29 @@ func (f *Factors) PerSample(labels []int) PerSample {
 		d.TrH[p] = tr * a2
 		d.TrQ[p] = trq
 	}
-	return d
+	sym := mat.NewSymDense(C, nil)
+	var eig mat.EigenSym
+	d.QMinRatio = make([]float64, n)
+	for p := 0; p < n; p++ {
+		Q := f.Q.RawRowView(p)
+		for a := 0; a < C; a++ {
+			for b := a; b < C; b++ {
+				sym.SetSym(a, b, 0.5*(Q[a*C+b]+Q[b*C+a]))
+			}
+		}
+		if !eig.Factorize(sym, false) {
+			return d, fmt.Errorf("curv: PerSample: eigendecomposition of Q_p failed for sample %d", p)
+		}
+		ev := eig.Values(nil)
+		lo, hi := ev[0], ev[len(ev)-1]
+		if lo < -1e-10*math.Max(math.Abs(lo), math.Abs(hi)) {
+			d.QIndefinite++
+		}
+		if hi > 0 {
+			d.QMinRatio[p] = lo / hi
+		}
+	}
+	return d, nil
 }
 
 // ResidualProbes returns |(H − GGN) v| / |H v| for k seeded Gaussian probes v, with H v from

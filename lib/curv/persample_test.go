@@ -16,7 +16,10 @@ func TestPerSampleAgainstExplicit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d := f.PerSample(p.Labels)
+		d, err := f.PerSample(p.Labels)
+		if err != nil {
+			t.Fatal(err)
+		}
 		G, err := p.Model.Clone().PerSampleGrads(p.X, p.Labels, p.Loss, p.Block)
 		if err != nil {
 			t.Fatal(err)
@@ -42,6 +45,9 @@ func TestPerSampleAgainstExplicit(t *testing.T) {
 			if want := 1 - pr[p.Labels[i]]; math.Abs(d.Eps[i]-want) > 1e-12 {
 				t.Errorf("%s sample %d: ε = %g, 1 − p_y = %g", loss, i, d.Eps[i], want)
 			}
+			if r := d.QMinRatio[i]; loss == "ce" && math.Abs(r) > 1e-9 {
+				t.Errorf("sample %d: λ_min/λ_max of the CE logit Hessian = %g, want 0 (PSD with null direction 1)", i, r)
+			}
 			if loss == "ce" {
 				// The logit-level identities of the derivation: |G|²/ε² ∈ [1, 2], tr Q/ε ∈ [1 − ε, 2].
 				e := d.Eps[i]
@@ -52,6 +58,12 @@ func TestPerSampleAgainstExplicit(t *testing.T) {
 					t.Errorf("sample %d: tr Q/ε = %g outside [1 − ε, 2]", i, r)
 				}
 			}
+		}
+		if loss == "ce" && d.QIndefinite != 0 {
+			t.Errorf("%d indefinite CE logit Hessians, want 0", d.QIndefinite)
+		}
+		if loss == "mse" && d.QIndefinite == 0 {
+			t.Errorf("no indefinite softmax+MSE logit Hessian among %d samples", p.N())
 		}
 	}
 }
