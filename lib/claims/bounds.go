@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -219,7 +218,7 @@ func BoundsData(ctx context.Context, o Options, loss string, seed uint64) (*C6Bo
 		}
 	}
 	out.AlignRho = fit.SpearmanStat(kx, ay)
-	out.StiffRatio = c6StiffRatio(kx, ay, 0.1)
+	out.StiffRatio = fit.TopRatio(kx, ay, 0.1)
 
 	// Rayleigh quotient of H along u_p1, from the leading mode's weights on all directions
 	// (N x D floats, one mode per sample).
@@ -292,51 +291,6 @@ func BoundsData(ctx context.Context, o Options, loss string, seed uint64) (*C6Bo
 		}
 	}
 	return out, nil
-}
-
-// c6StiffRatio is the mean of y over the top `frac` of samples by x divided by the mean of y
-// over the rest (NaN when either group is empty or the rest has mean 0).
-func c6StiffRatio(x, y []float64, frac float64) float64 {
-	n := len(x)
-	top := int(math.Round(frac * float64(n)))
-	if top <= 0 || top >= n {
-		return math.NaN()
-	}
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return x[idx[a]] > x[idx[b]] })
-	var st, so float64
-	for j, i := range idx {
-		if j < top {
-			st += y[i]
-		} else {
-			so += y[i]
-		}
-	}
-	st /= float64(top)
-	so /= float64(n - top)
-	if so == 0 {
-		return math.NaN()
-	}
-	return st / so
-}
-
-// c6TopMean is the mean of y over the top `frac` of samples by x.
-func c6TopMean(x, y []float64, frac float64) float64 {
-	n := len(x)
-	top := max(1, int(math.Round(frac*float64(n))))
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return x[idx[a]] > x[idx[b]] })
-	var s float64
-	for _, i := range idx[:min(top, n)] {
-		s += y[i]
-	}
-	return s / float64(min(top, n))
 }
 
 // C6aCriteria test claim C6's first part on the runs of Bounds:
@@ -454,7 +408,7 @@ func BoundsReport(runs []*C6BoundsRun, o Options) (*Report, error) {
 			Row{Quantity: pre + fmt.Sprintf("ρ(κ_p1, Σ_{i≤%d} (u_p1·v_i)²)", b.TopK), Measured: fmt.Sprintf("%.3f", b.AlignRho), Paper: "> 0 (stiff ↔ sharp)",
 				Note: fmt.Sprintf("Spearman; stiffest 10%% align %.2f× more than the rest; random vector: %.3g", b.StiffRatio, float64(b.TopK)/float64(l.D))},
 			Row{Quantity: pre + "ρ(κ_p1, u_p1ᵀ H u_p1 / λ_max)", Measured: fmt.Sprintf("%.3f", b.RayleighRho), Paper: "> 0",
-				Note: fmt.Sprintf("median Rayleigh quotient %.3g (stiffest 10%%: %.3g)", fit.Percentile(b.Rayleigh, 50), c6TopMean(b.Kappa1, b.Rayleigh, 0.1))})
+				Note: fmt.Sprintf("median Rayleigh quotient %.3g (stiffest 10%%: %.3g)", fit.Percentile(b.Rayleigh, 50), fit.TopMean(b.Kappa1, b.Rayleigh, 0.1))})
 		if r.Loss != "ce" || b.NegModes > 0 {
 			rep.Rows = append(rep.Rows, Row{Quantity: pre + "negative per-sample eigenvalues", Measured: fmt.Sprintf("%d modes in %d of %d samples", b.NegModes, b.NegSamples, r.Spectra.N),
 				Paper: map[string]string{"ce": "none (PSD)", "mse": "some (indefinite Q_p)"}[r.Loss],
