@@ -124,18 +124,6 @@ func (r *C6Run) TopVectors(k int) *mat.Dense {
 	return r.Eigenvectors.Slice(0, d, 0, min(k, d)).(*mat.Dense)
 }
 
-// Kappa1 returns κ_p1, the leading per-sample curvature of every sample (0 for a sample
-// whose h_p vanishes).
-func (r *C6Run) Kappa1() []float64 {
-	out := make([]float64, r.Spectra.N)
-	for p := range out {
-		if r.Spectra.Rank[p] > 0 {
-			out[p] = r.Spectra.Kappa.At(p, 0)
-		}
-	}
-	return out
-}
-
 // C6BoundCheck counts the directions where one inequality lhs_i <= rhs_i fails, separating
 // numerically null directions (fit.CheckBounds).
 type C6BoundCheck = fit.BoundViolations
@@ -197,19 +185,9 @@ func BoundsData(ctx context.Context, o Options, loss string, seed uint64) (*C6Bo
 
 	// Alignment of each sample's leading eigenvector with the TopK sharpest directions.
 	sp := r.Spectra
-	w, err := sp.Weights(r.TopVectors(out.TopK), 0)
-	if err != nil {
+	out.Kappa1 = sp.Leading()
+	if out.Align, err = sp.LeadingWeight(r.TopVectors(out.TopK), 0); err != nil {
 		return nil, err
-	}
-	out.Kappa1 = r.Kappa1()
-	out.Align = make([]float64, sp.N)
-	for p := 0; p < sp.N; p++ {
-		if sp.Rank[p] == 0 {
-			continue
-		}
-		for _, v := range w.RawRowView(p * sp.K) {
-			out.Align[p] += v
-		}
 	}
 	var kx, ay []float64
 	for p, k := range out.Kappa1 {
@@ -226,19 +204,12 @@ func BoundsData(ctx context.Context, o Options, loss string, seed uint64) (*C6Bo
 	if err != nil {
 		return nil, err
 	}
-	w1, err := sp1.Weights(r.Eigenvectors, 0)
-	if err != nil {
+	if out.Rayleigh, err = sp1.LeadingRayleigh(r.Eigenvalues, r.Eigenvectors, 0); err != nil {
 		return nil, err
 	}
-	out.Rayleigh = make([]float64, sp1.N)
 	var rq []float64
-	for p := 0; p < sp1.N; p++ {
-		var s float64
-		for i, v := range w1.RawRowView(p) {
-			s += r.Eigenvalues[i] * v
-		}
-		out.Rayleigh[p] = s / r.Eigenvalues[0]
-		if out.Kappa1[p] > 0 {
+	for p, k := range out.Kappa1 {
+		if k > 0 {
 			rq = append(rq, out.Rayleigh[p])
 		}
 	}
@@ -262,29 +233,8 @@ func BoundsData(ctx context.Context, o Options, loss string, seed uint64) (*C6Bo
 	}
 
 	// Indefiniteness.
-	out.MinKappaRel = math.Inf(1)
-	for p := 0; p < sp.N; p++ {
-		neg := 0
-		for m := 0; m < sp.Rank[p]; m++ {
-			k := sp.Kappa.At(p, m)
-			if k < 0 {
-				out.MinKappaRel = math.Min(out.MinKappaRel, k/kmax)
-			}
-			switch {
-			case k < -c6NullTol*kmax:
-				neg++
-			case k < 0:
-				out.NegRounding++
-			}
-		}
-		out.NegModes += neg
-		if neg > 0 {
-			out.NegSamples++
-		}
-	}
-	if math.IsInf(out.MinKappaRel, 1) {
-		out.MinKappaRel = 0
-	}
+	neg := sp.Negatives(c6NullTol)
+	out.NegModes, out.NegSamples, out.NegRounding, out.MinKappaRel = neg.Modes, neg.Samples, neg.Rounding, neg.MinRel
 	for _, h := range l.H {
 		if !(h > 0) {
 			out.NegH++

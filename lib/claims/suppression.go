@@ -105,7 +105,7 @@ func SuppressionDataWith(ctx context.Context, o Options, loss string, seed uint6
 	if out.Rows, out.Blocks, err = fit.SuppressionBlocks(dirs, block, load, out.Opt); err != nil {
 		return nil, fmt.Errorf("claims: C6b %s: %w", r.Label, err)
 	}
-	out.Samples = c6SpreadSamples(r.Kappa1(), 8)
+	out.Samples = c6SpreadSamples(r.Spectra.Leading(), 8)
 	return out, nil
 }
 
