@@ -1,7 +1,6 @@
 package experiment
 
 import (
-	"context"
 	"math"
 	"testing"
 
@@ -12,17 +11,8 @@ import (
 )
 
 func TestAWDAtFullBasisKeepsTraces(t *testing.T) {
-	needMNIST(t)
-	ctx := context.Background()
-	c := tiny(t)
-	h, err := Open(c, Options{CacheDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := h.Problem(ctx, FinalEpoch)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, _, p := tinyFinal(t)
+	c := h.Config
 	lam, V, err := curv.EigenBasis(p, 0, c.Seed)
 	if err != nil {
 		t.Fatal(err)

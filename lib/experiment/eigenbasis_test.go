@@ -5,24 +5,32 @@ import (
 	"math"
 	"testing"
 
+	"github.com/noisecurv/noisecurv/lib/curv"
 	"gonum.org/v1/gonum/mat"
 )
 
-func TestHandleEigenbasis(t *testing.T) {
+// tinyFinal trains the tiny run in a fresh cache and returns its handle, its final target
+// layer and that layer's problem at the final epoch.
+func tinyFinal(t *testing.T) (*Handle, *Layer, *curv.Problem) {
+	t.Helper()
 	needMNIST(t)
-	ctx := context.Background()
 	h, err := Open(tiny(t), Options{CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := h.Final(ctx, "")
+	l, err := h.Final(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := h.Problem(ctx, FinalEpoch, l.Target)
+	p, err := h.Problem(context.Background(), FinalEpoch, l.Target)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return h, l, p
+}
+
+func TestHandleEigenbasis(t *testing.T) {
+	h, l, p := tinyFinal(t)
 	f, err := p.Factors()
 	if err != nil {
 		t.Fatal(err)
