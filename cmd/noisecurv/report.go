@@ -147,13 +147,13 @@ are not all cached is listed as missing, with the command that computes it. Use 
 var readmeFile, summaryDir string
 
 // updateReadme regenerates the generated sections of the README at path from the committed
-// summaries in dir (claims.ReadmeSections).
+// summaries in dir (report.ReadmeSections).
 func updateReadme(path, dir string) error {
-	paper, err := claims.ReadSummary(filepath.Join(dir, "paper.json"))
+	paper, err := report.ReadSummary(filepath.Join(dir, "paper.json"))
 	if err != nil {
 		return fmt.Errorf("--summaries: %w", err)
 	}
-	fast, err := claims.ReadSummary(filepath.Join(dir, "fast.json"))
+	fast, err := report.ReadSummary(filepath.Join(dir, "fast.json"))
 	if err != nil {
 		return fmt.Errorf("--summaries: %w", err)
 	}
@@ -161,7 +161,7 @@ func updateReadme(path, dir string) error {
 	if err != nil {
 		return fmt.Errorf("--readme: %w", err)
 	}
-	out, err := claims.UpdateReadme(b, claims.ReadmeSections(paper, fast))
+	out, err := report.UpdateReadme(b, report.ReadmeSections(paper, fast))
 	if err != nil {
 		return fmt.Errorf("--readme %s: %w", path, err)
 	}
