@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -56,25 +55,6 @@ type C6Suppression struct {
 	Opt     fit.SuppressionOptions
 }
 
-// c6SpreadSamples returns n samples evenly spaced in the order of x descending (the first is
-// the stiffest, the last the softest).
-func c6SpreadSamples(x []float64, n int) []int {
-	idx := make([]int, len(x))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return x[idx[a]] > x[idx[b]] })
-	n = min(n, len(x))
-	if n <= 1 {
-		return idx[:n]
-	}
-	out := make([]int, n)
-	for j := range out {
-		out[j] = idx[j*(len(x)-1)/(n-1)]
-	}
-	return out
-}
-
 // SuppressionData runs the suppression experiment on the MNIST MLP with the given loss and
 // the paper's edit constants.
 func SuppressionData(ctx context.Context, o Options, loss string, seed uint64) (*C6Suppression, error) {
@@ -105,7 +85,7 @@ func SuppressionDataWith(ctx context.Context, o Options, loss string, seed uint6
 	if out.Rows, out.Blocks, err = fit.SuppressionBlocks(dirs, block, load, out.Opt); err != nil {
 		return nil, fmt.Errorf("claims: C6b %s: %w", r.Label, err)
 	}
-	out.Samples = c6SpreadSamples(r.Spectra.Leading(), 8)
+	out.Samples = fit.SpreadByRank(r.Spectra.Leading(), 8)
 	return out, nil
 }
 

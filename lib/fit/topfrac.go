@@ -51,3 +51,18 @@ func TopRatio(x, y []float64, frac float64) float64 {
 	}
 	return (st / float64(top)) / (so / float64(n-top))
 }
+
+// SpreadByRank returns the indices of n points evenly spaced in the order of x descending:
+// the first has the largest x, the last the smallest (all points when n >= len(x)).
+func SpreadByRank(x []float64, n int) []int {
+	idx := byDescending(x)
+	n = max(0, min(n, len(x)))
+	if n <= 1 {
+		return idx[:n]
+	}
+	out := make([]int, n)
+	for j := range out {
+		out[j] = idx[j*(len(x)-1)/(n-1)]
+	}
+	return out
+}

@@ -2,6 +2,7 @@ package fit
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -23,5 +24,18 @@ func TestTopMeanAndRatio(t *testing.T) {
 	}
 	if m := TopMean(nil, nil, 0.1); !math.IsNaN(m) {
 		t.Errorf("TopMean of nothing = %v, want NaN", m)
+	}
+}
+
+func TestSpreadByRank(t *testing.T) {
+	x := []float64{0.1, 5, 3, 0.5, 9}
+	if got, want := SpreadByRank(x, 3), []int{4, 2, 0}; !slices.Equal(got, want) { // largest, middle, smallest
+		t.Errorf("SpreadByRank = %v, want %v", got, want)
+	}
+	if got := SpreadByRank(x, 1); !slices.Equal(got, []int{4}) {
+		t.Errorf("one point: %v, want the largest [4]", got)
+	}
+	if got := SpreadByRank(x, 10); len(got) != 5 {
+		t.Errorf("more points than x: %v", got)
 	}
 }
