@@ -1,8 +1,10 @@
 // Package claims turns experiments into the paper's claims: one function per claim (C1..C8 of
-// the paper, see the package list in Reports) that runs or loads the needed experiments,
-// computes the numbers, draws the figures and states a verdict. The notebooks call these
-// functions and then explore further; `noisecurv reproduce` and `noisecurv report` call the
-// very same functions, so the report and the notebooks show the same numbers.
+// the paper and v2, listed by All) that runs or loads the needed experiments, computes the
+// numbers, draws the figures and decides a verdict from criteria with controls (Criterion,
+// Decide). The notebooks call these functions and then explore further; `noisecurv reproduce`
+// and `noisecurv report` call the very same functions through package report, so the report
+// and the notebooks show the same numbers. Studies beyond the paper live in package explore
+// and return the same Report.
 package claims
 
 import (
