@@ -13,12 +13,13 @@ import (
 	"github.com/noisecurv/noisecurv/lib/claims"
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/experiment"
+	"github.com/noisecurv/noisecurv/lib/report"
 )
 
 // claimIDs lists the claim IDs that --only accepts.
 func claimIDs() []string {
 	var ids []string
-	for _, e := range claims.All() {
+	for _, e := range report.All() {
 		ids = append(ids, e.ID)
 	}
 	return ids
@@ -146,13 +147,13 @@ are not all cached is listed as missing, with the command that computes it. Use 
 var readmeFile, summaryDir string
 
 // updateReadme regenerates the generated sections of the README at path from the committed
-// summaries in dir (claims.ReadmeSections).
+// summaries in dir (report.ReadmeSections).
 func updateReadme(path, dir string) error {
-	paper, err := claims.ReadSummary(filepath.Join(dir, "paper.json"))
+	paper, err := report.ReadSummary(filepath.Join(dir, "paper.json"))
 	if err != nil {
 		return fmt.Errorf("--summaries: %w", err)
 	}
-	fast, err := claims.ReadSummary(filepath.Join(dir, "fast.json"))
+	fast, err := report.ReadSummary(filepath.Join(dir, "fast.json"))
 	if err != nil {
 		return fmt.Errorf("--summaries: %w", err)
 	}
@@ -160,7 +161,7 @@ func updateReadme(path, dir string) error {
 	if err != nil {
 		return fmt.Errorf("--readme: %w", err)
 	}
-	out, err := claims.UpdateReadme(b, claims.ReadmeSections(paper, fast))
+	out, err := report.UpdateReadme(b, report.ReadmeSections(paper, fast))
 	if err != nil {
 		return fmt.Errorf("--readme %s: %w", path, err)
 	}
@@ -173,7 +174,7 @@ func updateReadme(path, dir string) error {
 
 func runClaims(ctx context.Context, o claims.Options, dir string, only []string, done func()) error {
 	start := time.Now()
-	outs := claims.RunAll(ctx, o, only)
+	outs := report.RunAll(ctx, o, only)
 	done()
 	failed, finished := 0, 0
 	var missing []string
@@ -191,7 +192,7 @@ func runClaims(ctx context.Context, o claims.Options, dir string, only []string,
 			fmt.Fprintf(stderr, "%s %s: FAILED: %v\n", oc.Entry.ID, oc.Entry.Name, oc.Err)
 		}
 	}
-	if err := claims.WriteReport(dir, o, outs); err != nil {
+	if err := report.WriteReport(dir, o, outs); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "report: %s (%.0fs)\n", filepath.Join(dir, "index.html"), time.Since(start).Seconds())

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -13,6 +12,13 @@ import (
 	"github.com/noisecurv/noisecurv/lib/fit"
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
+
+// c6aStatement is the claim C6 (part 1) in one paragraph, with its equations.
+const c6aStatement = "Claim C6 (part 1): write each per-sample Hessian as h_p = Σ_m κ_pm u_pm u_pmᵀ and let w_pmi = (u_pm·v_i)² be the weight " +
+	"of its mode m on the eigenvector v_i of H. Then H_ii = E_p Σ_m κ_pm w_pmi and [E h²]_ii = E_p Σ_m κ_pm² w_pmi, so " +
+	"H_ii² ≤ [E h²]_ii always and [E h²]_ii ≤ κ_max H_ii when every h_p is positive semi-definite (cross-entropy). The " +
+	"effective curvature κ_eff,i = [E h²]_ii / H_ii lies between H_ii and κ_max; it grows with H_ii (γ > 1) when samples with a " +
+	"large leading curvature κ_p1 (\"stiff\" samples) align their leading eigenvector u_p1 with the sharp directions of H."
 
 // Claim C6, part 1 (science.md): with per-sample Hessians h_p = Σ_m κ_pm u_pm u_pmᵀ and
 // weights w_pmi = (u_pm · v_i)² on H's eigenvectors v_i,
@@ -94,7 +100,7 @@ func LoadC6(ctx context.Context, o Options, loss string, seed uint64) (*C6Run, e
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if run.Eigenvalues, run.Eigenvectors, err = c6Eigen(h, l, f); err != nil {
+	if run.Eigenvalues, run.Eigenvectors, err = h.Eigenbasis(l, f); err != nil {
 		return nil, fmt.Errorf("claims: C6 %s: %w", label, err)
 	}
 	return run, nil
@@ -112,79 +118,10 @@ func c6Config(o Options, loss string, seed uint64) (experiment.Config, error) {
 	return o.Preset("mnist", "mlp", loss, 10, seed)
 }
 
-// c6EigenEntry is the on-disk form of H's eigendecomposition.
-type c6EigenEntry struct {
-	D          int
-	Vals, Vecs []float64
-}
-
-// c6Eigen returns the eigendecomposition of H from the cache or computes it (dense H from the
-// factors, then curv.Eigen) and stores it. The eigenvalues must agree with the run's stored
-// ones (to 1e-12 λ_max), so the directions are those of the experiment's diagonals.
-func c6Eigen(h *experiment.Handle, l *experiment.Layer, f *curv.Factors) ([]float64, *mat.Dense, error) {
-	agree := func(vals []float64) bool {
-		if len(vals) != len(l.H) {
-			return false
-		}
-		scale := math.Abs(l.H[0])
-		for i := range vals {
-			if math.Abs(vals[i]-l.H[i]) > 1e-12*scale {
-				return false
-			}
-		}
-		return true
-	}
-	compute := func() (*c6EigenEntry, error) {
-		H, err := f.Hessian(0, 0)
-		if err != nil {
-			return nil, fmt.Errorf("dense H: %w", err)
-		}
-		vals, vecs, err := curv.Eigen(H)
-		if err != nil {
-			return nil, err
-		}
-		d, _ := vecs.Dims()
-		raw := make([]float64, 0, d*d)
-		for i := 0; i < d; i++ {
-			raw = append(raw, vecs.RawRowView(i)...)
-		}
-		return &c6EigenEntry{D: d, Vals: vals, Vecs: raw}, nil
-	}
-	e, err := experiment.Derived(h, "c6eigen", compute)
-	if err == nil && (e.D != f.D || len(e.Vecs) != e.D*e.D || !agree(e.Vals)) {
-		// A stale entry: recompute it once (the decomposition needs only the factors).
-		o := h.Options
-		o.Recompute = true
-		var fresh *experiment.Handle
-		if fresh, err = experiment.Open(h.Config, o); err == nil {
-			e, err = experiment.Derived(fresh, "c6eigen", compute)
-		}
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if e.D != f.D || len(e.Vecs) != e.D*e.D || !agree(e.Vals) {
-		return nil, nil, fmt.Errorf("eigenvalues of H differ from the run's stored ones by more than 1e-12 λ_max (stale cache entry %s?)", h.DerivedKey("c6eigen"))
-	}
-	return e.Vals, mat.NewDense(e.D, e.D, e.Vecs), nil
-}
-
 // TopVectors returns the first k eigenvectors of H (a view, D x k).
 func (r *C6Run) TopVectors(k int) *mat.Dense {
 	d, _ := r.Eigenvectors.Dims()
 	return r.Eigenvectors.Slice(0, d, 0, min(k, d)).(*mat.Dense)
-}
-
-// Kappa1 returns κ_p1, the leading per-sample curvature of every sample (0 for a sample
-// whose h_p vanishes).
-func (r *C6Run) Kappa1() []float64 {
-	out := make([]float64, r.Spectra.N)
-	for p := range out {
-		if r.Spectra.Rank[p] > 0 {
-			out[p] = r.Spectra.Kappa.At(p, 0)
-		}
-	}
-	return out
 }
 
 // C6BoundCheck counts the directions where one inequality lhs_i <= rhs_i fails, separating
@@ -193,52 +130,6 @@ type C6BoundCheck = fit.BoundViolations
 
 // C6Bounds is fit.CheckBounds with the null-direction rule on one run's diagonals.
 type C6Bounds = fit.BoundReport
-
-// c6BinnedMeans sorts the samples by x and cuts them into `bins` groups of (nearly) equal
-// size; it returns each group's median x and mean y. Used for "mean alignment per decile
-// of κ_p1".
-func c6BinnedMeans(x, y []float64, bins int) (mx, my []float64) {
-	n := len(x)
-	if n == 0 || bins <= 0 {
-		return nil, nil
-	}
-	bins = min(bins, n)
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return x[idx[a]] < x[idx[b]] })
-	for b := 0; b < bins; b++ {
-		lo, hi := b*n/bins, (b+1)*n/bins
-		var s float64
-		xs := make([]float64, 0, hi-lo)
-		for _, i := range idx[lo:hi] {
-			s += y[i]
-			xs = append(xs, x[i])
-		}
-		mx = append(mx, fit.Percentile(xs, 50))
-		my = append(my, s/float64(hi-lo))
-	}
-	return mx, my
-}
-
-// c6Thin returns every k-th element of the index range 0..n-1 so that at most maxN remain.
-func c6Thin(n, maxN int) []int {
-	step := max(1, (n+maxN-1)/max(maxN, 1))
-	var out []int
-	for i := 0; i < n; i += step {
-		out = append(out, i)
-	}
-	return out
-}
-
-func c6Pick(v []float64, idx []int) []float64 {
-	out := make([]float64, len(idx))
-	for j, i := range idx {
-		out[j] = v[i]
-	}
-	return out
-}
 
 // C6BoundsRun is the part-1 analysis of one run.
 type C6BoundsRun struct {
@@ -294,19 +185,9 @@ func BoundsData(ctx context.Context, o Options, loss string, seed uint64) (*C6Bo
 
 	// Alignment of each sample's leading eigenvector with the TopK sharpest directions.
 	sp := r.Spectra
-	w, err := sp.Weights(r.TopVectors(out.TopK), 0)
-	if err != nil {
+	out.Kappa1 = sp.Leading()
+	if out.Align, err = sp.LeadingWeight(r.TopVectors(out.TopK), 0); err != nil {
 		return nil, err
-	}
-	out.Kappa1 = r.Kappa1()
-	out.Align = make([]float64, sp.N)
-	for p := 0; p < sp.N; p++ {
-		if sp.Rank[p] == 0 {
-			continue
-		}
-		for _, v := range w.RawRowView(p * sp.K) {
-			out.Align[p] += v
-		}
 	}
 	var kx, ay []float64
 	for p, k := range out.Kappa1 {
@@ -315,7 +196,7 @@ func BoundsData(ctx context.Context, o Options, loss string, seed uint64) (*C6Bo
 		}
 	}
 	out.AlignRho = fit.SpearmanStat(kx, ay)
-	out.StiffRatio = c6StiffRatio(kx, ay, 0.1)
+	out.StiffRatio = fit.TopRatio(kx, ay, 0.1)
 
 	// Rayleigh quotient of H along u_p1, from the leading mode's weights on all directions
 	// (N x D floats, one mode per sample).
@@ -323,19 +204,12 @@ func BoundsData(ctx context.Context, o Options, loss string, seed uint64) (*C6Bo
 	if err != nil {
 		return nil, err
 	}
-	w1, err := sp1.Weights(r.Eigenvectors, 0)
-	if err != nil {
+	if out.Rayleigh, err = sp1.LeadingRayleigh(r.Eigenvalues, r.Eigenvectors, 0); err != nil {
 		return nil, err
 	}
-	out.Rayleigh = make([]float64, sp1.N)
 	var rq []float64
-	for p := 0; p < sp1.N; p++ {
-		var s float64
-		for i, v := range w1.RawRowView(p) {
-			s += r.Eigenvalues[i] * v
-		}
-		out.Rayleigh[p] = s / r.Eigenvalues[0]
-		if out.Kappa1[p] > 0 {
+	for p, k := range out.Kappa1 {
+		if k > 0 {
 			rq = append(rq, out.Rayleigh[p])
 		}
 	}
@@ -359,80 +233,14 @@ func BoundsData(ctx context.Context, o Options, loss string, seed uint64) (*C6Bo
 	}
 
 	// Indefiniteness.
-	out.MinKappaRel = math.Inf(1)
-	for p := 0; p < sp.N; p++ {
-		neg := 0
-		for m := 0; m < sp.Rank[p]; m++ {
-			k := sp.Kappa.At(p, m)
-			if k < 0 {
-				out.MinKappaRel = math.Min(out.MinKappaRel, k/kmax)
-			}
-			switch {
-			case k < -c6NullTol*kmax:
-				neg++
-			case k < 0:
-				out.NegRounding++
-			}
-		}
-		out.NegModes += neg
-		if neg > 0 {
-			out.NegSamples++
-		}
-	}
-	if math.IsInf(out.MinKappaRel, 1) {
-		out.MinKappaRel = 0
-	}
+	neg := sp.Negatives(c6NullTol)
+	out.NegModes, out.NegSamples, out.NegRounding, out.MinKappaRel = neg.Modes, neg.Samples, neg.Rounding, neg.MinRel
 	for _, h := range l.H {
 		if !(h > 0) {
 			out.NegH++
 		}
 	}
 	return out, nil
-}
-
-// c6StiffRatio is the mean of y over the top `frac` of samples by x divided by the mean of y
-// over the rest (NaN when either group is empty or the rest has mean 0).
-func c6StiffRatio(x, y []float64, frac float64) float64 {
-	n := len(x)
-	top := int(math.Round(frac * float64(n)))
-	if top <= 0 || top >= n {
-		return math.NaN()
-	}
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return x[idx[a]] > x[idx[b]] })
-	var st, so float64
-	for j, i := range idx {
-		if j < top {
-			st += y[i]
-		} else {
-			so += y[i]
-		}
-	}
-	st /= float64(top)
-	so /= float64(n - top)
-	if so == 0 {
-		return math.NaN()
-	}
-	return st / so
-}
-
-// c6TopMean is the mean of y over the top `frac` of samples by x.
-func c6TopMean(x, y []float64, frac float64) float64 {
-	n := len(x)
-	top := max(1, int(math.Round(frac*float64(n))))
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return x[idx[a]] > x[idx[b]] })
-	var s float64
-	for _, i := range idx[:min(top, n)] {
-		s += y[i]
-	}
-	return s / float64(min(top, n))
 }
 
 // C6aCriteria test claim C6's first part on the runs of Bounds:
@@ -505,11 +313,7 @@ func Bounds(ctx context.Context, o Options) (*Report, error) {
 func BoundsReport(runs []*C6BoundsRun, o Options) (*Report, error) {
 	rep := &Report{
 		ID: "C6a", Title: "Bounds H_ii² ≤ [E h²]_ii ≤ κ_max H_ii and stiff samples", Notebook: "05_bounds_spectra.ipynb", Preset: o.PresetName(),
-		Statement: "Claim C6 (part 1): write each per-sample Hessian as h_p = Σ_m κ_pm u_pm u_pmᵀ and let w_pmi = (u_pm·v_i)² be the weight " +
-			"of its mode m on the eigenvector v_i of H. Then H_ii = E_p Σ_m κ_pm w_pmi and [E h²]_ii = E_p Σ_m κ_pm² w_pmi, so " +
-			"H_ii² ≤ [E h²]_ii always and [E h²]_ii ≤ κ_max H_ii when every h_p is positive semi-definite (cross-entropy). The " +
-			"effective curvature κ_eff,i = [E h²]_ii / H_ii lies between H_ii and κ_max; it grows with H_ii (γ > 1) when samples with a " +
-			"large leading curvature κ_p1 (\"stiff\" samples) align their leading eigenvector u_p1 with the sharp directions of H.",
+		Statement: c6aStatement,
 	}
 	if o.Paper {
 		rep.Statement += " (Paper preset.)"
@@ -554,7 +358,7 @@ func BoundsReport(runs []*C6BoundsRun, o Options) (*Report, error) {
 			Row{Quantity: pre + fmt.Sprintf("ρ(κ_p1, Σ_{i≤%d} (u_p1·v_i)²)", b.TopK), Measured: fmt.Sprintf("%.3f", b.AlignRho), Paper: "> 0 (stiff ↔ sharp)",
 				Note: fmt.Sprintf("Spearman; stiffest 10%% align %.2f× more than the rest; random vector: %.3g", b.StiffRatio, float64(b.TopK)/float64(l.D))},
 			Row{Quantity: pre + "ρ(κ_p1, u_p1ᵀ H u_p1 / λ_max)", Measured: fmt.Sprintf("%.3f", b.RayleighRho), Paper: "> 0",
-				Note: fmt.Sprintf("median Rayleigh quotient %.3g (stiffest 10%%: %.3g)", fit.Percentile(b.Rayleigh, 50), c6TopMean(b.Kappa1, b.Rayleigh, 0.1))})
+				Note: fmt.Sprintf("median Rayleigh quotient %.3g (stiffest 10%%: %.3g)", fit.Percentile(b.Rayleigh, 50), fit.TopMean(b.Kappa1, b.Rayleigh, 0.1))})
 		if r.Loss != "ce" || b.NegModes > 0 {
 			rep.Rows = append(rep.Rows, Row{Quantity: pre + "negative per-sample eigenvalues", Measured: fmt.Sprintf("%d modes in %d of %d samples", b.NegModes, b.NegSamples, r.Spectra.N),
 				Paper: map[string]string{"ce": "none (PSD)", "mse": "some (indefinite Q_p)"}[r.Loss],
@@ -579,15 +383,15 @@ func BoundsReport(runs []*C6BoundsRun, o Options) (*Report, error) {
 		figs = append(figs, f)
 		ks := viz.XYSeries{Name: r.Label, X: l.H, Y: b.Bounds.KappaEff, Mask: true}
 		if b.KappaEffFitErr == nil {
-			ks.Fit = vizFit(b.KappaEffFit, l.H)
+			ks.Fit = viz.FitLine(b.KappaEffFit, l.H)
 		}
 		keff = append(keff, ks)
 		hist = append(hist, viz.HistSeries{Name: r.Label, Values: pos})
 		if r.Loss == "ce" {
-			idx := c6Thin(len(b.Kappa1), c6ScatterMax)
+			idx := viz.Thin(len(b.Kappa1), c6ScatterMax)
 			sc, err := viz.LogLog(viz.LogLogSpec{Title: r.Label + ": stiff samples align with sharp directions", XName: "κ_p1 (leading curvature of h_p)",
 				YName: fmt.Sprintf("Σ_{i≤%d} (u_p1·v_i)²", b.TopK), Guides: []float64{},
-				Series: []viz.XYSeries{{Name: "samples", X: c6Pick(b.Kappa1, idx), Y: c6Pick(b.Align, idx), Mask: true}}})
+				Series: []viz.XYSeries{{Name: "samples", X: viz.Pick(b.Kappa1, idx), Y: viz.Pick(b.Align, idx), Mask: true}}})
 			if err != nil {
 				return nil, fmt.Errorf("claims: C6a figure: %w", err)
 			}
@@ -611,7 +415,7 @@ func BoundsReport(runs []*C6BoundsRun, o Options) (*Report, error) {
 				kx, ay = append(kx, k), append(ay, b.Align[p])
 			}
 		}
-		mx, my := c6BinnedMeans(kx, ay, 10)
+		mx, my := viz.BinnedMeans(kx, ay, 10)
 		lines = append(lines, viz.XYSeries{Name: b.Run.Label, X: mx, Y: my})
 	}
 	fl, err := viz.Lines(viz.LineSpec{Title: "Mean alignment with the top directions of H per decile of κ_p1", XName: "κ_p1 (decile median)",

@@ -1,8 +1,10 @@
 // Package claims turns experiments into the paper's claims: one function per claim (C1..C8 of
-// the paper, see the package list in Reports) that runs or loads the needed experiments,
-// computes the numbers, draws the figures and states a verdict. The notebooks call these
-// functions and then explore further; `noisecurv reproduce` and `noisecurv report` call the
-// very same functions, so the report and the notebooks show the same numbers.
+// the paper and v2, listed by All) that runs or loads the needed experiments, computes the
+// numbers, draws the figures and decides a verdict from criteria with controls (Criterion,
+// Decide). The notebooks call these functions and then explore further; `noisecurv reproduce`
+// and `noisecurv report` call the very same functions through package report, so the report
+// and the notebooks show the same numbers. Studies beyond the paper live in package explore
+// and return the same Report.
 package claims
 
 import (
@@ -10,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/noisecurv/noisecurv/lib/experiment"
@@ -48,7 +51,7 @@ func ParseModels(list string) ([]string, error) {
 
 // runsModel reports whether the claims run experiments on architecture m under o.
 func (o Options) runsModel(m string) bool {
-	return len(o.Models) == 0 || contains(o.Models, m)
+	return len(o.Models) == 0 || slices.ContainsFunc(o.Models, func(s string) bool { return strings.EqualFold(s, m) })
 }
 
 // FromEnv returns the options a notebook uses: NOISECURV_PRESET=paper selects the paper's
@@ -208,3 +211,31 @@ func progressBar() func(experiment.Event) {
 
 // Func is the signature of every claim function.
 type Func func(ctx context.Context, o Options) (*Report, error)
+
+// Entry names a claim function for the report.
+type Entry struct {
+	ID   string
+	Name string
+	Fn   Func
+}
+
+// All lists every claim in the paper's order; `noisecurv reproduce` runs them (package
+// report), then the explorations beyond the paper (package explore), and the notebooks call
+// them one by one.
+func All() []Entry {
+	return []Entry{
+		{"C1", "Fisher vs Hessian", Fisher},
+		{"C2", "Activity-Weight Duality", Duality},
+		{"C3", "Commutation", Commutation},
+		{"C4-C5", "Power law", PowerLaw},
+		{"C6a", "Bounds and per-sample spectra", Bounds},
+		{"C6b", "Suppression experiment", Suppression},
+		{"C7", "The grid", GridTable},
+		{"v2", "Layer-wise exponents", LayerWise},
+		{"C8", "Interpretation", Interpretation},
+	}
+}
+
+// Cells are the criterion's text cells as the tables show them: name, kind, statistic,
+// measured, threshold, control, margin, outcome.
+func (c Criterion) Cells() []string { return criterionCells(c) }

@@ -12,6 +12,15 @@ import (
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
 
+// c3Statement is the claim C3 in one paragraph, with its metrics.
+const c3Statement = "Claim C3 (Fig. 1): the SGD noise covariance C is not proportional to the Hessian H, but the two " +
+	"approximately commute, [C, H] = CH − HC ≈ 0, so that they share eigenvectors and K = Vᵀ C V (V = H's " +
+	"eigenvectors) is close to diagonal. Metrics on a window S of H's modes with projector P = V_S V_Sᵀ: " +
+	"normalized commutator |[PCP, PHP]|_F / (|PCP|_F |PHP|_F) (and the authors' code's |P[C,H]P|_F / |PCHP|_F), " +
+	"off-diagonal/diagonal RMS ratio of K, " +
+	"diagonal energy Σ K_ii² / |K|_F², and Spearman ρ(K_ii, λ_i); each is compared with a random matrix of " +
+	"the same spectrum, Q diag(eig C) Qᵀ with Q Haar orthogonal. Windows: full space, top-100, bulk (modes 101..1000)."
+
 // Claim C3 (Fig. 1): C and H approximately commute rather than coincide.
 //
 // Every metric compares K = Vᵀ A V (A = C or E_p[h_p²], V = H's eigenvectors) with a random
@@ -102,17 +111,6 @@ func c3Random(b commute.BaselineMetrics, key string) float64 {
 	return math.NaN()
 }
 
-// c3Window finds the window whose name starts with prefix ("full", "top", "bulk") in a
-// summary, returning its index or -1.
-func c3Window(s experiment.CommuteSummary, prefix string) int {
-	for i, w := range s.Windows {
-		if strings.HasPrefix(w.Window.Name, prefix) {
-			return i
-		}
-	}
-	return -1
-}
-
 // c3Series is metric key of matrix q on window prefix over the snapshots of r: epochs, data
 // values and random-baseline values (NaN where missing).
 func c3Series(r *experiment.Result, q, prefix, key string) (epochs, data, random []float64) {
@@ -122,13 +120,8 @@ func c3Series(r *experiment.Result, q, prefix, key string) (epochs, data, random
 		}
 		cs, ok := s.Layers[0].Commute[q]
 		d, rn := math.NaN(), math.NaN()
-		if ok {
-			if i := c3Window(cs, prefix); i >= 0 {
-				d = c3Value(cs.Windows[i], key)
-				if i < len(cs.Random) {
-					rn = c3Random(cs.Random[i], key)
-				}
-			}
+		if w, haar, found := cs.Window(prefix); ok && found {
+			d, rn = c3Value(w, key), c3Random(haar, key)
 		}
 		epochs = append(epochs, float64(s.Epoch))
 		data = append(data, d)
@@ -149,19 +142,6 @@ func c3Gammas(r *experiment.Result, key experiment.FitKey) (epochs, gamma []floa
 	return epochs, gamma
 }
 
-// c3Finite drops the points whose y is NaN or infinite (a failed fit at an early epoch),
-// or non-positive when logY.
-func c3Finite(x, y []float64, logY bool) (fx, fy []float64) {
-	for i := range x {
-		if math.IsNaN(y[i]) || math.IsInf(y[i], 0) || (logY && y[i] <= 0) {
-			continue
-		}
-		fx = append(fx, x[i])
-		fy = append(fy, y[i])
-	}
-	return fx, fy
-}
-
 // c3FmtSummary prints a mean over seeds, with its spread when there are several.
 func c3FmtSummary(v []float64, digits int) string {
 	s := fit.Aggregate(v)
@@ -169,16 +149,9 @@ func c3FmtSummary(v []float64, digits int) string {
 		return "n/a"
 	}
 	if s.N == 1 {
-		return c3FmtG(s.Mean, digits)
+		return fmtDigits(s.Mean, digits)
 	}
-	return c3FmtG(s.Mean, digits) + " ± " + c3FmtG(s.Std, 2)
-}
-
-func c3FmtG(v float64, digits int) string {
-	if math.IsNaN(v) {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.*g", digits, v)
+	return fmtDigits(s.Mean, digits) + " ± " + fmtDigits(s.Std, 2)
 }
 
 // Commutation checks claim C3 (Fig. 1) on the MNIST MLP with cross-entropy, following the
@@ -189,13 +162,7 @@ func c3FmtG(v float64, digits int) string {
 func Commutation(ctx context.Context, o Options) (*Report, error) {
 	rep := &Report{
 		ID: "C3", Title: "C and H approximately commute", Notebook: "03_commutation.ipynb", Preset: o.PresetName(),
-		Statement: "Claim C3 (Fig. 1): the SGD noise covariance C is not proportional to the Hessian H, but the two " +
-			"approximately commute, [C, H] = CH − HC ≈ 0, so that they share eigenvectors and K = Vᵀ C V (V = H's " +
-			"eigenvectors) is close to diagonal. Metrics on a window S of H's modes with projector P = V_S V_Sᵀ: " +
-			"normalized commutator |[PCP, PHP]|_F / (|PCP|_F |PHP|_F) (and the authors' code's |P[C,H]P|_F / |PCHP|_F), " +
-			"off-diagonal/diagonal RMS ratio of K, " +
-			"diagonal energy Σ K_ii² / |K|_F², and Spearman ρ(K_ii, λ_i); each is compared with a random matrix of " +
-			"the same spectrum, Q diag(eig C) Qᵀ with Q Haar orthogonal. Windows: full space, top-100, bulk (modes 101..1000).",
+		Statement: c3Statement,
 	}
 	var results []*experiment.Result
 	for _, seed := range o.seeds() {
@@ -368,7 +335,7 @@ func c3Figures(r *experiment.Result, final *experiment.Layer) ([]*viz.Figure, er
 		{experiment.MatC.V1(), "C (Eq. 2), v1"}, {experiment.MatCovar.V1(), "Covar (minibatch), v1"}, {experiment.MatEh2.V1(), "E h² (AWD), v1"}, {experiment.MatC.V2(), "C (Eq. 2), v2"},
 	} {
 		x, y := c3Gammas(r, q.key)
-		x, y = c3Finite(x, y, false)
+		x, y = viz.Finite(x, y, false)
 		if len(x) > 0 {
 			gs = append(gs, viz.XYSeries{Name: q.name, X: x, Y: y})
 		}
@@ -383,8 +350,8 @@ func c3Figures(r *experiment.Result, final *experiment.Layer) ([]*viz.Figure, er
 	}
 	windows := []string{"full", "top", "bulk"}
 	wname := func(prefix string) string {
-		if i := c3Window(final.Commute["C"], prefix); i >= 0 {
-			return final.Commute["C"].Windows[i].Window.Name
+		if w, _, ok := final.Commute["C"].Window(prefix); ok {
+			return w.Window.Name
 		}
 		return prefix
 	}
@@ -396,10 +363,10 @@ func c3Figures(r *experiment.Result, final *experiment.Layer) ([]*viz.Figure, er
 			var ss []viz.XYSeries
 			for _, prefix := range windows {
 				x, d, rn := c3Series(r, q, prefix, m.Key)
-				if xd, yd := c3Finite(x, d, m.Log); len(xd) > 0 {
+				if xd, yd := viz.Finite(x, d, m.Log); len(xd) > 0 {
 					ss = append(ss, viz.XYSeries{Name: wname(prefix) + " data", X: xd, Y: yd})
 				}
-				if xr, yr := c3Finite(x, rn, m.Log); len(xr) > 0 {
+				if xr, yr := viz.Finite(x, rn, m.Log); len(xr) > 0 {
 					ss = append(ss, viz.XYSeries{Name: wname(prefix) + " random", X: xr, Y: yr})
 				}
 			}

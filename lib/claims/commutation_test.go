@@ -82,14 +82,3 @@ func TestC3SeriesAndGammas(t *testing.T) {
 		t.Errorf("missing fit gave γ %v, want NaN", g[0])
 	}
 }
-
-func TestC3Finite(t *testing.T) {
-	x, y := c3Finite([]float64{1, 2, 3, 4}, []float64{0.5, math.NaN(), -1, math.Inf(1)}, true)
-	if !slices.Equal(x, []float64{1}) || !slices.Equal(y, []float64{0.5}) {
-		t.Errorf("log: got %v %v", x, y)
-	}
-	x, _ = c3Finite([]float64{1, 2, 3, 4}, []float64{0.5, math.NaN(), -1, math.Inf(1)}, false)
-	if !slices.Equal(x, []float64{1, 3}) {
-		t.Errorf("linear: got %v, want [1 3] (negative values are fine on a linear axis)", x)
-	}
-}

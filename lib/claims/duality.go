@@ -6,14 +6,21 @@ import (
 	"math"
 	"time"
 
-	"gonum.org/v1/gonum/mat"
-
 	"github.com/noisecurv/noisecurv/lib/awd"
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
+
+// c2Statement is the claim C2 in one paragraph, with the duality and its expansion.
+const c2Statement = "Claim C2 (Fig. 4): through the Activity–Weight Duality the SGD noise covariance is C ≈ (σ_w²/2B) E_p[h_p²], " +
+	"not ∝ H. For the target layer z = W a and a same-class partner with activity a' = a + Δa, the dual weight " +
+	"ΔW* = (W Δa) aᵀ/|a|² satisfies (W + ΔW*) a = W a', so l(x'; W) = l(x; W + ΔW*) exactly. Expanding, " +
+	"g_p' ≈ g_p + h_p Δw_p (term I) + (∂Δw_p/∂W)ᵀ g_p (term II); the AWD covariance splits into C^hh, C^hg, C^gg " +
+	"(full, and same-sample 'SD'); keeping only the diagonal of M_p = E[Δw Δwᵀ] in h_p's eigenbasis gives 'WD', and " +
+	"isotropic M_p = σ_w² I gives (σ_w²/2B) E_p[h_p²]. Partners: nearest same-class anchor in the target layer's input " +
+	"activities (20 anchors per class per batch of 64)."
 
 // Claim C2 (Fig. 4): via the Activity–Weight Duality, C ≈ (σ_w²/2B) E_p[h_p²].
 //
@@ -35,23 +42,9 @@ const (
 	c2CacheTag  = "awd-c2-v4" // v4: the random-partner control
 )
 
-// DualityEpoch is the AWD analysis of one checkpoint, in a basis of H's eigenvectors
-// (all D at the final epoch, the top c2TopK by Lanczos at the others).
-type DualityEpoch struct {
-	Epoch int
-	Full  bool // the basis is the full eigenbasis
-	// Diagonals in the basis (sorted by H_ii descending): H_ii, C_ii (Eq. 2), and lib/awd's
-	// terms (normalized by the SGD batch B, so they compare with C in magnitude).
-	H, C                                     []float64
-	Eh2, Iso, HH, HG, GG, Total              []float64
-	HHSD, HGSD, GGSD, TotalSD, HHSDWD, Exact []float64
-	Norms                                    awd.Norms
-	NormC                                    float64 // |C|_F (Eq. 2)
-	SigmaW2, SigmaW2Eff, MeanDist, MeanANorm float64
-	N, Unmatched, ZeroActivity               int
-	Fits                                     map[string]fit.Result // lib/awd's fits, "Y~X"
-	Seconds                                  float64
-}
+// DualityEpoch is the AWD analysis of one checkpoint (experiment.AWDAt), in a basis of H's
+// eigenvectors: all D at the final epoch, the top c2TopK by Lanczos at the others.
+type DualityEpoch = experiment.AWDEpoch
 
 // DualExactness is the check l(x_q; W) = l(x_p; W + ΔW*_p) on matched pairs (p, q).
 type DualExactness = awd.Exactness
@@ -121,11 +114,15 @@ func dualityMeasure(ctx context.Context, o Options, h *experiment.Handle) (*Dual
 		if err != nil {
 			return nil, err
 		}
-		lam, V, err := c2Basis(p, i == len(epochs)-1, c.Seed)
+		k := c2TopK
+		if i == len(epochs)-1 {
+			k = 0 // the final epoch: the full eigenbasis
+		}
+		lam, V, err := curv.EigenBasis(p, k, c.Seed)
 		if err != nil {
 			return nil, fmt.Errorf("claims: C2 epoch %d: %w", e, err)
 		}
-		ep, err := c2Epoch(p, c, e, lam, V, awd.MatchOptions{Seed: c.Seed})
+		ep, err := experiment.AWDAt(p, c, e, lam, V, awd.MatchOptions{Seed: c.Seed})
 		if err != nil {
 			return nil, fmt.Errorf("claims: C2 epoch %d: %w", e, err)
 		}
@@ -133,7 +130,7 @@ func dualityMeasure(ctx context.Context, o Options, h *experiment.Handle) (*Dual
 		if i == len(epochs)-1 {
 			// The control: the same expansion around random same-class partners.
 			h.Emit("awd", i, len(epochs), "random partners")
-			rp, err := c2Epoch(p, c, e, lam, V, awd.MatchOptions{Seed: c.Seed, Random: true})
+			rp, err := experiment.AWDAt(p, c, e, lam, V, awd.MatchOptions{Seed: c.Seed, Random: true})
 			if err != nil {
 				return nil, fmt.Errorf("claims: C2 random partners: %w", err)
 			}
@@ -177,63 +174,6 @@ func dualityMeasure(ctx context.Context, o Options, h *experiment.Handle) (*Dual
 	return d, nil
 }
 
-// c2Basis returns H's eigenpairs: all D (full) or the top c2TopK by Lanczos.
-func c2Basis(p *curv.Problem, full bool, seed uint64) ([]float64, *mat.Dense, error) {
-	if full {
-		H, err := curv.Hessian(p)
-		if err != nil {
-			return nil, nil, err
-		}
-		return curv.Eigen(H)
-	}
-	op, err := curv.HessianOperator(p)
-	if err != nil {
-		return nil, nil, err
-	}
-	d, err := p.Dim()
-	if err != nil {
-		return nil, nil, err
-	}
-	return curv.TopEigen(op, min(c2TopK, d), curv.LanczosOptions{Seed: seed})
-}
-
-// c2Epoch runs lib/awd on one checkpoint in the basis (lam, V) of H's eigenvectors, with
-// partners matched by match.
-func c2Epoch(p *curv.Problem, c experiment.Config, epoch int, lam []float64, V *mat.Dense, match awd.MatchOptions) (*DualityEpoch, error) {
-	start := time.Now()
-	C, err := curv.NoiseCov(p, c.Batch)
-	if err != nil {
-		return nil, err
-	}
-	d, k := V.Dims()
-	r, err := awd.Analyze(p, awd.Options{
-		Match:      match,
-		NoiseBatch: c.Batch,
-		Basis:      V, Lambda: lam,
-		Exact: true,
-		Fit:   fit.Options{TopN: min(c.NPrime, k)},
-	})
-	if err != nil {
-		return nil, err
-	}
-	ep := &DualityEpoch{
-		Epoch: epoch, Full: k == d, H: lam, C: curv.Diag(C, V), NormC: mat.Norm(C, 2),
-		Eh2: r.Diag.Eh2, Iso: r.Diag.Iso, HH: r.Diag.HH, HG: r.Diag.HG, GG: r.Diag.GG, Total: r.Diag.Total,
-		HHSD: r.Diag.HHSD, HGSD: r.Diag.HGSD, GGSD: r.Diag.GGSD, TotalSD: r.Diag.TotalSD, HHSDWD: r.Diag.HHSDWD,
-		Exact: r.Diag.Exact, Norms: r.Norms, SigmaW2: r.SigmaW2, SigmaW2Eff: r.SigmaW2Eff,
-		MeanDist: r.MeanDist, MeanANorm: r.MeanANorm, N: r.N, Unmatched: r.Unmatched, ZeroActivity: r.ZeroActivity,
-		Fits: map[string]fit.Result{},
-	}
-	for _, f := range r.Fits {
-		if f.Err == "" {
-			f.Res.Used = nil
-			ep.Fits[f.Name] = f.Res
-		}
-	}
-	ep.Seconds = time.Since(start).Seconds()
-	return ep, nil
-}
-
 // c2Fit is a v1 log-log fit of y on x over the first nPrime points (NaN slope on failure).
 func c2Fit(x, y []float64, nPrime int) fit.Result {
 	r, err := fit.LogLog(x, y, fit.Options{TopN: nPrime})
@@ -248,13 +188,7 @@ func c2Fit(x, y []float64, nPrime int) fit.Result {
 func Duality(ctx context.Context, o Options) (*Report, error) {
 	rep := &Report{
 		ID: "C2", Title: "Activity–Weight Duality: C ∝ E_p[h_p²]", Notebook: "02_duality.ipynb", Preset: o.PresetName(),
-		Statement: "Claim C2 (Fig. 4): through the Activity–Weight Duality the SGD noise covariance is C ≈ (σ_w²/2B) E_p[h_p²], " +
-			"not ∝ H. For the target layer z = W a and a same-class partner with activity a' = a + Δa, the dual weight " +
-			"ΔW* = (W Δa) aᵀ/|a|² satisfies (W + ΔW*) a = W a', so l(x'; W) = l(x; W + ΔW*) exactly. Expanding, " +
-			"g_p' ≈ g_p + h_p Δw_p (term I) + (∂Δw_p/∂W)ᵀ g_p (term II); the AWD covariance splits into C^hh, C^hg, C^gg " +
-			"(full, and same-sample 'SD'); keeping only the diagonal of M_p = E[Δw Δwᵀ] in h_p's eigenbasis gives 'WD', and " +
-			"isotropic M_p = σ_w² I gives (σ_w²/2B) E_p[h_p²]. Partners: nearest same-class anchor in the target layer's input " +
-			"activities (20 anchors per class per batch of 64).",
+		Statement: c2Statement,
 	}
 	seed := o.seeds()[0]
 	d, err := DualityMeasure(ctx, o, seed)
@@ -325,8 +259,8 @@ func c2Rows(d *DualityData) []Row {
 			fmt.Sprintf("%d pairs; loss rel. error ≤ %.1e; mean |Δa|/|a| %.2f, |ΔW*|/|W| %.3f", d.Exact.Pairs, d.Exact.MaxRelLoss, d.Exact.MeanRelDist, d.Exact.MeanRelStep)},
 		{"C_ii vs [E h²]_ii log-log slope, CE (top N')", sl(d.PropCE), "1 (C ∝ E h²)", fmt.Sprintf("N' = %d, full eigenbasis", nP)},
 		{"C_ii vs [E h²]_ii log-log slope, MSE (top N')", sl(d.PropMSE), "1", "non-positive points dropped"},
-		{"σ_w² implied by C ≈ (σ²/2B) E h², CE / MSE", c1G(d.Sigma2FitCE, 3) + " / " + c1G(d.Sigma2FitMSE, 3), "a constant", fmt.Sprintf("B = %d; 2B × geometric mean of C_ii/[E h²]_ii", d.Config.Batch)},
-		{"σ_w² = E|Δw*|²/D from the matching; effective σ² (trace of C^hh,SD)", c1G(last.SigmaW2, 3) + "; " + c1G(last.SigmaW2Eff, 3), "—", fmt.Sprintf("mean partner distance %.3g, mean |a| %.3g", last.MeanDist, last.MeanANorm)},
+		{"σ_w² implied by C ≈ (σ²/2B) E h², CE / MSE", fmtDigits(d.Sigma2FitCE, 3) + " / " + fmtDigits(d.Sigma2FitMSE, 3), "a constant", fmt.Sprintf("B = %d; 2B × geometric mean of C_ii/[E h²]_ii", d.Config.Batch)},
+		{"σ_w² = E|Δw*|²/D from the matching; effective σ² (trace of C^hh,SD)", fmtDigits(last.SigmaW2, 3) + "; " + fmtDigits(last.SigmaW2Eff, 3), "—", fmt.Sprintf("mean partner distance %.3g, mean |a| %.3g", last.MeanDist, last.MeanANorm)},
 		{"AWD total (full) diagonal vs C_ii slope", sl(d.TotalVsC), "1", "final epoch, top N'"},
 		{"C^hh,SD diagonal vs C_ii slope", sl(d.HHSDVsC), "1", "the isotropic-M_p chain starts here"},
 	}

@@ -17,6 +17,15 @@ import (
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
 
+// c1Statement is the claim C1 in one paragraph: the chain H = GGN = F = EF ∝ C and its conditions.
+const c1Statement = "Claim C1: the common statement C ∝ H rests on a chain H = GGN = F = EF ∝ C, each link of which needs a " +
+	"condition. h_p = J_pᵀ Q_p J_p (Gauss-Newton) + Σ_c (∂l_p/∂z_c) ∇²z_c (residual); the true Fisher " +
+	"F = E_p Σ_c p_c g_p(c) g_p(c)ᵀ equals the GGN only for NLL losses with canonical link (softmax cross-entropy), " +
+	"not for softmax+MSE whose logit Hessian Q_p is indefinite; the empirical Fisher EF = E_p[g_p g_pᵀ] (true labels) " +
+	"equals F only for a well-specified model; and C = (EF − g gᵀ)/B subtracts the mean gradient. Near convergence, " +
+	"with ε = 1 − p_y, the Gauss-Newton term scales like ε while g_p g_pᵀ scales like ε²: curvature enters the noise " +
+	"squared, so C_ii ∝ H_ii^γ with γ > 1 rather than γ = 1."
+
 // Claim C1: "C is proportional to H" rests on Fisher = Hessian, which needs restrictive
 // conditions. With J_p = dz_p/dθ (logit Jacobian) and Q_p = ∂²l_p/∂z² (logit Hessian),
 //
@@ -160,88 +169,20 @@ func FisherData(ctx context.Context, o Options, seed uint64, loss string) (*Fish
 			out.NegH++
 		}
 	}
-	if out.Probes, err = c1ResidualProbes(p, c1Probes, seed); err != nil {
+	if out.Probes, err = curv.ResidualProbes(p, c1Probes, seed); err != nil {
 		return nil, err
 	}
 
-	// Logit Hessians and per-sample scaling.
-	C := f.Classes
-	sym := mat.NewSymDense(C, nil)
-	var eig mat.EigenSym
-	indef := 0
-	out.QMinRatio = make([]float64, f.N)
-	for q := 0; q < f.N; q++ {
-		Q := f.Q.RawRowView(q)
-		for a := 0; a < C; a++ {
-			for b := a; b < C; b++ {
-				sym.SetSym(a, b, 0.5*(Q[a*C+b]+Q[b*C+a]))
-			}
-		}
-		if !eig.Factorize(sym, false) {
-			return nil, fmt.Errorf("claims: C1: eigendecomposition of Q_p failed for sample %d", q)
-		}
-		ev := eig.Values(nil)
-		lo, hi := ev[0], ev[len(ev)-1]
-		scale := math.Max(math.Abs(lo), math.Abs(hi))
-		if lo < -1e-10*scale {
-			indef++
-		}
-		if hi > 0 {
-			out.QMinRatio[q] = lo / hi
-		}
+	// Per-sample scaling and logit Hessians.
+	ps, err := f.PerSample(set.Labels)
+	if err != nil {
+		return nil, fmt.Errorf("claims: C1: %w", err)
 	}
-	out.QIndefFrac = float64(indef) / float64(f.N)
-	ps := c1PerSample(f, set.Labels)
-	out.Eps, out.G2, out.TrH, out.LogitG2, out.TrQ = ps.eps, ps.g2, ps.trh, ps.logitG2, ps.trQ
+	out.Eps, out.G2, out.TrH, out.LogitG2, out.TrQ = ps.Eps, ps.G2, ps.TrH, ps.LogitG2, ps.TrQ
+	out.QMinRatio, out.QIndefFrac = ps.QMinRatio, float64(ps.QIndefinite)/float64(f.N)
 	c1FitScaling(out)
 	out.Seconds = time.Since(start).Seconds()
 	return out, nil
-}
-
-// c1PerSampleData holds the per-sample quantities of (e).
-type c1PerSampleData struct {
-	eps, g2, trh, logitG2, trQ []float64
-}
-
-// c1PerSample computes, for every sample of the factors: ε_p = 1 − p_y as the sum of the
-// other probabilities (full relative accuracy when p_y ≈ 1), |g_p|² = |δ_p|² |a~_p|²,
-// tr h_p = tr(B_pᵀ Q_p B_p) |a~_p|² (the Gauss-Newton trace; exact when the network is
-// piecewise linear after the layer), |G_p|² (logit gradient) and tr Q_p.
-func c1PerSample(f *curv.Factors, labels []int) c1PerSampleData {
-	n, C, dout := f.N, f.Classes, f.Dout
-	d := c1PerSampleData{eps: make([]float64, n), g2: make([]float64, n), trh: make([]float64, n),
-		logitG2: make([]float64, n), trQ: make([]float64, n)}
-	for p := 0; p < n; p++ {
-		y := labels[p]
-		pr := f.Probs.RawRowView(p)
-		var eps float64
-		for c, v := range pr {
-			if c != y {
-				eps += v
-			}
-		}
-		d.eps[p] = eps
-		a := f.A.RawRowView(p)
-		a2 := fit.Dot(a, a)
-		del := f.Delta.RawRowView(p)
-		d.g2[p] = fit.Dot(del, del) * a2
-		G := f.G.RawRowView(p)
-		d.logitG2[p] = fit.Dot(G, G)
-		Q := f.Q.RawRowView(p)
-		B := f.Jac.RawRowView(p)
-		var tr, trq float64
-		for c := 0; c < C; c++ {
-			trq += Q[c*C+c]
-			for e := 0; e < C; e++ {
-				if q := Q[c*C+e]; q != 0 {
-					tr += q * fit.Dot(B[c*dout:(c+1)*dout], B[e*dout:(e+1)*dout])
-				}
-			}
-		}
-		d.trh[p] = tr * a2
-		d.trQ[p] = trq
-	}
-	return d
 }
 
 // c1FitScaling fits the per-sample log-log slopes over the near-converged samples and the
@@ -315,41 +256,6 @@ func c1MeanGradDir(ef, c []float64, batch, nPrime int) float64 {
 	return fit.Median(r)
 }
 
-// c1ResidualProbes returns |(H − GGN) v| / |H v| for k seeded Gaussian probes v, with H v from
-// exact per-sample HVPs (forward-over-reverse, Method HVP) and GGN v from the Kronecker
-// factors (exact for a single dense layer under any downstream network). The two routes
-// share no code beyond the forward pass, so a zero here is a real check of h_p = J_pᵀQ_pJ_p.
-func c1ResidualProbes(p *curv.Problem, k int, seed uint64) ([]float64, error) {
-	ph := &curv.Problem{Model: p.Model, Loss: p.Loss, X: p.X, Labels: p.Labels, Block: p.Block, Method: curv.HVP}
-	hop, err := curv.HessianOperator(ph)
-	if err != nil {
-		return nil, err
-	}
-	pg := &curv.Problem{Model: p.Model, Loss: p.Loss, X: p.X, Labels: p.Labels, Block: p.Block}
-	gop, err := curv.GaussNewtonOperator(pg)
-	if err != nil {
-		return nil, err
-	}
-	d := hop.Dim()
-	r := rand.New(rand.NewPCG(seed, seed^0x9E3779B97F4A7C15))
-	v, hv, gv := make([]float64, d), make([]float64, d), make([]float64, d)
-	out := make([]float64, k)
-	for i := range out {
-		for j := range v {
-			v[j] = r.NormFloat64()
-		}
-		hop.MulVec(hv, v)
-		gop.MulVec(gv, v)
-		var num, den float64
-		for j := range hv {
-			num += (hv[j] - gv[j]) * (hv[j] - gv[j])
-			den += hv[j] * hv[j]
-		}
-		out[i] = math.Sqrt(num / den)
-	}
-	return out, nil
-}
-
 // FisherTanhConfig is the tanh variant: the fast (or paper) MNIST MLP cross-entropy cell
 // with tanh activations on c1TanhPerClass samples per class, so that the residual can be
 // formed densely by D exact HVP passes.
@@ -399,7 +305,7 @@ func FisherTanhData(ctx context.Context, o Options, seed uint64) (*FisherTanh, e
 	out.RelResid = linalg.RelFrobenius(G, H)
 	// linalg.RelFrobenius(G, H) = |G − H|/|H|: the residual's share of H.
 	out.TrResid = (mat.Trace(H) - mat.Trace(G)) / mat.Trace(H)
-	if out.Probes, err = c1ResidualProbes(p, c1Probes, seed); err != nil {
+	if out.Probes, err = curv.ResidualProbes(p, c1Probes, seed); err != nil {
 		return nil, err
 	}
 	out.Seconds = time.Since(start).Seconds()
@@ -412,13 +318,7 @@ func FisherTanhData(ctx context.Context, o Options, seed uint64) (*FisherTanh, e
 func Fisher(ctx context.Context, o Options) (*Report, error) {
 	rep := &Report{
 		ID: "C1", Title: "Fisher vs Hessian: why C ∝ H fails", Notebook: "01_fisher_hessian.ipynb", Preset: o.PresetName(),
-		Statement: "Claim C1: the common statement C ∝ H rests on a chain H = GGN = F = EF ∝ C, each link of which needs a " +
-			"condition. h_p = J_pᵀ Q_p J_p (Gauss-Newton) + Σ_c (∂l_p/∂z_c) ∇²z_c (residual); the true Fisher " +
-			"F = E_p Σ_c p_c g_p(c) g_p(c)ᵀ equals the GGN only for NLL losses with canonical link (softmax cross-entropy), " +
-			"not for softmax+MSE whose logit Hessian Q_p is indefinite; the empirical Fisher EF = E_p[g_p g_pᵀ] (true labels) " +
-			"equals F only for a well-specified model; and C = (EF − g gᵀ)/B subtracts the mean gradient. Near convergence, " +
-			"with ε = 1 − p_y, the Gauss-Newton term scales like ε while g_p g_pᵀ scales like ε²: curvature enters the noise " +
-			"squared, so C_ii ∝ H_ii^γ with γ > 1 rather than γ = 1.",
+		Statement: c1Statement,
 	}
 	seed := o.seeds()[0]
 	var losses []*FisherLoss
@@ -520,7 +420,7 @@ func maxOf(v []float64) float64 {
 
 func c1Rows(ce, mse *FisherLoss, th *FisherTanh) []Row {
 	e := func(v float64) string { return fmt.Sprintf("%.2e", v) }
-	g := func(v float64) string { return c1G(v, 3) }
+	g := func(v float64) string { return fmtDigits(v, 3) }
 	slope := func(r fit.Result) string {
 		if math.IsNaN(r.Slope) {
 			return "n/a"
@@ -595,7 +495,7 @@ func c1Figures(ce, mse *FisherLoss, th *FisherTanh) ([]*viz.Figure, error) {
 		}
 		ss = append(ss, s)
 	}
-	f, err := viz.LogLog(viz.LogLogSpec{Title: "C1 (e): per-sample |g_p|² and tr h_p vs ε = 1 − p_y (" + ce.Config.Name() + ", fit ε ≤ " + c1G(ce.EpsWindow, 2) + ")",
+	f, err := viz.LogLog(viz.LogLogSpec{Title: "C1 (e): per-sample |g_p|² and tr h_p vs ε = 1 − p_y (" + ce.Config.Name() + ", fit ε ≤ " + fmtDigits(ce.EpsWindow, 2) + ")",
 		XName: "ε = 1 − p_y", YName: "per-sample value", Series: ss})
 	if err != nil {
 		return nil, err
@@ -641,14 +541,6 @@ func c1Figures(ce, mse *FisherLoss, th *FisherTanh) ([]*viz.Figure, error) {
 	}
 	figs = append(figs, f)
 	return figs, nil
-}
-
-// c1G formats v with the given significant digits ("n/a" for NaN).
-func c1G(v float64, digits int) string {
-	if math.IsNaN(v) {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.*g", digits, v)
 }
 
 // c1TrainAcc is the last epoch's training accuracy of a run: on the whole training set when it

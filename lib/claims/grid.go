@@ -14,6 +14,13 @@ import (
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
 
+// c7Statement is the claim C7 in one paragraph.
+const c7Statement = "Claim C7 (Table 1): the power law C_ii ∝ H_ii^γ between the diagonals of the SGD noise covariance C = (1/B)(E_p[g_p g_pᵀ] − g gᵀ) " +
+	"and of the Hessian H in H's eigenbasis holds across datasets (MNIST, CIFAR-10), architectures (MLP, CNN), losses (cross-entropy: γ > 1; " +
+	"softmax+MSE: γ ≈ 1) and class counts C' ∈ {3, 6, 10}, and the AWD exponent γ_AWD of [E_p h_p²]_ii ∝ H_ii^γ_AWD tracks γ_emp. " +
+	"γ is the OLS slope of log10 C_ii on log10 H_ii over the top-N' directions (rule v1, N' from Table 1, scaled by D on the fast preset). " +
+	"Here a small subset is computed and every other cell is read from the cache."
+
 // Claim C7 (Table 1): the superlinear power law C_ii ∝ H_ii^γ holds across datasets,
 // architectures, losses and class counts, and the AWD exponent of [E_p h_p²]_ii tracks it.
 //
@@ -64,9 +71,10 @@ type GridCell struct {
 func (c *GridCell) Label() string { return fmt.Sprintf("%s, C'=%d", c.RowLabel(), c.Classes) }
 
 // RowLabel is "MNIST MLP CE" (the row of Table 1).
-func (c *GridCell) RowLabel() string { return gridRowLabel(c.Dataset, c.Model, c.Loss) }
+func (c *GridCell) RowLabel() string { return RowLabel(c.Dataset, c.Model, c.Loss) }
 
-func gridRowLabel(dataset, model, loss string) string {
+// RowLabel names a Table 1 row: "MNIST MLP CE" for ("mnist", "mlp", "ce").
+func RowLabel(dataset, model, loss string) string {
 	ds := map[string]string{"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}[dataset]
 	if ds == "" {
 		ds = dataset
@@ -154,6 +162,9 @@ func (c *GridCell) summarize() {
 // gridPaperSeeds are the seeds Table 1 averages over.
 var gridPaperSeeds = []uint64{0, 1, 2, 3}
 
+// PaperSeeds returns the seeds Table 1 averages over.
+func PaperSeeds() []uint64 { return slices.Clone(gridPaperSeeds) }
+
 // gridSeeds are the seeds C7 shows: the paper's four and those of o. Cells are computed only
 // for o's seeds; the others are read from the cache when a grid run has put them there, so
 // a report after `noisecurv grid` averages every seed it finds.
@@ -236,7 +247,7 @@ func GridData(ctx context.Context, o Options, compute []GridSpec) ([]*GridCell, 
 				// Check the data first: a missing optional dataset skips the cell.
 				if _, err := experiment.Data(c, o.Run); err != nil {
 					cell.Note = fmt.Sprintf("skipped: dataset %s is not available (%s); install Debian's dataset-%s or run `go run ./cmd/noisecurv data fetch %s`",
-						c.Dataset, noteMissingData("C7", c.Dataset, err), c.Dataset, c.Dataset)
+						c.Dataset, NoteMissingData("C7", c.Dataset, err), c.Dataset, c.Dataset)
 					break
 				}
 			}
@@ -251,7 +262,7 @@ func GridData(ctx context.Context, o Options, compute []GridSpec) ([]*GridCell, 
 	for _, s := range compute {
 		if !found[s] {
 			return nil, fmt.Errorf("claims: C7: cell %s C'=%d is not in the grid (want a Table 1 cell or the Fashion-MNIST MLP CE row)",
-				gridRowLabel(s.Dataset, s.Model, s.Loss), s.Classes)
+				RowLabel(s.Dataset, s.Model, s.Loss), s.Classes)
 		}
 	}
 	return cells, nil
@@ -290,11 +301,7 @@ func GridTable(ctx context.Context, o Options) (*Report, error) {
 func GridTableOf(ctx context.Context, o Options, compute []GridSpec) (*Report, error) {
 	rep := &Report{
 		ID: "C7", Title: "The grid: the power law across datasets, architectures, losses and class counts", Notebook: "07_grid.ipynb", Preset: o.PresetName(),
-		Statement: "Claim C7 (Table 1): the power law C_ii ∝ H_ii^γ between the diagonals of the SGD noise covariance C = (1/B)(E_p[g_p g_pᵀ] − g gᵀ) " +
-			"and of the Hessian H in H's eigenbasis holds across datasets (MNIST, CIFAR-10), architectures (MLP, CNN), losses (cross-entropy: γ > 1; " +
-			"softmax+MSE: γ ≈ 1) and class counts C' ∈ {3, 6, 10}, and the AWD exponent γ_AWD of [E_p h_p²]_ii ∝ H_ii^γ_AWD tracks γ_emp. " +
-			"γ is the OLS slope of log10 C_ii on log10 H_ii over the top-N' directions (rule v1, N' from Table 1, scaled by D on the fast preset). " +
-			"Here a small subset is computed and every other cell is read from the cache.",
+		Statement: c7Statement,
 	}
 	cells, err := GridData(ctx, o, compute)
 	if err != nil {
@@ -387,16 +394,6 @@ func (c *GridCell) firstLayer() (*experiment.Layer, error) {
 		}
 	}
 	return nil, errors.New("claims: no result")
-}
-
-func gridCountMissing(cells []*GridCell) int {
-	n := 0
-	for _, c := range cells {
-		if c.Available() == 0 {
-			n++
-		}
-	}
-	return n
 }
 
 // gridGroups groups cells by row label in first-seen order.

@@ -10,6 +10,13 @@ import (
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
 
+// c8Statement is the claim C8 in one paragraph.
+const c8Statement = "Claim C8 (interpretation): if C_ii ∝ H_ii^γ with γ > 1, then the noise per unit curvature C_ii / H_ii ∝ H_ii^(γ−1) " +
+	"grows with sharpness, so SGD's noise is concentrated on the sharpest directions of the landscape beyond what curvature " +
+	"alone would give (γ = 1, the 'C ∝ H' picture). Measured here: the slope of log(C_ii/H_ii) on log H_ii over the v1 window " +
+	"(= γ_emp − 1), and S_C(k) = Σ_{i≤k} C_ii / tr C versus S_H(k) = Σ_{i≤k} H_ii / tr H (positive parts) for the k sharpest " +
+	"directions."
+
 // Claim C8: SGD noise is disproportionately strong along sharp directions. With C_ii ∝ H_ii^γ,
 // the noise per unit curvature C_ii / H_ii ∝ H_ii^(γ−1) rises with sharpness when γ > 1, and
 // the sharpest directions carry a larger share of the total noise tr C than of the total
@@ -133,11 +140,7 @@ func Interpretation(ctx context.Context, o Options) (*Report, error) {
 func InterpretationWith(ctx context.Context, o Options, runs []PowerLawRun) (*Report, error) {
 	rep := &Report{
 		ID: "C8", Title: "Noise is disproportionately strong along sharp directions", Notebook: "04_power_law.ipynb", Preset: o.PresetName(),
-		Statement: "Claim C8 (interpretation): if C_ii ∝ H_ii^γ with γ > 1, then the noise per unit curvature C_ii / H_ii ∝ H_ii^(γ−1) " +
-			"grows with sharpness, so SGD's noise is concentrated on the sharpest directions of the landscape beyond what curvature " +
-			"alone would give (γ = 1, the 'C ∝ H' picture). Measured here: the slope of log(C_ii/H_ii) on log H_ii over the v1 window " +
-			"(= γ_emp − 1), and S_C(k) = Σ_{i≤k} C_ii / tr C versus S_H(k) = Σ_{i≤k} H_ii / tr H (positive parts) for the k sharpest " +
-			"directions.",
+		Statement: c8Statement,
 	}
 	ss, err := PowerLawData(ctx, o, o.seeds()[0], runs)
 	if err != nil {
@@ -146,7 +149,7 @@ func InterpretationWith(ctx context.Context, o Options, runs []PowerLawRun) (*Re
 	// Figure: C_ii / H_ii vs H_ii, offset vertically, with the v1 fit (slope γ − 1).
 	var rs []viz.XYSeries
 	for _, s := range ss {
-		vx, vc, hidden := c4Visible(s.Layer.H, s.Layer.C)
+		vx, vc, hidden := viz.Visible(s.Layer.H, s.Layer.C)
 		x, y := c8Ratio(vx, vc)
 		name := s.Run.Label
 		if hidden > 0 {
@@ -154,19 +157,19 @@ func InterpretationWith(ctx context.Context, o Options, runs []PowerLawRun) (*Re
 		}
 		xs := viz.XYSeries{Name: name, X: x, Y: y, Mask: true}
 		if f, ok := s.Fits[experiment.MatC.V1().String()]; ok {
-			vf := vizFit(f, s.Layer.H)
+			vf := viz.FitLine(f, s.Layer.H)
 			vf.Slope -= 1 // log(C/H) = log C − log H: same intercept, slope γ − 1
 			xs.Fit = vf
 		}
 		rs = append(rs, xs)
 	}
-	c4Stack(rs, 1)
+	viz.Stack(rs, 1)
 	ratioFig, err := viz.LogLog(viz.LogLogSpec{Title: "Noise per unit curvature C_ii / H_ii vs H_ii (fit slope = γ_emp − 1)",
 		XName: "H_ii", YName: "C_ii / H_ii (offset)", Series: rs, Guides: []float64{0, 1}, Height: 520})
 	if err != nil {
 		return nil, fmt.Errorf("claims: C8 figure: %w", err)
 	}
-	c4Room(ratioFig)
+	viz.LegendRoom(ratioFig, 150)
 	// Figures: cumulative shares and their ratio vs k.
 	var shares, ratios []viz.XYSeries
 	type shareAt struct{ c, h float64 }

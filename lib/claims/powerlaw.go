@@ -3,12 +3,18 @@ package claims
 import (
 	"context"
 	"fmt"
-	"math"
 
 	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
+
+// c4Statement is the claims C4-C5 in one paragraph, with the window rules.
+const c4Statement = "Claims C4-C5 (Fig. 3): in the eigenbasis of the Hessian H = V diag(λ) Vᵀ of one weight matrix, the diagonal of the " +
+	"SGD noise covariance C = (1/B)(E_p[g_p g_pᵀ] − g gᵀ) follows a power law C_ii = v_iᵀ C v_i ∝ H_ii^γ with 1 ≤ γ ≤ 2. " +
+	"With cross-entropy γ > 1 (superlinear, up to about 1.4); with softmax+MSE γ ≈ 1. The Activity–Weight Duality predicts " +
+	"C ∝ E_p[h_p²], so γ_AWD, the exponent of [E_p h_p²]_ii vs H_ii, should track γ_emp. γ is the OLS slope of log10 C_ii on " +
+	"log10 H_ii over the top-N' directions where both are positive (rule v1; v2: drop the lowest 5% of either log, fit the top 80%)."
 
 // Claims C4 and C5 (Fig. 3): C_ii ~ H_ii^γ with 1 <= γ <= 2 in H's eigenbasis; γ > 1 (up to
 // about 1.4) for cross-entropy, γ ≈ 1 for softmax+MSE, and the AWD prediction
@@ -117,99 +123,6 @@ func PowerLawData(ctx context.Context, o Options, seed uint64, runs []PowerLawRu
 	return out, nil
 }
 
-// c4NullFrac is the display floor of the Fig. 3 panels: directions with H_ii below
-// c4NullFrac · λ_max are numerically null (dead units, round-off at 1e-16 · λ_max) and would
-// stretch the axis over tens of decades; they are hidden from the plots (counted in the
-// legend) but never from the fits or tables.
-const c4NullFrac = 1e-9
-
-// c4Visible returns the points (x_i, y_i) with x_i > c4NullFrac · max(x) and y_i > 0, and
-// the number of points hidden for being near-null (x positive but below the floor).
-func c4Visible(x, y []float64) (vx, vy []float64, hidden int) {
-	mx := math.Inf(-1)
-	for _, v := range x {
-		mx = math.Max(mx, v)
-	}
-	floor := c4NullFrac * mx
-	for i := range x {
-		switch {
-		case !(x[i] > 0) || !(y[i] > 0) || math.IsInf(x[i], 0) || math.IsInf(y[i], 0):
-			// non-positive: kept so that the plot's Mask counts it
-			vx, vy = append(vx, x[i]), append(vy, y[i])
-		case x[i] < floor:
-			hidden++
-		default:
-			vx, vy = append(vx, x[i]), append(vy, y[i])
-		}
-	}
-	return vx, vy, hidden
-}
-
-// c4Level is the height (log10 y) of a series at log10 x = lx: its fit line when it has
-// one, else the median log10 of its positive y values (NaN when there is none).
-func c4Level(f *viz.Fit, y []float64, lx float64) float64 {
-	if f != nil {
-		return f.Intercept + f.Slope*lx
-	}
-	var ly []float64
-	for _, v := range y {
-		if v > 0 && !math.IsInf(v, 0) {
-			ly = append(ly, math.Log10(v))
-		}
-	}
-	if len(ly) == 0 {
-		return math.NaN()
-	}
-	return fit.Percentile(ly, 50)
-}
-
-// c4Offsets returns vertical offsets in decades that stack series top to bottom: given each
-// series' height (log10 y at a common x, NaN when unknown), series i is moved so that it sits
-// at least gap decades below series i−1 (after that one's offset), in half-decade steps; the
-// first series and series of unknown height stay put.
-func c4Offsets(levels []float64, gap float64) []float64 {
-	off := make([]float64, len(levels))
-	prev := math.NaN()
-	for i, l := range levels {
-		if math.IsNaN(l) {
-			continue
-		}
-		if !math.IsNaN(prev) {
-			if d := (prev - gap) - l; d < 0 {
-				off[i] = math.Floor(d*2) / 2 // move down, never less than the gap
-			}
-		}
-		prev = l + off[i]
-	}
-	return off
-}
-
-// c4Stack offsets the series for display: each series' height is taken at the mean log10 x
-// of all displayed points, and series are stacked gap decades apart.
-func c4Stack(series []viz.XYSeries, gap float64) {
-	var sum float64
-	var n int
-	for _, s := range series {
-		for i, x := range s.X {
-			if x > 0 && s.Y[i] > 0 {
-				sum += math.Log10(x)
-				n++
-			}
-		}
-	}
-	if n == 0 {
-		return
-	}
-	lx := sum / float64(n)
-	levels := make([]float64, len(series))
-	for i, s := range series {
-		levels[i] = c4Level(s.Fit, s.Y, lx)
-	}
-	for i, o := range c4Offsets(levels, gap) {
-		series[i].Offset = o
-	}
-}
-
 // c4Panel draws one Fig. 3 panel: diagonal key's matrix vs H_ii for every series, with the
 // fit of key drawn over its window, series offset vertically, near-null directions hidden.
 func c4Panel(title, yName string, key experiment.FitKey, ss []*PowerLawSeries) (*viz.Figure, error) {
@@ -219,31 +132,24 @@ func c4Panel(title, yName string, key experiment.FitKey, ss []*PowerLawSeries) (
 		if y == nil {
 			return nil, fmt.Errorf("claims: %s has no %s diagonal", s.Run.Label, key.Matrix)
 		}
-		vx, vy, hidden := c4Visible(s.Layer.H, y)
+		vx, vy, hidden := viz.Visible(s.Layer.H, y)
 		name := s.Run.Label
 		if hidden > 0 {
 			name += fmt.Sprintf(" (%d near-null hidden)", hidden)
 		}
 		xs := viz.XYSeries{Name: name, X: vx, Y: vy, Mask: true}
 		if f, ok := s.Fits[key.String()]; ok {
-			xs.Fit = vizFit(f, s.Layer.H)
+			xs.Fit = viz.FitLine(f, s.Layer.H)
 		}
 		series = append(series, xs)
 	}
-	c4Stack(series, 2.5)
+	viz.Stack(series, 2.5)
 	f, err := viz.LogLog(viz.LogLogSpec{Title: title, XName: "H_ii (eigenvalue of H)", YName: yName, Series: series, Height: 560})
 	if err != nil {
 		return nil, err
 	}
-	c4Room(f)
+	viz.LegendRoom(f, 150)
 	return f, nil
-}
-
-// c4Room moves the plot area below the legend (long legend entries wrap over the data).
-func c4Room(f *viz.Figure) {
-	if g, ok := f.Option["grid"].(map[string]any); ok {
-		g["top"] = 150
-	}
 }
 
 // c4FmtFit formats a fit as "γ [lo, hi], R² r" for tables.
@@ -267,11 +173,7 @@ func PowerLaw(ctx context.Context, o Options) (*Report, error) {
 func PowerLawWith(ctx context.Context, o Options, runs []PowerLawRun) (*Report, error) {
 	rep := &Report{
 		ID: "C4-C5", Title: "Power law C_ii ∝ H_ii^γ: superlinear for CE, linear for MSE", Notebook: "04_power_law.ipynb", Preset: o.PresetName(),
-		Statement: "Claims C4-C5 (Fig. 3): in the eigenbasis of the Hessian H = V diag(λ) Vᵀ of one weight matrix, the diagonal of the " +
-			"SGD noise covariance C = (1/B)(E_p[g_p g_pᵀ] − g gᵀ) follows a power law C_ii = v_iᵀ C v_i ∝ H_ii^γ with 1 ≤ γ ≤ 2. " +
-			"With cross-entropy γ > 1 (superlinear, up to about 1.4); with softmax+MSE γ ≈ 1. The Activity–Weight Duality predicts " +
-			"C ∝ E_p[h_p²], so γ_AWD, the exponent of [E_p h_p²]_ii vs H_ii, should track γ_emp. γ is the OLS slope of log10 C_ii on " +
-			"log10 H_ii over the top-N' directions where both are positive (rule v1; v2: drop the lowest 5% of either log, fit the top 80%).",
+		Statement: c4Statement,
 	}
 	seeds := o.seeds()
 	var first []*PowerLawSeries

@@ -7,7 +7,6 @@ import (
 
 	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
-	"github.com/noisecurv/noisecurv/lib/viz"
 )
 
 func TestPowerLawConfigs(t *testing.T) {
@@ -66,7 +65,7 @@ func c4PowerLayer(n int, c, gamma float64, neg int) *experiment.Layer {
 	return l
 }
 
-func TestC4RefitAndVizFit(t *testing.T) {
+func TestC4Refit(t *testing.T) {
 	l := c4PowerLayer(200, 3e-3, 1.3, 5)
 	f, err := l.Refit(experiment.MatC.V1(), 100)
 	if err != nil {
@@ -74,10 +73,6 @@ func TestC4RefitAndVizFit(t *testing.T) {
 	}
 	if math.Abs(f.Slope-1.3) > 1e-9 || f.N != 100 || len(f.Used) != 100 {
 		t.Errorf("v1 refit: slope %v N %d used %d, want 1.3, 100, 100", f.Slope, f.N, len(f.Used))
-	}
-	vf := vizFit(f, l.H)
-	if vf.XMax != l.H[0] || vf.XMin != l.H[99] || vf.N != 100 {
-		t.Errorf("viz fit range [%v, %v], want [%v, %v]", vf.XMin, vf.XMax, l.H[99], l.H[0])
 	}
 	g, err := l.Refit(experiment.MatEh2.V2(), 100)
 	if err != nil {
@@ -95,35 +90,20 @@ func TestC4RefitAndVizFit(t *testing.T) {
 	}
 }
 
-func TestC4Offsets(t *testing.T) {
-	nan := math.NaN()
-	// Heights -3, -3, unknown, 1, -10.3: the second moves 2.5 decades below the first (to
-	// -5.5), the unknown stays, the fourth goes 2.5 below -5.5 (1 → -8: offset -9), the fifth
-	// needs 0.2 more to be 2.5 below -8, rounded down to half a decade.
-	off := c4Offsets([]float64{-3, -3, nan, 1, -10.3}, 2.5)
-	want := []float64{0, -2.5, 0, -9, -0.5}
-	for i := range want {
-		if off[i] != want[i] {
-			t.Fatalf("offsets %v, want %v", off, want)
-		}
+func TestWindowStudy(t *testing.T) {
+	l := c4PowerLayer(200, 3e-3, 1.3, 5)
+	tab, fig, err := WindowStudy("w", []string{"a"}, []*experiment.Layer{l}, []int{100}, experiment.MatC, experiment.MatEh2)
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-func TestC4VisibleAndLevel(t *testing.T) {
-	x := []float64{1, 0.1, 1e-12, -1e-6, 0.01}
-	y := []float64{1, 0.1, 1e-20, 1e-9, -1}
-	vx, vy, hidden := c4Visible(x, y)
-	// 1e-12 is below 1e-9 · max: hidden; the non-positive points stay for the plot's mask.
-	if hidden != 1 || len(vx) != 4 || vx[2] != -1e-6 || vy[3] != -1 {
-		t.Errorf("c4Visible: %v %v hidden %d", vx, vy, hidden)
+	// An exact power law: every window gives its exponent (C: 1.3, E h²: 2).
+	if len(tab.Rows) != 2 || len(tab.Header) != 7 || !strings.HasPrefix(tab.Rows[0][3], "1.300") || !strings.HasPrefix(tab.Rows[1][5], "2.000") {
+		t.Errorf("table %v %v", tab.Header, tab.Rows)
 	}
-	if l := c4Level(&viz.Fit{Intercept: 1, Slope: 2}, nil, -1); l != -1 {
-		t.Errorf("level from fit = %v, want -1", l)
+	if _, err := fig.OptionJSON(); err != nil {
+		t.Fatal(err)
 	}
-	if l := c4Level(nil, []float64{10, 1000, -5, 100}, 0); l != 2 {
-		t.Errorf("level from median = %v, want 2", l)
-	}
-	if l := c4Level(nil, []float64{-1}, 0); !math.IsNaN(l) {
-		t.Errorf("level without positive values = %v, want NaN", l)
+	if _, _, err := WindowStudy("w", []string{"a", "b"}, []*experiment.Layer{l}, []int{100}); err == nil {
+		t.Error("mismatched names: no error")
 	}
 }

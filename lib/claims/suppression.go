@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -12,6 +11,14 @@ import (
 	"github.com/noisecurv/noisecurv/lib/fit"
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
+
+// c6bStatement is the claim C6 (part 2) in one paragraph, with the edits.
+const c6bStatement = "Claim C6 (part 2, Fig. 5): recompute H_ii = E_p Σ_m κ_pm w_pmi and C_ii = [E h²]_ii = E_p Σ_m κ_pm² w_pmi " +
+	"(w_pmi = (u_pm·v_i)², v_i the top-N' eigenvectors of H) from edited per-sample spectra: (1) original; (2) cut at k = 1, " +
+	"modes beyond the first scaled by 1e-5; (3) cut and stiff-preserve, samples with κ_p1 ≤ 1e-3·max κ_p1 get κ_p1 scaled by " +
+	"1e-3; (4) cut and stiff mean collapse, the stiff samples' κ_p1 replaced by their mean. The paper: γ survives (2) and (3) " +
+	"and drops to about 1 under (4), so the superlinearity comes from the spread of the stiff samples' leading curvatures. " +
+	"Gap metric: share of Σ_m κ_m² (u_m)_i² captured by the first k modes (mean over samples, the authors' definition)."
 
 // Claim C6, part 2 (Fig. 5): the suppression experiment. H_ii and C_ii := [E h²]_ii (the
 // AWD proxy of the noise) are recomputed from edited per-sample spectra,
@@ -48,25 +55,6 @@ type C6Suppression struct {
 	Opt     fit.SuppressionOptions
 }
 
-// c6SpreadSamples returns n samples evenly spaced in the order of x descending (the first is
-// the stiffest, the last the softest).
-func c6SpreadSamples(x []float64, n int) []int {
-	idx := make([]int, len(x))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return x[idx[a]] > x[idx[b]] })
-	n = min(n, len(x))
-	if n <= 1 {
-		return idx[:n]
-	}
-	out := make([]int, n)
-	for j := range out {
-		out[j] = idx[j*(len(x)-1)/(n-1)]
-	}
-	return out
-}
-
 // SuppressionData runs the suppression experiment on the MNIST MLP with the given loss and
 // the paper's edit constants.
 func SuppressionData(ctx context.Context, o Options, loss string, seed uint64) (*C6Suppression, error) {
@@ -97,7 +85,7 @@ func SuppressionDataWith(ctx context.Context, o Options, loss string, seed uint6
 	if out.Rows, out.Blocks, err = fit.SuppressionBlocks(dirs, block, load, out.Opt); err != nil {
 		return nil, fmt.Errorf("claims: C6b %s: %w", r.Label, err)
 	}
-	out.Samples = c6SpreadSamples(r.Kappa1(), 8)
+	out.Samples = fit.SpreadByRank(r.Spectra.Leading(), 8)
 	return out, nil
 }
 
@@ -175,12 +163,7 @@ func (s *C6Suppression) Report(o Options) (*Report, error) {
 	r := s.Run
 	rep := &Report{
 		ID: "C6b", Title: "Suppression experiment (Fig. 5): what sets γ", Notebook: "06_suppression.ipynb", Preset: o.PresetName(),
-		Statement: "Claim C6 (part 2, Fig. 5): recompute H_ii = E_p Σ_m κ_pm w_pmi and C_ii = [E h²]_ii = E_p Σ_m κ_pm² w_pmi " +
-			"(w_pmi = (u_pm·v_i)², v_i the top-N' eigenvectors of H) from edited per-sample spectra: (1) original; (2) cut at k = 1, " +
-			"modes beyond the first scaled by 1e-5; (3) cut and stiff-preserve, samples with κ_p1 ≤ 1e-3·max κ_p1 get κ_p1 scaled by " +
-			"1e-3; (4) cut and stiff mean collapse, the stiff samples' κ_p1 replaced by their mean. The paper: γ survives (2) and (3) " +
-			"and drops to about 1 under (4), so the superlinearity comes from the spread of the stiff samples' leading curvatures. " +
-			"Gap metric: share of Σ_m κ_m² (u_m)_i² captured by the first k modes (mean over samples, the authors' definition).",
+		Statement: c6bStatement,
 	}
 	l := r.Layer
 	rep.Rows = append(rep.Rows, Row{Quantity: r.Label + ": setup", Measured: fmt.Sprintf("D %d, N %d, K %d modes, %d directions (N'), %d block(s)", l.D, s.Run.Result.N, s.K, s.Dirs, s.Blocks),
@@ -244,7 +227,7 @@ func (s *C6Suppression) Report(o Options) (*Report, error) {
 
 func (s *C6Suppression) panelCH(row fit.SuppressionRow) (*viz.Figure, error) {
 	f, err := viz.LogLog(viz.LogLogSpec{Title: "C_ii vs H_ii: " + row.Name, XName: "H_ii", YName: "C_ii = [E h²]_ii",
-		Series: []viz.XYSeries{{Name: row.Name, X: row.H, Y: row.Eh2, Mask: true, Fit: vizFit(row.Fit, row.H)}}})
+		Series: []viz.XYSeries{{Name: row.Name, X: row.H, Y: row.Eh2, Mask: true, Fit: viz.FitLine(row.Fit, row.H)}}})
 	if err != nil {
 		return nil, fmt.Errorf("claims: C6b figure: %w", err)
 	}
@@ -293,7 +276,7 @@ func (s *C6Suppression) panelVsOrig(row fit.SuppressionRow, what string) (*viz.F
 		x, y, f = s.Rows[0].H, row.H, row.HVsOrig
 	}
 	fig, err := viz.LogLog(viz.LogLogSpec{Title: "new vs original " + what + "_ii: " + row.Name, XName: "original " + what + "_ii", YName: "new " + what + "_ii",
-		Series: []viz.XYSeries{{Name: row.Name, X: x, Y: y, Mask: true, Fit: vizFit(f, x)}}, Guides: []float64{1}})
+		Series: []viz.XYSeries{{Name: row.Name, X: x, Y: y, Mask: true, Fit: viz.FitLine(f, x)}}, Guides: []float64{1}})
 	if err != nil {
 		return nil, fmt.Errorf("claims: C6b figure: %w", err)
 	}

@@ -24,3 +24,25 @@ func BlockShare(vecs *mat.Dense, d0 int) []float64 {
 	}
 	return out
 }
+
+// EigenBasis returns eigenpairs of the problem's Hessian H, eigenvalues descending with the
+// eigenvectors as columns: all D of them from the dense H when k <= 0 or k >= D, else the top
+// k by Lanczos on the exact Hessian operator (seeded), which never forms H.
+func EigenBasis(p *Problem, k int, seed uint64) ([]float64, *mat.Dense, error) {
+	d, err := p.Dim()
+	if err != nil {
+		return nil, nil, err
+	}
+	if k <= 0 || k >= d {
+		H, err := Hessian(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		return Eigen(H)
+	}
+	op, err := HessianOperator(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return TopEigen(op, k, LanczosOptions{Seed: seed})
+}

@@ -29,10 +29,13 @@ func init() {
 // itself would only print a message), so misuse still panics.
 type openblasImpl struct{ gonum.Implementation }
 
-func (openblasImpl) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	aT, bT := isTrans(tA), isTrans(tB)
+// gemmArgs checks the arguments of a row-major GEMM C = αop(A)op(B) + βC (m×n, inner k) the
+// way the reference BLAS does, panicking on a negative dimension, a leading dimension too
+// small or a slice too short; la, lb, lc are the slices' lengths. It reports whether there is
+// anything to compute (false for an empty C).
+func gemmArgs(name string, aT, bT bool, m, n, k, lda, ldb, ldc, la, lb, lc int) bool {
 	if m < 0 || n < 0 || k < 0 {
-		panic("linalg/openblas: Dgemm: negative dimension")
+		panic("linalg/openblas: " + name + ": negative dimension")
 	}
 	ar, ac := m, k
 	if aT {
@@ -43,13 +46,21 @@ func (openblasImpl) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a [
 		br, bc = n, k
 	}
 	if lda < max(1, ac) || ldb < max(1, bc) || ldc < max(1, n) {
-		panic("linalg/openblas: Dgemm: bad leading dimension")
+		panic("linalg/openblas: " + name + ": bad leading dimension")
 	}
 	if m == 0 || n == 0 {
-		return
+		return false
 	}
-	if (ar > 0 && ac > 0 && len(a) < lda*(ar-1)+ac) || (br > 0 && bc > 0 && len(b) < ldb*(br-1)+bc) || len(c) < ldc*(m-1)+n {
-		panic("linalg/openblas: Dgemm: slice too short")
+	if (ar > 0 && ac > 0 && la < lda*(ar-1)+ac) || (br > 0 && bc > 0 && lb < ldb*(br-1)+bc) || lc < ldc*(m-1)+n {
+		panic("linalg/openblas: " + name + ": slice too short")
+	}
+	return true
+}
+
+func (openblasImpl) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	aT, bT := isTrans(tA), isTrans(tB)
+	if !gemmArgs("Dgemm", aT, bT, m, n, k, lda, ldb, ldc, len(a), len(b), len(c)) {
+		return
 	}
 	C.cblas_dgemm(C.CblasRowMajor, ctrans(aT), ctrans(bT), cint("m", m), cint("n", n), cint("k", k),
 		C.double(alpha), ptr(a), cint("lda", lda), ptr(b), cint("ldb", ldb), C.double(beta), ptr(c), cint("ldc", ldc))
@@ -86,25 +97,8 @@ func (openblasImpl) Dsyrk(ul blas.Uplo, tA blas.Transpose, n, k int, alpha float
 
 func (openblasImpl) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	aT, bT := isTrans(tA), isTrans(tB)
-	if m < 0 || n < 0 || k < 0 {
-		panic("linalg/openblas: Sgemm: negative dimension")
-	}
-	ar, ac := m, k
-	if aT {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if bT {
-		br, bc = n, k
-	}
-	if lda < max(1, ac) || ldb < max(1, bc) || ldc < max(1, n) {
-		panic("linalg/openblas: Sgemm: bad leading dimension")
-	}
-	if m == 0 || n == 0 {
+	if !gemmArgs("Sgemm", aT, bT, m, n, k, lda, ldb, ldc, len(a), len(b), len(c)) {
 		return
-	}
-	if (ar > 0 && ac > 0 && len(a) < lda*(ar-1)+ac) || (br > 0 && bc > 0 && len(b) < ldb*(br-1)+bc) || len(c) < ldc*(m-1)+n {
-		panic("linalg/openblas: Sgemm: slice too short")
 	}
 	C.cblas_sgemm(C.CblasRowMajor, ctrans(aT), ctrans(bT), cint("m", m), cint("n", n), cint("k", k),
 		C.float(alpha), ptr32(a), cint("lda", lda), ptr32(b), cint("ldb", ldb), C.float(beta), ptr32(c), cint("ldc", ldc))

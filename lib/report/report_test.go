@@ -1,4 +1,4 @@
-package claims
+package report
 
 import (
 	"errors"
@@ -8,20 +8,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/noisecurv/noisecurv/lib/claims"
 	"github.com/noisecurv/noisecurv/lib/data"
 	"github.com/noisecurv/noisecurv/lib/experiment"
 )
 
 func TestMarkdownAndSummary(t *testing.T) {
-	o := Options{Paper: true, Models: []string{"mlp"}, Seeds: []uint64{0, 1}, Run: experiment.Options{CacheDir: t.TempDir()}}
-	crit := []Criterion{{Name: "CE | superlinear", Statistic: "γ_emp − 1", Kind: Core, Sense: Above, Measured: Estimate{Value: 0.13, Lo: 0.11, Hi: 0.15},
-		Threshold: 0.05, ControlName: "MSE", Control: ptr(Point(-0.04))}}
+	o := claims.Options{Paper: true, Models: []string{"mlp"}, Seeds: []uint64{0, 1}, Run: experiment.Options{CacheDir: t.TempDir()}}
+	control := claims.Point(-0.04)
+	crit := []claims.Criterion{{Name: "CE | superlinear", Statistic: "γ_emp − 1", Kind: claims.Core, Sense: claims.Above, Measured: claims.Estimate{Value: 0.13, Lo: 0.11, Hi: 0.15},
+		Threshold: 0.05, ControlName: "MSE", Control: &control}}
 	outs := []Outcome{
-		{Entry: Entry{ID: "C4-C5", Name: "Power law"}, Report: &Report{ID: "C4-C5", Title: "Power law", Notebook: "04_power_law.ipynb",
-			Criteria: crit, Rows: []Row{{Quantity: "|x| on\ntwo lines", Measured: "1.126", Paper: "1 < γ"}}}},
-		{Entry: Entry{ID: "C7", Name: "The grid"}, Err: errors.New("cache | broken")},
+		{Entry: claims.Entry{ID: "C4-C5", Name: "Power law"}, Report: &claims.Report{ID: "C4-C5", Title: "Power law", Notebook: "04_power_law.ipynb",
+			Criteria: crit, Rows: []claims.Row{{Quantity: "|x| on\ntwo lines", Measured: "1.126", Paper: "1 < γ"}}}},
+		{Entry: claims.Entry{ID: "C7", Name: "The grid"}, Err: errors.New("cache | broken")},
 	}
-	outs[0].Report.decide()
+	outs[0].Report.Verdict, outs[0].Report.Why = claims.Decide(crit)
 	sum := BuildSummary(o, outs)
 	md := Markdown(o, outs, sum)
 	for _, want := range []string{
@@ -65,23 +67,11 @@ func TestMarkdownAndSummary(t *testing.T) {
 	}
 }
 
-func TestParseModels(t *testing.T) {
-	if m, err := ParseModels(" mlp, cnn ,"); err != nil || len(m) != 2 || m[0] != "mlp" || m[1] != "cnn" {
-		t.Errorf("ParseModels = %v, %v", m, err)
-	}
-	if m, err := ParseModels(""); err != nil || m != nil {
-		t.Errorf("ParseModels(\"\") = %v, %v, want all (nil)", m, err)
-	}
-	if _, err := ParseModels("mpl"); err == nil || !strings.Contains(err.Error(), `"mpl"`) {
-		t.Errorf("ParseModels(mpl): err = %v, want it to name mpl", err)
-	}
-}
-
 func TestMissingDataAtTheTop(t *testing.T) {
-	resetMissingData()
-	t.Cleanup(resetMissingData)
+	claims.ResetMissingData()
+	t.Cleanup(claims.ResetMissingData)
 	nf := &data.NotFoundError{Name: "fashion-mnist", Tried: []string{"./data/fashion-mnist (./data): no such folder", "Debian package: no such folder"}}
-	note := noteMissingData("C7", "fashion-mnist", fmt.Errorf("experiment: %w", nf))
+	note := claims.NoteMissingData("C7", "fashion-mnist", fmt.Errorf("experiment: %w", nf))
 	for _, want := range []string{"./data/fashion-mnist (./data): no such folder; Debian package: no such folder", "data fetch fashion-mnist"} {
 		if !strings.Contains(note, want) {
 			t.Errorf("note %q lacks %q (the whole tried list, on one line)", note, want)
@@ -90,7 +80,7 @@ func TestMissingDataAtTheTop(t *testing.T) {
 	if strings.Contains(note, "\n") {
 		t.Errorf("note has a newline: %q", note)
 	}
-	o := Options{Run: experiment.Options{CacheDir: t.TempDir()}}
+	o := claims.Options{Run: experiment.Options{CacheDir: t.TempDir()}}
 	md := Markdown(o, nil, Summary{})
 	want := "- C7 skipped fashion-mnist: fetch with `go run ./cmd/noisecurv data fetch fashion-mnist`"
 	if i, j := strings.Index(md, want), strings.Index(md, "## Verdicts"); i < 0 || i > j {

@@ -1,4 +1,4 @@
-package claims
+package report
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/noisecurv/noisecurv/lib/atomicfile"
+	"github.com/noisecurv/noisecurv/lib/claims"
 	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
 )
@@ -41,7 +42,7 @@ type ClaimSummary struct {
 	Criteria []CriterionSummary `json:"criteria,omitempty"`
 }
 
-// CriterionSummary is a Criterion as text cells (criterionCells) plus its deciding numbers.
+// CriterionSummary is a claims.Criterion as text cells (Criterion.Cells) plus its deciding numbers.
 type CriterionSummary struct {
 	Name, Kind, Statistic, Measured, Threshold, Control, Margin, Outcome string
 }
@@ -86,7 +87,7 @@ func commit() string {
 
 // BuildSummary gathers the outcomes of a run of the claims and every cached Table 1 cell of
 // o's preset (the paper's four seeds).
-func BuildSummary(o Options, outs []Outcome) Summary {
+func BuildSummary(o claims.Options, outs []Outcome) Summary {
 	s := Summary{Preset: o.PresetName(), Generated: time.Now().UTC().Format(time.RFC3339), Commit: commit(), Command: reproduceCommand(o)}
 	for _, oc := range outs {
 		cs := ClaimSummary{ID: oc.Entry.ID, Title: oc.Entry.Name}
@@ -96,13 +97,13 @@ func BuildSummary(o Options, outs []Outcome) Summary {
 			r := oc.Report
 			cs.Title, cs.Notebook, cs.Verdict, cs.Why = r.Title, r.Notebook, string(r.Verdict), r.Why
 			for _, c := range r.Criteria {
-				v := criterionCells(c)
+				v := c.Cells()
 				cs.Criteria = append(cs.Criteria, CriterionSummary{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]})
 			}
 		}
 		s.Claims = append(s.Claims, cs)
 	}
-	for _, c := range experiment.Grid(gridPaperSeeds, !o.Paper, nil, nil, nil) {
+	for _, c := range experiment.Grid(claims.PaperSeeds(), !o.Paper, nil, nil, nil) {
 		r, ok := experiment.Cached(c, o.Run)
 		if !ok {
 			continue
@@ -112,7 +113,7 @@ func BuildSummary(o Options, outs []Outcome) Summary {
 			continue
 		}
 		cell := CellSummary{Name: c.Name(), Key: c.Key(), Dataset: c.Dataset, Model: c.Model, Loss: c.Loss, Classes: c.Classes,
-			Seed: c.Seed, NPrime: c.NPrime, TrainAcc: FinalAcc(r.History), Epochs: len(r.History.Epochs), Gamma: map[string]float64{}}
+			Seed: c.Seed, NPrime: c.NPrime, TrainAcc: claims.FinalAcc(r.History), Epochs: len(r.History.Epochs), Gamma: map[string]float64{}}
 		for k, f := range l.Fits {
 			if !math.IsNaN(f.Slope) {
 				cell.Gamma[k] = math.Round(f.Slope*1e6) / 1e6
@@ -124,7 +125,7 @@ func BuildSummary(o Options, outs []Outcome) Summary {
 }
 
 // reproduceCommand is the command line that regenerates the outcomes under o.
-func reproduceCommand(o Options) string {
+func reproduceCommand(o claims.Options) string {
 	cmd := "go run ./cmd/noisecurv reproduce"
 	if o.Paper {
 		cmd = "go run -tags openblas ./cmd/noisecurv reproduce --paper"
@@ -132,7 +133,7 @@ func reproduceCommand(o Options) string {
 	if len(o.Models) > 0 {
 		cmd += " --models " + strings.Join(o.Models, ",")
 	}
-	if n := len(o.seeds()); n > 1 {
+	if n := len(o.Seeds); n > 1 {
 		cmd += fmt.Sprintf(" --seeds %d", n)
 	}
 	return cmd
@@ -155,7 +156,7 @@ func ReadSummary(path string) (Summary, error) {
 		return s, err
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
-		return s, fmt.Errorf("claims: summary %s: %w", path, err)
+		return s, fmt.Errorf("report: summary %s: %w", path, err)
 	}
 	return s, nil
 }
@@ -235,7 +236,7 @@ func (s Summary) Table1() string {
 			seeds = append(seeds, fmt.Sprint(c.Seed))
 			acc = append(acc, c.TrainAcc)
 		}
-		fmt.Fprintf(&b, "| %s, C'=%d | %s | %s | %s | %s | %s | %.3f | %d |\n", gridRowLabel(k.dataset, k.model, k.loss), k.classes,
+		fmt.Fprintf(&b, "| %s, C'=%d | %s | %s | %s | %s | %s | %.3f | %d |\n", claims.RowLabel(k.dataset, k.model, k.loss), k.classes,
 			stat(experiment.MatC.V1().String()), stat(experiment.MatEh2.V1().String()), stat(experiment.MatCovar.V1().String()), stat(experiment.MatC.V2().String()), strings.Join(seeds, ","), fit.Aggregate(acc).Mean, cs[0].NPrime)
 	}
 	fmt.Fprintf(&b, "\nFrom `%s`, commit %s, %s.\n", s.Command, shortCommit(s.Commit), s.Generated)
@@ -273,7 +274,7 @@ func UpdateReadme(readme []byte, sections map[string]string) ([]byte, error) {
 		i := bytes.Index(readme, []byte(begin))
 		j := bytes.Index(readme, []byte(end))
 		if i < 0 || j < i {
-			return nil, fmt.Errorf("claims: README has no generated section %q (want the lines %q and %q)", n, strings.TrimSpace(begin), end)
+			return nil, fmt.Errorf("report: README has no generated section %q (want the lines %q and %q)", n, strings.TrimSpace(begin), end)
 		}
 		var out bytes.Buffer
 		out.Write(readme[:i+len(begin)])

@@ -1,4 +1,4 @@
-package claims
+package explore
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/noisecurv/noisecurv/lib/claims"
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
@@ -60,17 +61,17 @@ func (r *BeyondRun) TrainAcc() float64 {
 	if r.Result == nil {
 		return math.NaN()
 	}
-	return FinalAcc(r.Result.History)
+	return claims.FinalAcc(r.Result.History)
 }
 
-func beyondBase(o Options, seed uint64) (experiment.Config, error) {
+func beyondBase(o claims.Options, seed uint64) (experiment.Config, error) {
 	return o.Preset("mnist", "mlp", "ce", 10, seed)
 }
 
-func beyondRun(ctx context.Context, o Options, label string, x float64, c experiment.Config) (*BeyondRun, error) {
+func beyondRun(ctx context.Context, o claims.Options, label string, x float64, c experiment.Config) (*BeyondRun, error) {
 	r, err := experiment.Run(ctx, c, o.Run)
 	if err != nil {
-		return nil, fmt.Errorf("claims: beyond %s: %w", label, err)
+		return nil, fmt.Errorf("explore: %s: %w", label, err)
 	}
 	l, err := r.Final("")
 	if err != nil {
@@ -81,7 +82,7 @@ func beyondRun(ctx context.Context, o Options, label string, x float64, c experi
 
 // BeyondBatch runs study (a): the MNIST MLP CE cell trained and analysed with each batch size
 // (C of Eq. 2 uses the same B as training).
-func BeyondBatch(ctx context.Context, o Options, seed uint64, batches []int) ([]*BeyondRun, error) {
+func BeyondBatch(ctx context.Context, o claims.Options, seed uint64, batches []int) ([]*BeyondRun, error) {
 	var out []*BeyondRun
 	for _, b := range batches {
 		c, err := beyondBase(o, seed)
@@ -100,7 +101,7 @@ func BeyondBatch(ctx context.Context, o Options, seed uint64, batches []int) ([]
 
 // BeyondLabelNoiseRuns runs study (c): the same cell with a fraction of training labels
 // replaced by uniformly drawn wrong ones (experiment.Config.LabelNoise).
-func BeyondLabelNoiseRuns(ctx context.Context, o Options, seed uint64, levels []float64) ([]*BeyondRun, error) {
+func BeyondLabelNoiseRuns(ctx context.Context, o claims.Options, seed uint64, levels []float64) ([]*BeyondRun, error) {
 	var out []*BeyondRun
 	for _, q := range levels {
 		c, err := beyondBase(o, seed)
@@ -119,7 +120,7 @@ func BeyondLabelNoiseRuns(ctx context.Context, o Options, seed uint64, levels []
 
 // BeyondFashion runs study (d): the MLP CE cell on Fashion-MNIST and on MNIST. ok is false
 // (with a note) when Fashion-MNIST is not installed.
-func BeyondFashion(ctx context.Context, o Options, seed uint64) (runs []*BeyondRun, note string, err error) {
+func BeyondFashion(ctx context.Context, o claims.Options, seed uint64) (runs []*BeyondRun, note string, err error) {
 	for _, ds := range []string{"mnist", "fashion-mnist"} {
 		c, err := o.Preset(ds, "mlp", "ce", 10, seed)
 		if err != nil {
@@ -127,10 +128,10 @@ func BeyondFashion(ctx context.Context, o Options, seed uint64) (runs []*BeyondR
 		}
 		if _, ok := experiment.Cached(c, o.Run); !ok && ds != "mnist" {
 			if _, err := experiment.Data(c, o.Run); err != nil {
-				return runs, fmt.Sprintf("Fashion-MNIST skipped: dataset not available (%s); install Debian's dataset-fashion-mnist", noteMissingData("ext", ds, err)), nil
+				return runs, fmt.Sprintf("Fashion-MNIST skipped: dataset not available (%s); install Debian's dataset-fashion-mnist", claims.NoteMissingData("ext", ds, err)), nil
 			}
 		}
-		r, err := beyondRun(ctx, o, gridRowLabel(ds, "mlp", "ce"), 0, c)
+		r, err := beyondRun(ctx, o, claims.RowLabel(ds, "mlp", "ce"), 0, c)
 		if err != nil {
 			return nil, "", err
 		}
@@ -155,7 +156,7 @@ type TanhStudy struct {
 }
 
 // BeyondTanh runs study (b) (cached: the subset analyses are stored next to the runs).
-func BeyondTanh(ctx context.Context, o Options, seed uint64, perClass int) (*TanhStudy, error) {
+func BeyondTanh(ctx context.Context, o claims.Options, seed uint64, perClass int) (*TanhStudy, error) {
 	base, err := beyondBase(o, seed)
 	if err != nil {
 		return nil, err
@@ -356,10 +357,10 @@ func beyondTanhConclusion(st *TanhStudy, full float64) string {
 }
 
 // beyondRows adds the rows of one study.
-func beyondRows(rep *Report, tag string, runs []*BeyondRun, paper string) {
+func beyondRows(rep *claims.Report, tag string, runs []*BeyondRun, paper string) {
 	for _, r := range runs {
 		l := r.Layer
-		rep.Rows = append(rep.Rows, Row{
+		rep.Rows = append(rep.Rows, claims.Row{
 			Quantity: fmt.Sprintf("(%s) %s: γ_emp / γ_AWD (v1)", tag, r.Label),
 			Measured: fmt.Sprintf("%s / %s", fmtGamma(l, experiment.MatC.V1()), fmtGamma(l, experiment.MatEh2.V1())),
 			Paper:    paper,
@@ -394,7 +395,7 @@ func BeyondGammaFigure(title, xName string, logX bool, runs []*BeyondRun) (*viz.
 		}
 	}
 	if len(series) == 0 {
-		return nil, fmt.Errorf("claims: %s: no finite exponent", title)
+		return nil, fmt.Errorf("explore: %s: no finite exponent", title)
 	}
 	return viz.Lines(viz.LineSpec{Title: title, XName: xName, YName: "γ", LogX: logX, Series: series,
 		Refs: []viz.RefLine{{Y: 1, Label: "γ = 1"}}, Symbols: true})
@@ -408,7 +409,7 @@ func BeyondPanel(title, yName string, runs []*BeyondRun, key experiment.FitKey, 
 		l := r.Layer
 		f, err := l.Refit(key, r.Config.NPrime)
 		if err != nil {
-			return nil, fmt.Errorf("claims: %s: %w", r.Label, err)
+			return nil, fmt.Errorf("explore: %s: %w", r.Label, err)
 		}
 		src := l.Diagonal(key.Matrix)
 		s := 1.0
@@ -419,7 +420,7 @@ func BeyondPanel(title, yName string, runs []*BeyondRun, key experiment.FitKey, 
 		for j, v := range src {
 			y[j] = s * v
 		}
-		vf := vizFit(f, l.H)
+		vf := viz.FitLine(f, l.H)
 		vf.Intercept += math.Log10(s)
 		series = append(series, viz.XYSeries{Name: r.Label, X: l.H, Y: y, Mask: true, Offset: -gap * float64(i), Fit: vf})
 	}
@@ -428,16 +429,16 @@ func BeyondPanel(title, yName string, runs []*BeyondRun, key experiment.FitKey, 
 
 // Beyond answers questions the paper leaves open: (a) batch-size dependence, (b) tanh
 // networks, (c) label noise, (d) Fashion-MNIST; each with a figure and a conclusion.
-func Beyond(ctx context.Context, o Options) (*Report, error) {
-	rep := &Report{
+func Beyond(ctx context.Context, o claims.Options) (*claims.Report, error) {
+	rep := &claims.Report{
 		ID: "ext", Title: "Beyond the paper: batch size, tanh, label noise, Fashion-MNIST", Notebook: "09_beyond.ipynb", Preset: o.PresetName(),
-		Verdict: Informational,
+		Verdict: claims.Informational,
 		Statement: "Questions the paper leaves open, on the MNIST MLP cross-entropy cell (C' = 10) of the preset, with γ the slope of log C_ii vs log H_ii " +
 			"in H's eigenbasis (C = (1/B)(E_p[g_p g_pᵀ] − g gᵀ), rule v1 unless said otherwise): (a) does γ depend on the batch size B? " +
 			"(b) with tanh the per-sample Hessian h_p = J_pᵀ Q_p J_p + Σ_c (∂l_p/∂f_c) ∇²f_c keeps a residual term and is no longer Kronecker " +
 			"factorized: does the superlinear law survive? (c) with a fraction of wrong labels, does γ change? (d) does it hold on Fashion-MNIST?",
 	}
-	seed := o.seeds()[0]
+	seed := firstSeed(o)
 	var why []string
 
 	batch, err := BeyondBatch(ctx, o, seed, BeyondBatches)
@@ -462,7 +463,7 @@ func Beyond(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	beyondRows(rep, "b", []*BeyondRun{st.ReLU, st.Tanh}, "not studied (paper: ReLU only)")
-	rep.Rows = append(rep.Rows, Row{Quantity: "(b) tanh: residual |H − J^T Q J|_F / |H|_F; negative eigenvalues of H", Measured: fmt.Sprintf("%.3f; %d of %d", st.ResidualShare, st.NegEig, st.Tanh.Layer.D),
+	rep.Rows = append(rep.Rows, claims.Row{Quantity: "(b) tanh: residual |H − J^T Q J|_F / |H|_F; negative eigenvalues of H", Measured: fmt.Sprintf("%.3f; %d of %d", st.ResidualShare, st.NegEig, st.Tanh.Layer.D),
 		Paper: "0 for ReLU (piecewise linear)", Note: fmt.Sprintf("analysis on %d samples (%d per class): tanh %.1f s by exact HVPs, ReLU %.1f s by the Kronecker route", st.N, st.PerClass, st.TanhSeconds, st.ReLUSeconds)})
 	full := math.NaN()
 	for _, r := range batch {
@@ -498,7 +499,7 @@ func Beyond(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	if note != "" {
-		rep.Rows = append(rep.Rows, Row{Quantity: "(d) Fashion-MNIST", Measured: "skipped", Note: note})
+		rep.Rows = append(rep.Rows, claims.Row{Quantity: "(d) Fashion-MNIST", Measured: "skipped", Note: note})
 		why = append(why, "(d) "+note+".")
 	} else {
 		beyondRows(rep, "d", fash, "not in the paper (MNIST, CIFAR-10 only)")
@@ -515,10 +516,18 @@ func Beyond(ctx context.Context, o Options) (*Report, error) {
 	all = append(all, noise...)
 	all = append(all, fash...)
 	if r, n := beyondAccCorrelation(all); fit.IsFinite(r) {
-		rep.Rows = append(rep.Rows, Row{Quantity: "γ_emp vs final training accuracy, Pearson r over the full-data runs", Measured: fmt.Sprintf("%.3f (%d runs)", r, n),
+		rep.Rows = append(rep.Rows, claims.Row{Quantity: "γ_emp vs final training accuracy, Pearson r over the full-data runs", Measured: fmt.Sprintf("%.3f (%d runs)", r, n),
 			Paper: "not studied", Note: "batch, label-noise and dataset runs (the tanh subset analysis excluded)"})
 		why = append(why, beyondAccSentence(r, n))
 	}
 	rep.Why = strings.Join(why, " ")
 	return rep, nil
+}
+
+// firstSeed is the seed the studies run (the first of o.Seeds, 0 by default).
+func firstSeed(o claims.Options) uint64 {
+	if len(o.Seeds) == 0 {
+		return 0
+	}
+	return o.Seeds[0]
 }

@@ -1,4 +1,8 @@
-package claims
+// Package report runs everything `noisecurv reproduce` runs (the paper's claims, then the
+// explorations beyond it) and writes what comes out: a standalone HTML page, Markdown, CSV
+// and JSON tables, and the small committed summary (Summary) from which the README's result
+// tables are generated, so that the README cannot disagree with the evidence.
+package report
 
 import (
 	"context"
@@ -13,46 +17,30 @@ import (
 	"time"
 
 	"github.com/noisecurv/noisecurv/lib/atomicfile"
+	"github.com/noisecurv/noisecurv/lib/claims"
 	"github.com/noisecurv/noisecurv/lib/experiment"
+	"github.com/noisecurv/noisecurv/lib/explore"
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
 
-// Entry names a claim function for the report.
-type Entry struct {
-	ID   string
-	Name string
-	Fn   Func
-}
-
-// All lists every claim in the paper's order; `noisecurv reproduce` runs them all and the
-// notebooks call them one by one.
-func All() []Entry {
-	return []Entry{
-		{"C1", "Fisher vs Hessian", Fisher},
-		{"C2", "Activity-Weight Duality", Duality},
-		{"C3", "Commutation", Commutation},
-		{"C4-C5", "Power law", PowerLaw},
-		{"C6a", "Bounds and per-sample spectra", Bounds},
-		{"C6b", "Suppression experiment", Suppression},
-		{"C7", "The grid", GridTable},
-		{"v2", "Layer-wise exponents", LayerWise},
-		{"C8", "Interpretation", Interpretation},
-		{"ext", "Beyond the paper", Beyond},
-	}
+// All lists everything `noisecurv reproduce` runs: the paper's claims in the paper's order
+// (claims.All), then the explorations beyond the paper (explore.All).
+func All() []claims.Entry {
+	return append(claims.All(), explore.All()...)
 }
 
 // Outcome is one claim's report or the error that stopped it.
 type Outcome struct {
-	Entry   Entry
-	Report  *Report
+	Entry   claims.Entry
+	Report  *claims.Report
 	Err     error
 	Seconds float64
 }
 
-// RunAll runs the selected claims (all when only is empty), continuing past failures so one
-// broken claim does not hide the others.
-func RunAll(ctx context.Context, o Options, only []string) []Outcome {
-	resetMissingData()
+// RunAll runs the selected entries of All (all when only is empty, else those whose ID is in
+// only), continuing past failures so one broken claim does not hide the others.
+func RunAll(ctx context.Context, o claims.Options, only []string) []Outcome {
+	claims.ResetMissingData()
 	var out []Outcome
 	for _, e := range All() {
 		if len(only) > 0 && !contains(only, e.ID) {
@@ -82,7 +70,7 @@ func contains(list []string, s string) bool {
 // its figures), dir/claims.json and dir/claims.csv (every row of every claim), and
 // dir/runs.csv and dir/runs.json (every cached experiment's fits). All files are written
 // atomically.
-func WriteReport(dir string, o Options, outs []Outcome) error {
+func WriteReport(dir string, o claims.Options, outs []Outcome) error {
 	page := &viz.Page{Title: "noisecurv: SGD noise covariance vs curvature (arXiv 2602.05600)"}
 	summary := &viz.Table{Caption: "Claims, " + o.PresetName() + " preset",
 		Header: []string{"claim", "title", "notebook", "verdict", "why", "seconds"}}
@@ -187,7 +175,7 @@ func notebooksLink(dir string) string {
 // criteria with measured value, threshold, control and margin), Table 1 from the cache, and
 // each claim's measurements. The README's result tables are generated from the same
 // summary (ReadmeSections).
-func Markdown(o Options, outs []Outcome, sum Summary) string {
+func Markdown(o claims.Options, outs []Outcome, sum Summary) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# noisecurv results, %s preset\n\nRegenerate with `%s`.\n\n", o.PresetName(), sum.Command)
 	if t := missingDataText(); t != "" {
@@ -214,7 +202,7 @@ func mdCell(s string) string {
 }
 
 // writeRuns tabulates every cached experiment result: one row per run, epoch and layer.
-func writeRuns(dir string, o Options) error {
+func writeRuns(dir string, o claims.Options) error {
 	results, err := experiment.CachedResults(o.Run)
 	if err != nil {
 		return err
