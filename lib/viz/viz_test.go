@@ -706,3 +706,24 @@ func TestLogLogWideRangeLabelsEveryDecade(t *testing.T) {
 		t.Errorf("first point of the third series = %v, want [1 8] (x linear, y = log10(1e8))", p)
 	}
 }
+
+func TestSpectraAxisAtMostMaxDecades(t *testing.T) {
+	// A spectrum from 0.09 down to 1e-30: the axis keeps 9 whole decades from 0.1 and counts
+	// the rest (ECharts labels a log axis decade by decade only up to 9 decades).
+	var v []float64
+	for k := 0; k < 100; k++ {
+		v = append(v, 0.09*math.Pow(10, -29*float64(k)/99))
+	}
+	f, err := Spectra(SpectraSpec{Series: []Spectrum{{Name: "C_ii", Values: v}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := optionOf(t, f)
+	ya := opt["yAxis"].(map[string]any)
+	if lo, hi := ya["min"].(float64), ya["max"].(float64); math.Abs(math.Log10(hi/lo)-DefaultMaxDecades) > 1e-9 || math.Abs(hi-0.1) > 1e-12 {
+		t.Errorf("y axis %g..%g, want %d decades down from 0.1", lo, hi, DefaultMaxDecades)
+	}
+	if name := seriesList(t, opt)[0]["name"].(string); !strings.Contains(name, "below the axis]") {
+		t.Errorf("legend %q does not count the values below the axis", name)
+	}
+}

@@ -615,11 +615,15 @@ func lines(b string, spec LineSpec) (*Figure, error) {
 		}
 		ps = append(ps, p)
 	}
+	// A log y axis keeps at most DefaultMaxDecades whole decades, down from the one holding
+	// the largest value; what lies below is counted in the legend.
+	yFloor := math.Inf(-1)
+	if spec.LogY && !math.IsInf(yMax, 0) {
+		yFloor = math.Max(math.Floor(yMin+1e-9), math.Ceil(yMax-1e-9)-DefaultMaxDecades)
+	}
 	for _, p := range ps {
-		if spec.LogY && yMax-yMin > DefaultMaxDecades {
-			if below := countBelow(p.y, math.Pow(10, yMax-DefaultMaxDecades)); below > 0 {
-				p.name += fmt.Sprintf(" [%d below the axis]", below)
-			}
+		if below := countBelow(p.y, math.Pow(10, yFloor)); spec.LogY && below > 0 {
+			p.name += fmt.Sprintf(" [%d below the axis]", below)
 		}
 		legend = append(legend, p.name)
 		series = append(series, map[string]any{
@@ -667,8 +671,7 @@ func lines(b string, spec LineSpec) (*Figure, error) {
 	}
 	ya := valueAxis(spec.YName, spec.LogY, 55)
 	if spec.LogY && !math.IsInf(yMax, 0) {
-		lo := math.Max(yMin, yMax-DefaultMaxDecades)
-		ya = logAxisRange(ya, lo, yMax)
+		ya = logAxisRange(ya, yFloor, yMax)
 	}
 	opt["xAxis"] = xa
 	opt["yAxis"] = ya
