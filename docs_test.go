@@ -9,8 +9,9 @@ import (
 	"testing"
 )
 
-// Every reference to a file under docs/ must name a file that exists (a folder written with a
-// trailing slash, such as docs/results/, is not checked: it may be created by a run), and every "trap N" of
+// Every reference to a file under docs/ must name a file that exists (a folder, written with a
+// trailing slash or without an extension, such as docs/results, is not checked: a run may create
+// it), and every "trap N" of
 // docs/lab.md must be a heading there. References are looked for in the kinds of files that
 // cite the docs: Go sources and comments, Markdown, notebooks, shell scripts, Makefiles.
 
@@ -55,10 +56,10 @@ func docProblems(t *testing.T, root string) []string {
 			at := func(format string) string { return rel + ":" + itoa(i+1) + ": " + format }
 			for _, loc := range docsRef.FindAllStringIndex(line, -1) {
 				m := line[loc[0]:loc[1]]
-				if loc[1] < len(line) && line[loc[1]] == '/' {
-					continue // a folder ("docs/results/"), which generated files may create
-				}
 				target := strings.SplitN(m, "#", 2)[0]
+				if (loc[1] < len(line) && line[loc[1]] == '/') || filepath.Ext(target) == "" {
+					continue // a folder ("docs/results/", "docs/results"), which a run may create
+				}
 				if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(target))); err != nil {
 					problems = append(problems, at(m+" does not exist"))
 				}
@@ -123,7 +124,7 @@ func TestDocsCheckerFindsBrokenReferences(t *testing.T) {
 	write("lib/x/doc.go", "// See docs/science.md and science.md (C3); docs/lab.md, trap 1.\npackage x\n")
 	write("lib/x/bad.go", "// See docs/design.md, design.md and lab.md trap 3.\npackage x\nvar f = \"results.md\"\n")
 	write("notebooks/n.ipynb", `{"cells": [{"source": ["see docs/missing.md"]}]}`)
-	write("scripts/s.sh", "# docs/lab.md#trap-1 is fine, and so is the folder docs/generated/\n")
+	write("scripts/s.sh", "# docs/lab.md#trap-1 is fine, and so are the folders docs/generated/ and docs/results\n")
 	got := docProblems(t, root)
 	want := []string{
 		"lib/x/bad.go:1: docs/design.md does not exist",
