@@ -243,7 +243,9 @@ func C8Criteria(label string, h, c, f []float64, win int) []Criterion {
 	restate := math.NaN()
 	ratio := make([]float64, len(h))
 	for i := range h {
-		ratio[i] = c[i] / h[i]
+		if h[i] > 0 && c[i] > 0 { // elsewhere 0: dropped by both fits as non-positive
+			ratio[i] = c[i] / h[i]
+		}
 	}
 	fr, err1 := fit.LogLog(h, ratio, fit.Options{TopN: win})
 	fc, err2 := fit.LogLog(h, c, fit.Options{TopN: win})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -63,21 +64,30 @@ type CellSummary struct {
 	Gamma    map[string]float64 `json:"gamma"`
 }
 
-// commit is the VCS revision the binary was built from ("unknown" outside a checkout;
-// "+dirty" when the tree had uncommitted changes).
+// commit is the VCS revision the binary was built from, "+dirty" when the tree had
+// uncommitted changes. Builds without VCS stamping (-buildvcs=false, go run in some setups)
+// ask git about the repository instead; "unknown" when neither knows.
 func commit() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	rev, dirty := "unknown", false
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
+	rev, dirty := "", false
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
 		}
+	}
+	if rev == "" {
+		root := experiment.RepoRoot()
+		out, err := exec.Command("git", "-C", root, "rev-parse", "HEAD").Output()
+		if err != nil {
+			return "unknown"
+		}
+		rev = strings.TrimSpace(string(out))
+		st, err := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output()
+		dirty = err == nil && len(bytes.TrimSpace(st)) > 0
 	}
 	if dirty {
 		rev += "+dirty"
