@@ -3,7 +3,7 @@
 # Chromium) on Debian/Ubuntu. Idempotent: every step checks first, so a second run
 # changes nothing and only reports.
 #
-#   scripts/install-lab.sh [--system] [--no-apt] [--no-gopls] [--gobin DIR] [--data-dir DIR]
+#   scripts/install-lab.sh [--system] [--no-apt | --apt-only] [--no-gopls] [--gobin DIR] [--data-dir DIR]
 #   scripts/install-lab.sh --test-only
 #
 #   --test-only   install only the Debian packages `make test` needs (a C compiler, OpenBLAS,
@@ -11,6 +11,7 @@
 #   --system      register the kernel system-wide (/usr/local/share/jupyter), e.g. in Docker,
 #                 where a volume mounted over $HOME would hide a per-user kernelspec.
 #   --no-apt      do not install Debian packages; only report the missing ones.
+#   --apt-only    install the Debian packages and stop (the Docker image does this before Go).
 #   --no-gopls    skip gopls (completion only; GoNB then needs --force_deps).
 #   --gobin DIR   where gonb, goimports and gopls go (default: $GOBIN, else $(go env GOPATH)/bin).
 #   --data-dir D  Jupyter data directory for the kernelspec (default: $JUPYTER_DATA_DIR,
@@ -29,15 +30,17 @@ TEST_PACKAGES=(gcc libc6-dev libopenblas-dev liblapacke-dev chromium)
 APT_PACKAGES=(jupyter-notebook python3-nbconvert jupyter-nbconvert jupyter-nbformat libjs-mathjax fonts-mathjax libjs-requirejs chromium libopenblas-dev liblapacke-dev dataset-fashion-mnist)
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SYSTEM=0 APT=1 GOPLS=1 TEST_ONLY=0 GOBIN_DIR="" DATA_DIR=""
+SYSTEM=0 APT=1 APT_ONLY=0 GOPLS=1 TEST_ONLY=0 GOBIN_DIR="" DATA_DIR=""
+need_value() { [ $# -ge 2 ] && [ -n "$2" ] || { echo "install-lab.sh: $1 needs a directory (see --help)" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--system) SYSTEM=1 ;;
 	--no-apt) APT=0 ;;
+	--apt-only) APT_ONLY=1 ;;
 	--test-only) TEST_ONLY=1 ;;
 	--no-gopls) GOPLS=0 ;;
-	--gobin) GOBIN_DIR="$2"; shift ;;
-	--data-dir) DATA_DIR="$2"; shift ;;
+	--gobin) need_value "$@"; GOBIN_DIR="$2"; shift ;;
+	--data-dir) need_value "$@"; DATA_DIR="$2"; shift ;;
 	-h | --help) awk 'NR>1 && !/^#/ {exit} NR>1 {print}' "$0"; exit 0 ;;
 	*) echo "install-lab.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
@@ -74,6 +77,11 @@ else
 	did "apt-get install ${missing[*]}"
 fi
 
+if [ $APT_ONLY = 1 ]; then
+	[ $APT = 1 ] || die "--apt-only and --no-apt exclude each other"
+	echo "lab: Debian packages ready (--apt-only: Go tools and the kernel not checked)"
+	exit 0
+fi
 if [ $TEST_ONLY = 1 ]; then
 	echo "test packages ready (--test-only: the lab itself is installed by a run without it)"
 	exit 0
