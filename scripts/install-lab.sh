@@ -3,7 +3,8 @@
 # Chromium) on Debian/Ubuntu. Idempotent: every step checks first, so a second run
 # changes nothing and only reports.
 #
-#   scripts/install-lab.sh [--system] [--no-apt | --apt-only] [--no-gopls] [--gobin DIR] [--data-dir DIR]
+#   scripts/install-lab.sh [--system] [--no-apt | --apt-only] [--no-gopls] [--no-chromium]
+#                          [--gobin DIR] [--data-dir DIR]
 #   scripts/install-lab.sh --test-only
 #
 #   --test-only   install only the Debian packages `make test` needs (a C compiler, OpenBLAS,
@@ -13,6 +14,7 @@
 #   --no-apt      do not install Debian packages; only report the missing ones.
 #   --apt-only    install the Debian packages and stop (the Docker image does this before Go).
 #   --no-gopls    skip gopls (completion only; GoNB then needs --force_deps).
+#   --no-chromium skip Chromium (used only to check notebook charts and export PNG/SVG).
 #   --gobin DIR   where gonb, goimports and gopls go (default: $GOBIN, else $(go env GOPATH)/bin).
 #   --data-dir D  Jupyter data directory for the kernelspec (default: $JUPYTER_DATA_DIR,
 #                 else `jupyter --data-dir`, i.e. ~/.local/share/jupyter).
@@ -30,7 +32,7 @@ TEST_PACKAGES=(gcc libc6-dev libopenblas-dev liblapacke-dev chromium)
 APT_PACKAGES=(jupyter-notebook python3-nbconvert jupyter-nbconvert jupyter-nbformat libjs-mathjax fonts-mathjax libjs-requirejs chromium libopenblas-dev liblapacke-dev dataset-fashion-mnist)
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SYSTEM=0 APT=1 APT_ONLY=0 GOPLS=1 TEST_ONLY=0 GOBIN_DIR="" DATA_DIR=""
+SYSTEM=0 APT=1 APT_ONLY=0 NO_CHROMIUM=0 GOPLS=1 TEST_ONLY=0 GOBIN_DIR="" DATA_DIR=""
 need_value() { [ $# -ge 2 ] && [ -n "$2" ] || { echo "install-lab.sh: $1 needs a directory (see --help)" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
 	--apt-only) APT_ONLY=1 ;;
 	--test-only) TEST_ONLY=1 ;;
 	--no-gopls) GOPLS=0 ;;
+	--no-chromium) NO_CHROMIUM=1 ;;
 	--gobin) need_value "$@"; GOBIN_DIR="$2"; shift ;;
 	--data-dir) need_value "$@"; DATA_DIR="$2"; shift ;;
 	-h | --help) awk 'NR>1 && !/^#/ {exit} NR>1 {print}' "$0"; exit 0 ;;
@@ -60,9 +63,11 @@ as_root() {
 }
 
 [ $TEST_ONLY = 1 ] && APT_PACKAGES=("${TEST_PACKAGES[@]}")
+[ $NO_CHROMIUM = 1 ] && APT_PACKAGES=("${APT_PACKAGES[@]/chromium/}")
 echo "== Debian packages"
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
+	[ -n "$p" ] || continue
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
 		missing+=("$p")
 	fi
