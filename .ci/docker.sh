@@ -19,7 +19,8 @@
 # otherwise it is skipped with one line); NOISECURV_DOCKER_NOTEBOOK (default
 # notebooks/smoke.ipynb, every chart kind in a minute; a claim notebook such as
 # notebooks/01_fisher_hessian.ipynb takes over ten minutes here); NOISECURV_GOPROXY (skip the
-# relay and give the build this module proxy); NOISECURV_DOCKER_KEEP=1 keeps the temporary copy for inspection.
+# relay and give the build this module proxy); NOISECURV_DOCKER_KEEP=1 keeps the temporary
+# copy for inspection.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 NOTEBOOK="${NOISECURV_DOCKER_NOTEBOOK:-notebooks/smoke.ipynb}"
@@ -188,9 +189,8 @@ for n in $NET; do docker network disconnect "$n" "$CID"; done
 name="$(basename "$NOTEBOOK" .ipynb)"
 out=/opt/noisecurv/results/notebooks-docker
 t=$(date +%s)
-docker exec -u lab "$CID" sh -c "jupyter nbconvert --to notebook --execute --allow-errors --ExecutePreprocessor.timeout=900 \
-	--output-dir $out /opt/noisecurv/$NOTEBOOK && jupyter trust $out/$name.ipynb && jupyter nbconvert --to html --output-dir $out $out/$name.ipynb" \
-	>"$LOG" 2>&1 || fail "nbconvert inside the container failed on $NOTEBOOK"
+docker exec -u lab "$CID" jupyter nbconvert --to notebook --execute --allow-errors --ExecutePreprocessor.timeout=900 \
+	--output-dir "$out" "/opt/noisecurv/$NOTEBOOK" >"$LOG" 2>&1 || fail "nbconvert inside the container failed on $NOTEBOOK"
 nb_s=$(($(date +%s) - t))
 t=$(date +%s)
 docker exec -u lab -w /opt/noisecurv "$CID" go run ./cmd/noisecurv train --dataset mnist --model mlp --loss ce --classes 3 --seed 0 >"$LOG" 2>&1 ||
@@ -199,8 +199,20 @@ train_s=$(($(date +%s) - t))
 docker exec "$CID" sh -c 'cat /sys/class/net/*/operstate 2>/dev/null; ls /sys/class/net' >"$WORK/net" 2>&1 || true
 for n in $NET; do docker network connect "$n" "$CID"; done
 say "inside the container with no network (interfaces: $(tail -n 1 "$WORK/net" | tr '\n' ' ')): $NOTEBOOK executed in $nb_s s; noisecurv train in $train_s s: $(tail -n 1 "$LOG" | cut -c1-90)"
+# The HTML export and the check, on this machine as .ci/notebooks.sh does them: MathJax and
+# require.js copied beside the page (Debian's libjs-mathjax, libjs-requirejs) and loaded by
+# relative paths, then cmd/nbcheck, which also reads the executed notebook beside the page.
+# (Kept out of results/, so that everything there stays the container user's.)
+H="$WORK/html"
+mkdir -p "$H/assets/mathjax"
+cp "$WORK/repo/results/notebooks-docker/$name.ipynb" "$H/"
+(cd /usr/share/javascript/mathjax && cp -rL --parents MathJax.js config/TeX-AMS_CHTML-full.js extensions jax/output/CommonHTML \
+	jax/input/TeX jax/element fonts/HTML-CSS/TeX/woff "$H/assets/mathjax/") || fail "MathJax not found: install Debian's libjs-mathjax (scripts/install-lab.sh)"
+cp -L /usr/share/javascript/requirejs/require.min.js "$H/assets/" || fail "require.js not found: install Debian's libjs-requirejs"
+jupyter nbconvert --to html --HTMLExporter.mathjax_url="assets/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe" \
+	--HTMLExporter.require_js_url="assets/require.min.js" --output-dir "$H" "$H/$name.ipynb" >"$LOG" 2>&1 || fail "HTML export of $name"
 (cd "$ROOT" && go build -o "$WORK/nbcheck" ./cmd/nbcheck) || fail "building cmd/nbcheck"
-"$WORK/nbcheck" "$WORK/repo/results/notebooks-docker/$name.html" >"$LOG" 2>&1 || fail "cmd/nbcheck: charts of $name"
+"$WORK/nbcheck" "$H/$name.html" >"$LOG" 2>&1 || fail "cmd/nbcheck: charts of $name"
 say "nbcheck: $(tail -n 1 "$LOG")"
 
 # The cache: written into the host's results/ by uid 1000, readable on the host.
