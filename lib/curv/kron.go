@@ -195,26 +195,27 @@ func (f *Factors) kronSample(fac kfac, p int) *mat.SymDense {
 
 // ----- dense quantities on the factorized route -----
 
-// Hessian returns H = (1/N) sum_p M_p (x) a~ a~^T (needs PiecewiseLinear).
-func (f *Factors) Hessian(b Budget, chunk int) (*mat.SymDense, error) {
-	if !f.PiecewiseLinear {
-		return nil, fmt.Errorf("%w: Hessian of layer %s: %s; use Method HVP", ErrNotFactorizable, f.Layer, f.Reason)
-	}
-	r, err := f.kronDense(b, chunk, 1/float64(f.N), f.hessFac())
+// mean returns (1/N) Σ_p of the Kronecker-factored per-sample matrices of fac, dense.
+func (f *Factors) mean(b Budget, chunk int, fac kfac) (*mat.SymDense, error) {
+	r, err := f.kronDense(b, chunk, 1/float64(f.N), fac)
 	if err != nil {
 		return nil, err
 	}
 	return r[0], nil
 }
 
+// Hessian returns H = (1/N) sum_p M_p (x) a~ a~^T (needs PiecewiseLinear).
+func (f *Factors) Hessian(b Budget, chunk int) (*mat.SymDense, error) {
+	if !f.PiecewiseLinear {
+		return nil, fmt.Errorf("%w: Hessian of layer %s: %s; use Method HVP", ErrNotFactorizable, f.Layer, f.Reason)
+	}
+	return f.mean(b, chunk, f.hessFac())
+}
+
 // GaussNewton returns GGN = (1/N) sum_p J_p^T Q_p J_p with J_p = B_p (x) a~_p^T. It is exact
 // for any downstream network (the logits depend on W only through z = W a~).
 func (f *Factors) GaussNewton(b Budget, chunk int) (*mat.SymDense, error) {
-	r, err := f.kronDense(b, chunk, 1/float64(f.N), f.hessFac())
-	if err != nil {
-		return nil, err
-	}
-	return r[0], nil
+	return f.mean(b, chunk, f.hessFac())
 }
 
 // HessianSquare returns E_p[h_p^2] = (1/N) sum_p M_p^2 (x) |a~_p|^2 a~_p a~_p^T.
@@ -222,30 +223,18 @@ func (f *Factors) HessianSquare(b Budget, chunk int) (*mat.SymDense, error) {
 	if !f.PiecewiseLinear {
 		return nil, fmt.Errorf("%w: E_p[h_p^2] of layer %s: %s; use Method HVP", ErrNotFactorizable, f.Layer, f.Reason)
 	}
-	r, err := f.kronDense(b, chunk, 1/float64(f.N), f.h2Fac())
-	if err != nil {
-		return nil, err
-	}
-	return r[0], nil
+	return f.mean(b, chunk, f.h2Fac())
 }
 
 // EmpiricalFisher returns E_p[g_p g_p^T] = (1/N) sum_p delta_p delta_p^T (x) a~ a~^T.
 func (f *Factors) EmpiricalFisher(b Budget, chunk int) (*mat.SymDense, error) {
-	r, err := f.kronDense(b, chunk, 1/float64(f.N), f.efFac())
-	if err != nil {
-		return nil, err
-	}
-	return r[0], nil
+	return f.mean(b, chunk, f.efFac())
 }
 
 // TrueFisher returns F = E_p sum_c p_c g_p(c) g_p(c)^T, the exact expectation over labels
 // drawn from the model's softmax distribution p = softmax(z_p).
 func (f *Factors) TrueFisher(b Budget, chunk int) (*mat.SymDense, error) {
-	r, err := f.kronDense(b, chunk, 1/float64(f.N), f.fisherFac())
-	if err != nil {
-		return nil, err
-	}
-	return r[0], nil
+	return f.mean(b, chunk, f.fisherFac())
 }
 
 // NoiseCov returns Eq. 2, C = (1/B)(E_p[g_p g_p^T] - g g^T).

@@ -121,53 +121,38 @@ func HessianOperator(p *Problem) (Operator, error) {
 	return &hvpOp{p: p, m: p.Model.Clone(), d: d}, nil
 }
 
-// GaussNewtonOperator returns the GGN as an operator (dense materialization on the general
-// route).
-func GaussNewtonOperator(p *Problem) (Operator, error) {
-	f, err := p.route("Gauss-Newton operator", false)
+// kronOperator returns a Fisher-family matrix as an operator: on the Kronecker route the
+// factors' kfac (fac), averaged over the samples, never forming the matrix; on the general
+// route the dense matrix (dense).
+func kronOperator(p *Problem, what string, fac func(*Factors) kfac, dense func(*Problem) (*mat.SymDense, error)) (Operator, error) {
+	f, err := p.route(what, false)
 	if err != nil {
 		return nil, err
 	}
 	if f != nil {
-		return &kronOp{f: f, fac: f.hessFac(), scale: 1 / float64(f.N)}, nil
+		return &kronOp{f: f, fac: fac(f), scale: 1 / float64(f.N)}, nil
 	}
-	g, err := GaussNewton(p)
+	g, err := dense(p)
 	if err != nil {
 		return nil, err
 	}
 	return DenseOperator{g}, nil
+}
+
+// GaussNewtonOperator returns the GGN as an operator (dense materialization on the general
+// route).
+func GaussNewtonOperator(p *Problem) (Operator, error) {
+	return kronOperator(p, "Gauss-Newton operator", (*Factors).hessFac, GaussNewton)
 }
 
 // TrueFisherOperator returns the true Fisher as an operator.
 func TrueFisherOperator(p *Problem) (Operator, error) {
-	f, err := p.route("true Fisher operator", false)
-	if err != nil {
-		return nil, err
-	}
-	if f != nil {
-		return &kronOp{f: f, fac: f.fisherFac(), scale: 1 / float64(f.N)}, nil
-	}
-	g, err := TrueFisher(p)
-	if err != nil {
-		return nil, err
-	}
-	return DenseOperator{g}, nil
+	return kronOperator(p, "true Fisher operator", (*Factors).fisherFac, TrueFisher)
 }
 
 // EmpiricalFisherOperator returns E_p[g_p g_p^T] as an operator.
 func EmpiricalFisherOperator(p *Problem) (Operator, error) {
-	f, err := p.route("empirical Fisher operator", false)
-	if err != nil {
-		return nil, err
-	}
-	if f != nil {
-		return &kronOp{f: f, fac: f.efFac(), scale: 1 / float64(f.N)}, nil
-	}
-	g, err := EmpiricalFisher(p)
-	if err != nil {
-		return nil, err
-	}
-	return DenseOperator{g}, nil
+	return kronOperator(p, "empirical Fisher operator", (*Factors).efFac, EmpiricalFisher)
 }
 
 // NoiseCovOperator returns Eq. 2's C = (1/B)(E_p[g_p g_p^T] - g g^T) as an operator.

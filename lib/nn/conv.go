@@ -183,25 +183,9 @@ func (c *Conv2D) im2col(x, col []float64, stride, off int) {
 	H, W := c.In.H, c.In.W
 	hw := H * W
 	for ch := 0; ch < c.In.C; ch++ {
-		src := x[ch*hw : (ch+1)*hw]
-		for u := 0; u < 3; u++ {
-			for v := 0; v < 3; v++ {
-				r := (ch*9+u*3+v)*stride + off
-				dst := col[r : r+hw]
-				du, dv := u-1, v-1
-				j0, j1 := max(0, -dv), min(W, W-dv)
-				for i := 0; i < H; i++ {
-					d := dst[i*W : (i+1)*W]
-					si := i + du
-					if si < 0 || si >= H {
-						clear(d)
-						continue
-					}
-					clear(d[:j0])
-					clear(d[j1:])
-					copy(d[j0:j1], src[si*W+j0+dv:si*W+j1+dv])
-				}
-			}
+		for k := 0; k < 9; k++ {
+			r := (ch*9+k)*stride + off
+			shiftCopy(col[r:r+hw], x[ch*hw:(ch+1)*hw], H, W, k/3-1, k%3-1)
 		}
 	}
 }
@@ -212,25 +196,9 @@ func (c *Conv2D) col2im(col []float64, stride, off int, dx []float64) {
 	H, W := c.In.H, c.In.W
 	hw := H * W
 	for ch := 0; ch < c.In.C; ch++ {
-		dst := dx[ch*hw : (ch+1)*hw]
-		for u := 0; u < 3; u++ {
-			for v := 0; v < 3; v++ {
-				r := (ch*9+u*3+v)*stride + off
-				src := col[r : r+hw]
-				du, dv := u-1, v-1
-				j0, j1 := max(0, -dv), min(W, W-dv)
-				for i := 0; i < H; i++ {
-					si := i + du
-					if si < 0 || si >= H {
-						continue
-					}
-					s := src[i*W+j0 : i*W+j1]
-					d := dst[si*W+j0+dv : si*W+j1+dv]
-					for j, val := range s {
-						d[j] += val
-					}
-				}
-			}
+		for k := 0; k < 9; k++ {
+			r := (ch*9+k)*stride + off
+			shiftAdd(dx[ch*hw:(ch+1)*hw], col[r:r+hw], H, W, k/3-1, k%3-1)
 		}
 	}
 }

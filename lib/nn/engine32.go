@@ -300,28 +300,11 @@ func (c *conv32) backward(_, _, dy, dx []float32, n int) {
 func (c *conv32) im2col(x, col []float32, n int) {
 	H, W := c.c.In.H, c.c.In.W
 	hw := H * W
-	cols := n * hw
 	for ch := 0; ch < c.c.In.C; ch++ {
-		for u := 0; u < 3; u++ {
-			for v := 0; v < 3; v++ {
-				r := (ch*9 + u*3 + v) * cols
-				du, dv := u-1, v-1
-				j0, j1 := max(0, -dv), min(W, W-dv)
-				for s := 0; s < n; s++ {
-					src := x[(ch*n+s)*hw : (ch*n+s+1)*hw]
-					dst := col[r+s*hw : r+(s+1)*hw]
-					for i := 0; i < H; i++ {
-						d := dst[i*W : (i+1)*W]
-						si := i + du
-						if si < 0 || si >= H {
-							clear(d)
-							continue
-						}
-						clear(d[:j0])
-						clear(d[j1:])
-						copy(d[j0:j1], src[si*W+j0+dv:si*W+j1+dv])
-					}
-				}
+		for k := 0; k < 9; k++ {
+			r := (ch*9 + k) * n * hw
+			for s := 0; s < n; s++ {
+				shiftCopy(col[r+s*hw:r+(s+1)*hw], x[(ch*n+s)*hw:(ch*n+s+1)*hw], H, W, k/3-1, k%3-1)
 			}
 		}
 	}
@@ -331,29 +314,11 @@ func (c *conv32) im2col(x, col []float32, n int) {
 func (c *conv32) col2im(col, dx []float32, n int) {
 	H, W := c.c.In.H, c.c.In.W
 	hw := H * W
-	cols := n * hw
 	for ch := 0; ch < c.c.In.C; ch++ {
-		for u := 0; u < 3; u++ {
-			for v := 0; v < 3; v++ {
-				r := (ch*9 + u*3 + v) * cols
-				du, dv := u-1, v-1
-				j0, j1 := max(0, -dv), min(W, W-dv)
-				for s := 0; s < n; s++ {
-					src := col[r+s*hw : r+(s+1)*hw]
-					dst := dx[(ch*n+s)*hw : (ch*n+s+1)*hw]
-					for i := 0; i < H; i++ {
-						si := i + du
-						if si < 0 || si >= H {
-							continue
-						}
-						sr := src[i*W+j0 : i*W+j1]
-						d := dst[si*W+j0+dv : si*W+j1+dv]
-						d = d[:len(sr)]
-						for j, val := range sr {
-							d[j] += val
-						}
-					}
-				}
+		for k := 0; k < 9; k++ {
+			r := (ch*9 + k) * n * hw
+			for s := 0; s < n; s++ {
+				shiftAdd(dx[(ch*n+s)*hw:(ch*n+s+1)*hw], col[r+s*hw:r+(s+1)*hw], H, W, k/3-1, k%3-1)
 			}
 		}
 	}

@@ -116,17 +116,20 @@ func TestInitBounds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The fan-ins of the paper's CNN on 1×28×28 inputs: 3×3 kernels over 1, 32, 64, 128 input
+	// channels, then dense layers from 128 and 20 units.
+	fanIn := map[string]int{"conv1": 9, "conv2": 288, "conv3": 576, "conv4": 1152, "fc1": 128, "fc2": 20}
+	checked := 0
 	for _, l := range m.Layers {
-		var fanIn int
-		switch l := l.(type) {
-		case *Dense:
-			fanIn = l.In
-		case *Conv2D:
-			fanIn = l.In.C * 9
-		default:
+		if len(l.Params()) == 0 {
 			continue
 		}
-		bound := 1 / math.Sqrt(float64(fanIn))
+		n, ok := fanIn[l.Name()]
+		if !ok {
+			t.Fatalf("layer %s has parameters but no known fan-in", l.Name())
+		}
+		checked++
+		bound := 1 / math.Sqrt(float64(n))
 		for _, p := range l.Params() {
 			var mx float64
 			for _, v := range p.Value {
@@ -136,6 +139,9 @@ func TestInitBounds(t *testing.T) {
 				t.Errorf("%s: max |value| %g, bound %g", p.Name, mx, bound)
 			}
 		}
+	}
+	if checked != len(fanIn) {
+		t.Errorf("%d layers with parameters, want %d", checked, len(fanIn))
 	}
 }
 
