@@ -5,11 +5,11 @@ PRESET    ?= fast
 # (scripts/install-lab.sh installs them). `make BLAS=` uses pure Go everywhere.
 BLAS      ?= openblas
 TAGS      := $(if $(BLAS),-tags $(BLAS),)
-# Fuzzing: each target runs FUZZTIME (10s, enough for CI to execute the seed corpora and some
+# Fuzzing: each target runs FUZZTIME (30000 executions: the seed corpora and some
 # mutations); `make fuzz-long` runs each for 5 minutes. Minimizing a new input is capped at
 # FUZZMIN: the default (60s) let a short FuzzCIFAR run spend all its time minimizing one
 # 3073-byte record (0 execs/s, yet PASS).
-FUZZTIME  ?= 10s
+FUZZTIME  ?= 30000x
 FUZZMIN   ?= 5s
 FUZZ_TARGETS := lib/data:FuzzIDX lib/data:FuzzCIFAR lib/nn:FuzzNPY lib/nn:FuzzNPZ lib/nn:FuzzModelFile
 
@@ -19,7 +19,7 @@ help:
 	@echo "make deps        install what the lab and tests need (Debian/Ubuntu; idempotent)"
 	@echo "make test        checks/installs what tests need, vet + tests (pure Go and OpenBLAS builds) + a short fuzz run"
 	@echo "make test BLAS=  the same for the pure-Go build only (needs nothing but Go)"
-	@echo "make fuzz        every fuzz target for FUZZTIME (10s) each; make fuzz-long: 5 minutes each"
+	@echo "make fuzz        every fuzz target for FUZZTIME (30000 executions) each; make fuzz-long: 5 minutes each"
 	@echo "make reproduce   every claim on the fast preset, HTML report under results/ (PAPER=1 for the paper's settings)"
 	@echo "make lab         start Jupyter with the GoNB kernel on 127.0.0.1 in notebooks/"
 	@echo "make notebooks   execute every notebook headless and check that every chart drew"
