@@ -227,9 +227,9 @@ type C3Stats struct {
 	Window string
 	Data   commute.WindowMetrics
 	// Haar draws are Q diag(eig C) Qᵀ (Q Haar orthogonal): same spectrum, no relation to H.
-	// Null draws keep C's diagonal in H's eigenbasis and the multiset of its off-diagonal
-	// entries, and permute which modes those entries couple: C's diagonal dominance without
-	// its placement of the off-diagonal mass.
+	// Null draws keep C's diagonal in H's eigenbasis and the multiset of its correlations
+	// K_ij/sqrt(K_ii K_jj), shuffled among the pairs (experiment.NullKind): C's diagonal
+	// dominance and correlation strengths without their placement.
 	Haar, Null commute.BaselineMetrics
 }
 
@@ -264,7 +264,7 @@ func C3Criteria(top C3Stats, all ...C3Stats) []Criterion {
 		draws     []float64
 	}{
 		{"a random matrix of C's spectrum (Haar)", "a held-out Haar draw", top.Haar.Commutators},
-		{"C's diagonal with its off-diagonal entries moved", "a held-out null draw", top.Null.Commutators},
+		{"C's diagonal with its correlations moved to other pairs", "a held-out null draw", top.Null.Commutators},
 	} {
 		c := Criterion{Name: fmt.Sprintf("C commutes with H better than %s (%s)", n.name, top.Window),
 			Statistic: "z = (null mean − data) / null sd, normalized commutator", Kind: Core, Sense: Above,

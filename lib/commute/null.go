@@ -33,6 +33,14 @@ const (
 	// window uniformly at random (K'_ji = K'_ij): a stronger scramble that keeps only their
 	// distribution.
 	NullShuffleEntries
+	// NullShuffleCorrelations shuffles the correlations r_ij = K_ij / sqrt(K_ii K_jj) among
+	// the pairs and rescales each by its new pair's diagonal: K'_ij = r_π(ij) sqrt(K_ii K_jj).
+	// The two nulls above move a large entry of two sharp modes (whose diagonal is large) to a
+	// pair of flat modes (whose eigengap is small), which lowers the commutator for a reason
+	// that has nothing to do with commuting; this one keeps every entry's scale tied to its
+	// pair's diagonal and scrambles only which pairs are correlated. Pairs with a
+	// non-positive diagonal product carry r = 0.
+	NullShuffleCorrelations
 )
 
 func (k NullKind) String() string {
@@ -41,6 +49,8 @@ func (k NullKind) String() string {
 		return "permute-modes"
 	case NullShuffleEntries:
 		return "shuffle-entries"
+	case NullShuffleCorrelations:
+		return "shuffle-correlations"
 	}
 	return fmt.Sprintf("NullKind(%d)", int(k))
 }
@@ -88,6 +98,31 @@ func NullDraw(k mat.Symmetric, w Window, kind NullKind, rng *rand.Rand) (*mat.Sy
 		for i := 0; i < n; i++ {
 			for j := i + 1; j < n; j++ {
 				out.SetSym(i, j, vals[t])
+				t++
+			}
+		}
+	case NullShuffleCorrelations:
+		scale := func(i, j int) float64 {
+			if p := out.At(i, i) * out.At(j, j); p > 0 {
+				return math.Sqrt(p)
+			}
+			return 0
+		}
+		rs := make([]float64, 0, n*(n-1)/2)
+		for i := 0; i < n; i++ {
+			for j := i + 1; j < n; j++ {
+				r := 0.0
+				if d := scale(i, j); d > 0 {
+					r = k.At(w.Lo+i, w.Lo+j) / d
+				}
+				rs = append(rs, r)
+			}
+		}
+		rng.Shuffle(len(rs), func(a, b int) { rs[a], rs[b] = rs[b], rs[a] })
+		t := 0
+		for i := 0; i < n; i++ {
+			for j := i + 1; j < n; j++ {
+				out.SetSym(i, j, rs[t]*scale(i, j))
 				t++
 			}
 		}

@@ -3,6 +3,7 @@ package commute
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -149,5 +150,62 @@ func TestZ(t *testing.T) {
 	one.Commutator.Std = math.NaN()
 	if z := Z(data, one); !math.IsInf(z.Commutator, 0) && !math.IsNaN(z.Commutator) {
 		t.Errorf("no spread: z %v", z.Commutator)
+	}
+}
+
+// TestShuffleCorrelationsIsScaleAware: K with correlations r_ij drawn at random, independent
+// of the modes (nothing special about where they sit), and entries K_ij = r_ij sqrt(K_ii K_jj)
+// whose scale follows the diagonal, as a covariance's does. The correlation null keeps its
+// diagonal and the multiset of correlations and finds nothing (|z| <= 3); shuffling raw
+// entries moves the large entries of sharp modes to flat pairs and makes this K look less
+// commuting than chance (z = (data − null)/sd well above the correlation null's): the bias the
+// correlation null removes.
+func TestShuffleCorrelationsIsScaleAware(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	m := 60
+	k := mat.NewSymDense(m, nil)
+	lam := make([]float64, m)
+	for i := 0; i < m; i++ {
+		lam[i] = math.Pow(0.8, float64(i))
+		k.SetSym(i, i, lam[i])
+	}
+	for i := 0; i < m; i++ {
+		for j := i + 1; j < m; j++ {
+			k.SetSym(i, j, 0.05*rng.NormFloat64()*math.Sqrt(lam[i]*lam[j]))
+		}
+	}
+	w := Full(m)
+	d, err := NullDraw(k, w, NullShuffleCorrelations, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r0, r1 []float64
+	for i := 0; i < m; i++ {
+		if d.At(i, i) != k.At(i, i) {
+			t.Fatalf("diagonal %d changed", i)
+		}
+		for j := i + 1; j < m; j++ {
+			s := math.Sqrt(lam[i] * lam[j])
+			r0, r1 = append(r0, k.At(i, j)/s), append(r1, d.At(i, j)/s)
+		}
+	}
+	slices.Sort(r0)
+	slices.Sort(r1)
+	for i := range r0 {
+		if math.Abs(r0[i]-r1[i]) > 1e-12 {
+			t.Fatalf("correlations are not a permutation: %v vs %v", r0[i], r1[i])
+		}
+	}
+	data, _ := Evaluate(k, lam, w)
+	z := map[NullKind]float64{}
+	for _, kind := range []NullKind{NullShuffleCorrelations, NullShuffleEntries} {
+		null, err := DiagonalNull(k, lam, NullOptions{Kind: kind, Windows: []Window{w}, Draws: 200, Seed: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		z[kind] = Z(data, null[0]).Commutator
+	}
+	if zc, ze := z[NullShuffleCorrelations], z[NullShuffleEntries]; math.Abs(zc) > 3 || ze-zc < 1.5 {
+		t.Errorf("commutator z: correlations null %.2f (want |z| <= 3), entries null %.2f (want at least 1.5 above it)", zc, ze)
 	}
 }

@@ -217,7 +217,7 @@ func (h *Handle) Commutation(ctx context.Context, epoch int, target string, draw
 	if target == "" {
 		target = h.Config.Targets[0]
 	}
-	tag := fmt.Sprintf("commute-%s-e%d-d%d-n%d-v1", target, epoch, draws, max(NullDraws, draws))
+	tag := fmt.Sprintf("commute-%s-e%d-d%d-n%d-%s", target, epoch, draws, max(NullDraws, draws), NullKind)
 	v, err := Derived(h, tag, func() (*map[string]CommuteSummary, error) {
 		a, err := h.Analyze(ctx, epoch, target, curv.AnalysisOptions{KeepDense: true, KeepVectors: true})
 		if err != nil {

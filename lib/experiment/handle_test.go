@@ -97,14 +97,14 @@ func TestHandleProblemMatchesRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The stored commutation summary carries the diagonal-preserving null, which keeps the
-	// diagonal energy of every window.
+	// diagonal of every window and with it Spearman ρ(K_ii, λ_i).
 	cs := l.Commute[string(MatC)]
 	if len(cs.Null) != len(cs.Windows) || len(cs.Windows) == 0 {
 		t.Fatalf("%d null windows for %d windows", len(cs.Null), len(cs.Windows))
 	}
 	for i, w := range cs.Windows {
-		if n := cs.Null[i]; n.Window != w.Window || n.DiagEnergy.N != NullDraws || math.Abs(n.DiagEnergy.Mean-w.DiagEnergy) > 1e-12 {
-			t.Errorf("window %s: null %+v, data diagonal energy %v", w.Window.Name, n.DiagEnergy, w.DiagEnergy)
+		if n := cs.Null[i]; n.Window != w.Window || n.Spearman.N != NullDraws || math.Abs(n.Spearman.Mean-w.Spearman) > 1e-12 {
+			t.Errorf("window %s: null %+v, data Spearman %v", w.Window.Name, n.Spearman, w.Spearman)
 		}
 	}
 	epochs, err := h.Epochs(ctx)

@@ -68,11 +68,17 @@ type Layer struct {
 type CommuteSummary struct {
 	Windows []commute.WindowMetrics
 	// Random: Haar rotations with C's spectrum (commute.Compute); Null: the
-	// diagonal-preserving null (commute.DiagonalNull, NullPermuteModes, NullDraws draws),
+	// diagonal-preserving null (commute.DiagonalNull of kind NullKind, NullDraws draws),
 	// nil in results cached before it existed.
 	Random []commute.BaselineMetrics
 	Null   []commute.BaselineMetrics
 }
+
+// NullKind is the diagonal-preserving null of the stored commutation summaries: the
+// correlations K_ij/sqrt(K_ii K_jj) shuffled among the pairs of a window, so that an entry's
+// scale stays tied to its pair's diagonal (results cached before it used entries permuted with
+// the modes).
+const NullKind = commute.NullShuffleCorrelations
 
 // RandomDraws is the number of Haar draws of the stored commutation baseline (each costs a
 // D×D QR and two D³ products); Handle.Commutation recomputes it with more.
@@ -281,7 +287,7 @@ func commuteSummaries(ctx context.Context, a *curv.Analysis, draws int, seed uin
 		return nil, nil, fmt.Errorf("commutation of %s and %s: %w", MatC, MatEh2, err)
 	}
 	for i, mt := range mts {
-		null, err := commute.DiagonalNull(mt.K, a.Eigenvalues, commute.NullOptions{Windows: windows, Draws: max(NullDraws, draws), Seed: seed})
+		null, err := commute.DiagonalNull(mt.K, a.Eigenvalues, commute.NullOptions{Kind: NullKind, Windows: windows, Draws: max(NullDraws, draws), Seed: seed})
 		if err != nil {
 			return nil, nil, fmt.Errorf("commutation null of %s: %w", names[i], err)
 		}
