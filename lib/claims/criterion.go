@@ -265,6 +265,9 @@ func criterionCells(c Criterion) []string {
 		meas += " (" + c.Measured.Band + ")"
 	}
 	th := senseWord(c.Sense) + " " + fmtG(c.Threshold)
+	if c.Kind == Reported {
+		th = "—" // reported rows have no threshold, only sometimes a reason why
+	}
 	if c.ThresholdWhy != "" {
 		th += " (" + c.ThresholdWhy + ")"
 	}
