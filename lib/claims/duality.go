@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/noisecurv/noisecurv/lib/awd"
-	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
 	"github.com/noisecurv/noisecurv/lib/viz"
@@ -100,44 +99,13 @@ func DualityMeasure(ctx context.Context, o Options, seed uint64) (*DualityData, 
 func dualityMeasure(ctx context.Context, o Options, h *experiment.Handle) (*DualityData, error) {
 	start := time.Now()
 	c := h.Config
-	epochs, err := h.Epochs(ctx)
+	d := &DualityData{Config: c}
+	epochs, rp, err := h.AWDSeries(ctx, c2TopK)
 	if err != nil {
 		return nil, fmt.Errorf("claims: C2: %w", err)
 	}
-	d := &DualityData{Config: c}
-	for i, e := range epochs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		h.Emit("awd", i, len(epochs), fmt.Sprintf("epoch %d", e))
-		p, err := h.Problem(ctx, e)
-		if err != nil {
-			return nil, err
-		}
-		k := c2TopK
-		if i == len(epochs)-1 {
-			k = 0 // the final epoch: the full eigenbasis
-		}
-		lam, V, err := curv.EigenBasis(p, k, c.Seed)
-		if err != nil {
-			return nil, fmt.Errorf("claims: C2 epoch %d: %w", e, err)
-		}
-		ep, err := experiment.AWDAt(p, c, e, lam, V, awd.MatchOptions{Seed: c.Seed})
-		if err != nil {
-			return nil, fmt.Errorf("claims: C2 epoch %d: %w", e, err)
-		}
-		d.Epochs = append(d.Epochs, *ep)
-		if i == len(epochs)-1 {
-			// The control: the same expansion around random same-class partners.
-			h.Emit("awd", i, len(epochs), "random partners")
-			rp, err := experiment.AWDAt(p, c, e, lam, V, awd.MatchOptions{Seed: c.Seed, Random: true})
-			if err != nil {
-				return nil, fmt.Errorf("claims: C2 random partners: %w", err)
-			}
-			d.Random = &DualityControl{TotalVsC: c2Fit(rp.C, rp.Total, c.NPrime), Norms: rp.Norms, SigmaW2: rp.SigmaW2}
-		}
-	}
-	h.Emit("awd", len(epochs), len(epochs), "done")
+	d.Epochs = epochs
+	d.Random = &DualityControl{TotalVsC: c2Fit(rp.C, rp.Total, c.NPrime), Norms: rp.Norms, SigmaW2: rp.SigmaW2}
 	p, err := h.Problem(ctx, experiment.FinalEpoch)
 	if err != nil {
 		return nil, err
