@@ -146,23 +146,11 @@ func FisherData(ctx context.Context, o Options, seed uint64, loss string) (*Fish
 	}
 	out := &FisherLoss{Loss: loss, Config: c, Result: res, Layer: layer, N: f.N, D: f.D}
 
-	H, err := curv.Hessian(p)
+	fc, err := curv.CompareFisher(p)
 	if err != nil {
 		return nil, err
 	}
-	F, err := curv.TrueFisher(p)
-	if err != nil {
-		return nil, err
-	}
-	EF, err := curv.EmpiricalFisher(p)
-	if err != nil {
-		return nil, err
-	}
-	out.RelFH = linalg.RelFrobenius(F, H)
-	out.RelEFF = linalg.RelFrobenius(EF, F)
-	out.TrEFF = mat.Trace(EF) / mat.Trace(F)
-	g := f.Gradient()
-	out.MeanGrad = fit.Dot(g, g) / mat.Norm(EF, 2)
+	out.RelFH, out.RelEFF, out.TrEFF, out.MeanGrad = fc.RelFH, fc.RelEFF, fc.TrEFF, fc.MeanGrad
 	out.MeanGradDir = c1MeanGradDir(layer.EF, layer.C, c.Batch, c.NPrime)
 	for _, v := range layer.Eigenvalues {
 		if v <= 0 {

@@ -190,6 +190,45 @@ func GaussNewton(p *Problem) (*mat.SymDense, error) {
 	return p.ggnGeneral(false)
 }
 
+// FisherChain compares, densely on one problem, the links H = F = EF of the chain behind
+// "C ∝ H" (docs/science.md C1). Relative errors are Frobenius, |A − B|_F / |B|_F.
+type FisherChain struct {
+	RelFH    float64 // |F − H|_F / |H|_F: 0 for softmax cross-entropy (canonical link), not for MSE
+	RelEFF   float64 // |EF − F|_F / |F|_F: 0 only for a well-specified model
+	TrEFF    float64 // tr EF / tr F
+	MeanGrad float64 // |g gᵀ|_F / |EF|_F = |g|² / |EF|_F, g the mean gradient: what C = (EF − g gᵀ)/B removes
+}
+
+// CompareFisher forms H, F and EF of p as dense matrices and compares them (FisherChain).
+func CompareFisher(p *Problem) (FisherChain, error) {
+	var out FisherChain
+	H, err := Hessian(p)
+	if err != nil {
+		return out, err
+	}
+	F, err := TrueFisher(p)
+	if err != nil {
+		return out, err
+	}
+	EF, err := EmpiricalFisher(p)
+	if err != nil {
+		return out, err
+	}
+	g, err := Gradient(p)
+	if err != nil {
+		return out, err
+	}
+	var gg float64
+	for _, v := range g {
+		gg += v * v
+	}
+	out.RelFH = linalg.RelFrobenius(F, H)
+	out.RelEFF = linalg.RelFrobenius(EF, F)
+	out.TrEFF = mat.Trace(EF) / mat.Trace(F)
+	out.MeanGrad = gg / mat.Norm(EF, 2)
+	return out, nil
+}
+
 // Residual returns H - GGN = E_p sum_c (dl_p/dz_c) hess z_c, the term that the Fisher = Hessian
 // argument drops (docs/science.md C1). H is ALWAYS computed by exact per-sample HVPs here (D passes
 // over the data), so that the result is a real check: it vanishes (to rounding) when the
