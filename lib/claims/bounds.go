@@ -207,13 +207,7 @@ func BoundsData(ctx context.Context, o Options, loss string, seed uint64) (*C6Bo
 
 	// Reconstruction of the stored diagonals from the per-sample spectra.
 	v := r.TopVectors(r.Config.NPrime)
-	hh, err := sp.Aggregate(v, sp.Kappa)
-	if err != nil {
-		return nil, err
-	}
-	k2 := mat.DenseCopyOf(sp.Kappa)
-	k2.MulElem(k2, k2)
-	ee, err := sp.Aggregate(v, k2)
+	hh, ee, err := sp.Diagonals(v)
 	if err != nil {
 		return nil, err
 	}

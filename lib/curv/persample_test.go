@@ -203,3 +203,42 @@ func allHessians(t testing.TB, p *Problem) []*mat.SymDense {
 	}
 	return hs
 }
+
+func TestSpectraDiagonals(t *testing.T) {
+	for _, loss := range []string{"ce", "mse"} {
+		p := tinyMLP(t, "relu", loss, 20, 5)
+		f, err := p.Factors()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp, err := f.Spectra(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, V, err := EigenBasis(p, 0, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, eh2, err := sp.Diagonals(V)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Oracle: vᵢᵀ h_p vᵢ and |h_p vᵢ|² averaged over explicit per-sample Hessians.
+		hs := allHessians(t, p)
+		d, k := V.Dims()
+		hv := mat.NewVecDense(d, nil)
+		for i := 0; i < k; i++ {
+			vi := V.ColView(i)
+			var wh, we float64
+			for _, hp := range hs {
+				hv.MulVec(hp, vi)
+				wh += mat.Dot(vi, hv)
+				we += mat.Dot(hv, hv)
+			}
+			wh, we = wh/float64(len(hs)), we/float64(len(hs))
+			if math.Abs(h[i]-wh) > 1e-10*math.Abs(h[0]) || math.Abs(eh2[i]-we) > 1e-10*math.Abs(eh2[0]) {
+				t.Errorf("%s direction %d: H_ii %g vs %g, [E h²]_ii %g vs %g", loss, i, h[i], wh, eh2[i], we)
+			}
+		}
+	}
+}
