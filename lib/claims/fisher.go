@@ -8,12 +8,9 @@ import (
 	"sort"
 	"time"
 
-	"gonum.org/v1/gonum/mat"
-
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
-	"github.com/noisecurv/noisecurv/lib/linalg"
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
 
@@ -275,20 +272,11 @@ func FisherTanhData(ctx context.Context, o Options, seed uint64) (*FisherTanh, e
 	}
 	out := &FisherTanh{Config: c, N: p.N()}
 	out.TrainAcc = FinalAcc(tr.History)
-	t0 := time.Now()
-	H, err := curv.Hessian(p) // not piecewise linear: D exact HVP passes
+	g, err := curv.CompareGaussNewton(p) // not piecewise linear: D exact HVP passes
 	if err != nil {
 		return nil, err
 	}
-	out.HVPSeconds = time.Since(t0).Seconds()
-	G, err := curv.GaussNewton(p)
-	if err != nil {
-		return nil, err
-	}
-	out.D = H.SymmetricDim()
-	out.RelResid = linalg.RelFrobenius(G, H)
-	// linalg.RelFrobenius(G, H) = |G − H|/|H|: the residual's share of H.
-	out.TrResid = (mat.Trace(H) - mat.Trace(G)) / mat.Trace(H)
+	out.D, out.RelResid, out.TrResid, out.HVPSeconds = g.D, g.Rel, g.Tr, g.HSeconds
 	if out.Probes, err = curv.ResidualProbes(p, c1Probes, seed); err != nil {
 		return nil, err
 	}

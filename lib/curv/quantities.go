@@ -2,6 +2,7 @@ package curv
 
 import (
 	"fmt"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -226,6 +227,33 @@ func CompareFisher(p *Problem) (FisherChain, error) {
 	out.RelEFF = linalg.RelFrobenius(EF, F)
 	out.TrEFF = mat.Trace(EF) / mat.Trace(F)
 	out.MeanGrad = gg / mat.Norm(EF, 2)
+	return out, nil
+}
+
+// GaussNewtonGap is the Gauss-Newton residual H − GGN of one problem, measured densely.
+type GaussNewtonGap struct {
+	D        int
+	Rel      float64 // |H − GGN|_F / |H|_F: rounding for piecewise-linear networks, not for tanh
+	Tr       float64 // tr(H − GGN) / tr H
+	HSeconds float64 // time to form H (D exact HVP passes when the network is not piecewise linear)
+}
+
+// CompareGaussNewton forms H (Hessian's route) and GGN of p and compares them.
+func CompareGaussNewton(p *Problem) (GaussNewtonGap, error) {
+	var out GaussNewtonGap
+	t0 := time.Now()
+	H, err := Hessian(p)
+	if err != nil {
+		return out, err
+	}
+	out.HSeconds = time.Since(t0).Seconds()
+	G, err := GaussNewton(p)
+	if err != nil {
+		return out, err
+	}
+	out.D = H.SymmetricDim()
+	out.Rel = linalg.RelFrobenius(G, H)
+	out.Tr = (mat.Trace(H) - mat.Trace(G)) / mat.Trace(H)
 	return out, nil
 }
 

@@ -726,3 +726,29 @@ func TestCompareFisher(t *testing.T) {
 		}
 	}
 }
+
+func TestCompareGaussNewton(t *testing.T) {
+	for _, act := range []string{"relu", "tanh"} {
+		p := tinyMLP(t, act, "ce", 20, 4)
+		g, err := CompareGaussNewton(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Oracle: Residual forms H − GGN with H always by exact HVPs.
+		R, err := Residual(withMethod(p, HVP))
+		if err != nil {
+			t.Fatal(err)
+		}
+		H, err := Hessian(withMethod(p, HVP))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, tr := mat.Norm(R, 2)/mat.Norm(H, 2), mat.Trace(R)/mat.Trace(H)
+		if g.D != 30 || math.Abs(g.Rel-rel) > 1e-9*rel+1e-13 || math.Abs(g.Tr-tr) > 1e-9*math.Abs(tr)+1e-13 {
+			t.Errorf("%s: D %d, rel %.6g (oracle %.6g), tr %.6g (oracle %.6g)", act, g.D, g.Rel, rel, g.Tr, tr)
+		}
+		if act == "relu" && g.Rel > 1e-12 || act == "tanh" && g.Rel < 1e-4 {
+			t.Errorf("%s: |H − GGN|/|H| = %.3g", act, g.Rel)
+		}
+	}
+}
