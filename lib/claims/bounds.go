@@ -219,11 +219,7 @@ func BoundsData(ctx context.Context, o Options, loss string, seed uint64) (*C6Bo
 	// Indefiniteness.
 	neg := sp.Negatives(c6NullTol)
 	out.NegModes, out.NegSamples, out.NegRounding, out.MinKappaRel = neg.Modes, neg.Samples, neg.Rounding, neg.MinRel
-	for _, h := range l.H {
-		if !(h > 0) {
-			out.NegH++
-		}
-	}
+	out.NegH = l.NonPositive()
 	return out, nil
 }
 

@@ -102,12 +102,7 @@ func PowerLawData(ctx context.Context, o Options, seed uint64, runs []PowerLawRu
 		if err != nil {
 			return nil, err
 		}
-		s := &PowerLawSeries{Run: pr, Config: c, Result: r, Layer: l, Fits: map[string]fit.Result{}}
-		for _, h := range l.H {
-			if !(h > 0) {
-				s.NegH++
-			}
-		}
+		s := &PowerLawSeries{Run: pr, Config: c, Result: r, Layer: l, Fits: map[string]fit.Result{}, NegH: l.NonPositive()}
 		for _, key := range []experiment.FitKey{experiment.MatC.V1(), experiment.MatCovar.V1(), experiment.MatEh2.V1(), experiment.MatC.V2(), experiment.MatCovar.V2(), experiment.MatEh2.V2()} {
 			f, err := l.Refit(key, c.NPrime)
 			if err != nil {

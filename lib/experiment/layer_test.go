@@ -102,3 +102,10 @@ func TestDiagonalsLayerMatchesAnalyze(t *testing.T) {
 		}
 	}
 }
+
+func TestLayerNonPositive(t *testing.T) {
+	l := &Layer{H: []float64{2, 0, -1, math.NaN(), 1e-300}}
+	if n := l.NonPositive(); n != 3 {
+		t.Errorf("NonPositive of %v = %d, want 3", l.H, n)
+	}
+}
