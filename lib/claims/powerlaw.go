@@ -102,17 +102,10 @@ func PowerLawData(ctx context.Context, o Options, seed uint64, runs []PowerLawRu
 		if err != nil {
 			return nil, err
 		}
-		s := &PowerLawSeries{Run: pr, Config: c, Result: r, Layer: l, Fits: map[string]fit.Result{}, NegH: l.NonPositive()}
-		for _, key := range []experiment.FitKey{experiment.MatC.V1(), experiment.MatCovar.V1(), experiment.MatEh2.V1(), experiment.MatC.V2(), experiment.MatCovar.V2(), experiment.MatEh2.V2()} {
-			f, err := l.Refit(key, c.NPrime)
-			if err != nil {
-				continue // reported from l.FitErrors in the table
-			}
-			if cached, ok := l.Fit(key); ok {
-				f.CI = cached.CI
-			}
-			s.Fits[key.String()] = f
-		}
+		// Fits: refitted (the used points), with the stored bootstrap intervals; failures are
+		// reported from l.FitErrors in the table.
+		s := &PowerLawSeries{Run: pr, Config: c, Result: r, Layer: l, NegH: l.NonPositive(),
+			Fits: l.Refits(c.NPrime, experiment.MatC.V1(), experiment.MatCovar.V1(), experiment.MatEh2.V1(), experiment.MatC.V2(), experiment.MatCovar.V2(), experiment.MatEh2.V2())}
 		out = append(out, s)
 	}
 	return out, nil
