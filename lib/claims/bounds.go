@@ -76,22 +76,11 @@ func LoadC6(ctx context.Context, o Options, loss string, seed uint64) (*C6Run, e
 	if err != nil {
 		return nil, err
 	}
-	r, err := h.Result(ctx)
+	st, err := h.FinalState(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("claims: C6 %s: %w", label, err)
 	}
-	l, err := r.Final("")
-	if err != nil {
-		return nil, err
-	}
-	p, err := h.Problem(ctx, experiment.FinalEpoch, l.Target)
-	if err != nil {
-		return nil, err
-	}
-	f, err := p.Factors()
-	if err != nil {
-		return nil, fmt.Errorf("claims: C6 %s: factors: %w", label, err)
-	}
+	r, l, f := st.Result, st.Layer, st.Factors
 	sp, err := f.Spectra(0)
 	if err != nil {
 		return nil, fmt.Errorf("claims: C6 %s: per-sample spectra: %w", label, err)

@@ -121,26 +121,15 @@ func FisherData(ctx context.Context, o Options, seed uint64, loss string) (*Fish
 	if err != nil {
 		return nil, err
 	}
-	res, err := h.Result(ctx)
+	st, err := h.FinalState(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("claims: C1: %w", err)
-	}
-	layer, err := res.Final("")
-	if err != nil {
-		return nil, err
 	}
 	set, err := h.Data()
 	if err != nil {
 		return nil, err
 	}
-	p, err := h.Problem(ctx, experiment.FinalEpoch)
-	if err != nil {
-		return nil, err
-	}
-	f, err := p.Factors()
-	if err != nil {
-		return nil, err
-	}
+	res, layer, p, f := st.Result, st.Layer, st.Problem, st.Factors
 	out := &FisherLoss{Loss: loss, Config: c, Result: res, Layer: layer, N: f.N, D: f.D}
 
 	fc, err := curv.CompareFisher(p)
