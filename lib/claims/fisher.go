@@ -498,6 +498,3 @@ func c1Figures(ce, mse *FisherLoss, th *FisherTanh) ([]*viz.Figure, error) {
 	figs = append(figs, f)
 	return figs, nil
 }
-
-// c1TrainAcc is the last epoch's training accuracy of a run: on the whole training set when it
-// was evaluated, else the running minibatch accuracy ("n/a" without history).
