@@ -286,29 +286,16 @@ func (s *C6Suppression) panelVsOrig(row fit.SuppressionRow, what string) (*viz.F
 // Grid is the full Fig. 5: one row per edit, columns C vs H (with γ), gap metric vs k,
 // sample per-sample spectra, new vs original C_ii, new vs original H_ii.
 func (s *C6Suppression) Grid() (*viz.Grid, error) {
+	vsOrig := func(what string) func(fit.SuppressionRow) (*viz.Figure, error) {
+		return func(row fit.SuppressionRow) (*viz.Figure, error) { return s.panelVsOrig(row, what) }
+	}
 	var figs []*viz.Figure
 	for _, row := range s.Rows {
-		a, err := s.panelCH(row)
-		if err != nil {
-			return nil, err
-		}
-		b, err := s.panelGap(row)
-		if err != nil {
-			return nil, err
-		}
-		c, err := s.panelSpectra(row)
-		if err != nil {
-			return nil, err
-		}
-		d, err := s.panelVsOrig(row, "C")
-		if err != nil {
-			return nil, err
-		}
-		e, err := s.panelVsOrig(row, "H")
-		if err != nil {
-			return nil, err
-		}
-		for _, f := range []*viz.Figure{a, b, c, d, e} {
+		for _, panel := range []func(fit.SuppressionRow) (*viz.Figure, error){s.panelCH, s.panelGap, s.panelSpectra, vsOrig("C"), vsOrig("H")} {
+			f, err := panel(row)
+			if err != nil {
+				return nil, err
+			}
 			f.Height = 300
 			figs = append(figs, f)
 		}
