@@ -482,13 +482,7 @@ func c1Figures(ce, mse *FisherLoss, th *FisherTanh) ([]*viz.Figure, error) {
 	}
 	figs = append(figs, f)
 	// Residual probes.
-	probe := func(name string, v []float64) viz.XYSeries {
-		x := make([]float64, len(v))
-		for i := range x {
-			x[i] = float64(i + 1)
-		}
-		return viz.XYSeries{Name: name, X: x, Y: v, Mask: true}
-	}
+	probe := func(name string, v []float64) viz.XYSeries { return viz.XYSeries{Name: name, Y: v, Mask: true} } // x = 1, 2, ...
 	if f, err = viz.Lines(viz.LineSpec{Title: "C1 (a): residual |(H − GGN) v| / |H v| on random probes",
 		XName: "probe", YName: "relative residual", LogY: true, Symbols: true,
 		Series: []viz.XYSeries{probe("ReLU, CE", ce.Probes), probe("ReLU, MSE", mse.Probes), probe("tanh, CE", th.Probes)},
