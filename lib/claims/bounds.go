@@ -280,10 +280,7 @@ func Bounds(ctx context.Context, o Options) (*Report, error) {
 
 // BoundsReport builds the report of claim C6 part 1 from analysed runs.
 func BoundsReport(runs []*C6BoundsRun, o Options) (*Report, error) {
-	rep := &Report{
-		ID: "C6a", Title: "Bounds H_ii² ≤ [E h²]_ii ≤ κ_max H_ii and stiff samples", Notebook: "05_bounds_spectra.ipynb", Preset: o.PresetName(),
-		Statement: c6aStatement,
-	}
+	rep := newReport(o, "C6a", "Bounds H_ii² ≤ [E h²]_ii ≤ κ_max H_ii and stiff samples", "05_bounds_spectra.ipynb", c6aStatement)
 	if o.Paper {
 		rep.Statement += " (Paper preset.)"
 	}

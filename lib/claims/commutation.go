@@ -126,10 +126,7 @@ func c3FmtSummary(v []float64, digits int) string {
 // diagonal energy, each against the spectrum-preserving random baseline, and heat maps of
 // symlog(Vᵀ C V) on the top modes for the data and for a random rotation.
 func Commutation(ctx context.Context, o Options) (*Report, error) {
-	rep := &Report{
-		ID: "C3", Title: "C and H approximately commute", Notebook: "03_commutation.ipynb", Preset: o.PresetName(),
-		Statement: c3Statement,
-	}
+	rep := newReport(o, "C3", "C and H approximately commute", "03_commutation.ipynb", c3Statement)
 	var results []*experiment.Result
 	for _, seed := range o.seeds() {
 		c, err := CommutationConfig(o, seed)

@@ -154,10 +154,7 @@ func c2Fit(x, y []float64, nPrime int) fit.Result {
 
 // Duality checks claim C2 on the MNIST MLP cross-entropy preset (Fig. 4).
 func Duality(ctx context.Context, o Options) (*Report, error) {
-	rep := &Report{
-		ID: "C2", Title: "Activity–Weight Duality: C ∝ E_p[h_p²]", Notebook: "02_duality.ipynb", Preset: o.PresetName(),
-		Statement: c2Statement,
-	}
+	rep := newReport(o, "C2", "Activity–Weight Duality: C ∝ E_p[h_p²]", "02_duality.ipynb", c2Statement)
 	seed := o.seeds()[0]
 	d, err := DualityMeasure(ctx, o, seed)
 	if err != nil {

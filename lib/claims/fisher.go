@@ -277,10 +277,7 @@ func FisherTanhData(ctx context.Context, o Options, seed uint64) (*FisherTanh, e
 // tanh variant: where H, GGN, the residual, the true and empirical Fisher and C agree, and
 // where they part.
 func Fisher(ctx context.Context, o Options) (*Report, error) {
-	rep := &Report{
-		ID: "C1", Title: "Fisher vs Hessian: why C ∝ H fails", Notebook: "01_fisher_hessian.ipynb", Preset: o.PresetName(),
-		Statement: c1Statement,
-	}
+	rep := newReport(o, "C1", "Fisher vs Hessian: why C ∝ H fails", "01_fisher_hessian.ipynb", c1Statement)
 	seed := o.seeds()[0]
 	var losses []*FisherLoss
 	for _, l := range []string{"ce", "mse"} {

@@ -299,10 +299,7 @@ func GridTable(ctx context.Context, o Options) (*Report, error) {
 
 // GridTableOf is GridTable with a chosen set of cells to compute.
 func GridTableOf(ctx context.Context, o Options, compute []GridSpec) (*Report, error) {
-	rep := &Report{
-		ID: "C7", Title: "The grid: the power law across datasets, architectures, losses and class counts", Notebook: "07_grid.ipynb", Preset: o.PresetName(),
-		Statement: c7Statement,
-	}
+	rep := newReport(o, "C7", "The grid: the power law across datasets, architectures, losses and class counts", "07_grid.ipynb", c7Statement)
 	cells, err := GridData(ctx, o, compute)
 	if err != nil {
 		return nil, err

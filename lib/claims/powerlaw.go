@@ -159,10 +159,7 @@ func PowerLaw(ctx context.Context, o Options) (*Report, error) {
 
 // PowerLawWith is PowerLaw on a chosen list of series (e.g. PowerLawRuns, CNN included).
 func PowerLawWith(ctx context.Context, o Options, runs []PowerLawRun) (*Report, error) {
-	rep := &Report{
-		ID: "C4-C5", Title: "Power law C_ii ∝ H_ii^γ: superlinear for CE, linear for MSE", Notebook: "04_power_law.ipynb", Preset: o.PresetName(),
-		Statement: c4Statement,
-	}
+	rep := newReport(o, "C4-C5", "Power law C_ii ∝ H_ii^γ: superlinear for CE, linear for MSE", "04_power_law.ipynb", c4Statement)
 	seeds := o.seeds()
 	var first []*PowerLawSeries
 	results := make([][]*experiment.Result, len(runs))

@@ -161,10 +161,7 @@ func Suppression(ctx context.Context, o Options) (*Report, error) {
 // new-vs-original comparisons and sample spectra (the full Fig. 5 grid is Grid).
 func (s *C6Suppression) Report(o Options) (*Report, error) {
 	r := s.Run
-	rep := &Report{
-		ID: "C6b", Title: "Suppression experiment (Fig. 5): what sets γ", Notebook: "06_suppression.ipynb", Preset: o.PresetName(),
-		Statement: c6bStatement,
-	}
+	rep := newReport(o, "C6b", "Suppression experiment (Fig. 5): what sets γ", "06_suppression.ipynb", c6bStatement)
 	l := r.Layer
 	rep.Rows = append(rep.Rows, Row{Quantity: r.Label + ": setup", Measured: fmt.Sprintf("D %d, N %d, K %d modes, %d directions (N'), %d block(s)", l.D, s.Run.Result.N, s.K, s.Dirs, s.Blocks),
 		Paper: "top-1500 directions (CIFAR MLP)", Note: fmt.Sprintf("γ_AWD of the run (Eh2/v1): %.3f", l.Gamma(experiment.MatEh2.V1()))})
