@@ -213,27 +213,20 @@ func C2Criteria(d *DualityData, gammaEmp float64) []Criterion {
 func c2Rows(d *DualityData) []Row {
 	last := d.Epochs[len(d.Epochs)-1]
 	nP := d.Config.NPrime
-	sl := func(r fit.Result) string {
-		if math.IsNaN(r.Slope) {
-			return "n/a"
-		}
-		return fmt.Sprintf("%.3f (R² %.3f, n %d)", r.Slope, r.R2, r.N)
-	}
 	rows := []Row{
 		{"dual weight: max |z(x_p; W+ΔW*) − z(x_q; W)| / max(|z_q|, 1)", fmt.Sprintf("%.1e", d.Exact.MaxRelLogit), "0 (exact)",
 			fmt.Sprintf("%d pairs; loss rel. error ≤ %.1e; mean |Δa|/|a| %.2f, |ΔW*|/|W| %.3f", d.Exact.Pairs, d.Exact.MaxRelLoss, d.Exact.MeanRelDist, d.Exact.MeanRelStep)},
-		{"C_ii vs [E h²]_ii log-log slope, CE (top N')", sl(d.PropCE), "1 (C ∝ E h²)", fmt.Sprintf("N' = %d, full eigenbasis", nP)},
-		{"C_ii vs [E h²]_ii log-log slope, MSE (top N')", sl(d.PropMSE), "1", "non-positive points dropped"},
+		{"C_ii vs [E h²]_ii log-log slope, CE (top N')", fmtSlope(d.PropCE, 3), "1 (C ∝ E h²)", fmt.Sprintf("N' = %d, full eigenbasis", nP)},
+		{"C_ii vs [E h²]_ii log-log slope, MSE (top N')", fmtSlope(d.PropMSE, 3), "1", "non-positive points dropped"},
 		{"σ_w² implied by C ≈ (σ²/2B) E h², CE / MSE", fmtDigits(d.Sigma2FitCE, 3) + " / " + fmtDigits(d.Sigma2FitMSE, 3), "a constant", fmt.Sprintf("B = %d; 2B × geometric mean of C_ii/[E h²]_ii", d.Config.Batch)},
 		{"σ_w² = E|Δw*|²/D from the matching; effective σ² (trace of C^hh,SD)", fmtDigits(last.SigmaW2, 3) + "; " + fmtDigits(last.SigmaW2Eff, 3), "—", fmt.Sprintf("mean partner distance %.3g, mean |a| %.3g", last.MeanDist, last.MeanANorm)},
-		{"AWD total (full) diagonal vs C_ii slope", sl(d.TotalVsC), "1", "final epoch, top N'"},
-		{"C^hh,SD diagonal vs C_ii slope", sl(d.HHSDVsC), "1", "the isotropic-M_p chain starts here"},
+		{"AWD total (full) diagonal vs C_ii slope", fmtSlope(d.TotalVsC, 3), "1", "final epoch, top N'"},
+		{"C^hh,SD diagonal vs C_ii slope", fmtSlope(d.HHSDVsC, 3), "1", "the isotropic-M_p chain starts here"},
 	}
-	if f, ok := last.Fits["HHSD~Eh2"]; ok {
-		rows = append(rows, Row{"C^hh,SD vs E h² slope", sl(f), "1 (isotropic M_p)", ""})
-	}
-	if f, ok := last.Fits["HHSDWD~Eh2"]; ok {
-		rows = append(rows, Row{"C^hh,SD,WD vs E h² slope", sl(f), "1", ""})
+	for _, q := range [][3]string{{"HHSD~Eh2", "C^hh,SD vs E h² slope", "1 (isotropic M_p)"}, {"HHSDWD~Eh2", "C^hh,SD,WD vs E h² slope", "1"}} {
+		if f, ok := last.Fits[q[0]]; ok {
+			rows = append(rows, Row{q[1], fmtSlope(f, 3), q[2], ""})
+		}
 	}
 	rows = append(rows,
 		Row{"final |C^hh| : |C^hg| : |C^gg| / |C|", fmt.Sprintf("%.3g : %.3g : %.3g", last.Norms.HH/last.NormC, last.Norms.HG/last.NormC, last.Norms.GG/last.NormC), "C^hh dominant", "Frobenius norms relative to |C|_F (Eq. 2)"},

@@ -348,7 +348,7 @@ func C1Criteria(ce, mse *FisherLoss, th *FisherTanh, gammaC, gammaF Gamma) []Cri
 			ControlName: "cross-entropy", Control: ptr(Point(ce.RelFH))},
 		{Name: "(c) EF ≠ F (cross-entropy)", Statistic: "|EF − F|_F / |F|_F", Kind: Reported, Measured: Point(ce.RelEFF)},
 		{Name: "(d) the mean gradient is small (cross-entropy)", Statistic: "|g gᵀ|_F / |EF|_F", Kind: Reported, Measured: Point(ce.MeanGrad)},
-		{Name: "(e) curvature enters the noise squared (per sample, CE)", Statistic: "slope(|g_p|² vs ε) − slope(tr h_p vs ε)", Kind: Core, Sense: Above,
+		{Name: "(e) curvature enters the noise squared (per sample, CE)", Statistic: "fmtSlope(|g_p|² vs ε, 2) − fmtSlope(tr h_p vs ε, 2)", Kind: Core, Sense: Above,
 			Measured: scaling(eps, g2, tr), Threshold: 0.5, ThresholdWhy: "half the predicted 2 − 1",
 			ControlName: "ε shuffled among the samples", Control: ptr(scaling(shuffled, g2, tr))},
 		{Name: "(f) C is not ∝ H (CE)", Statistic: "γ_C − 1", Kind: Core, Sense: Above,
@@ -378,12 +378,6 @@ func maxOf(v []float64) float64 {
 
 func c1Rows(ce, mse *FisherLoss, th *FisherTanh) []Row {
 	g := func(v float64) string { return fmtDigits(v, 3) }
-	slope := func(r fit.Result) string {
-		if math.IsNaN(r.Slope) {
-			return "n/a"
-		}
-		return fmt.Sprintf("%.2f (R² %.2f, n %d)", r.Slope, r.R2, r.N)
-	}
 	var rows []Row
 	rows = append(rows,
 		Row{"final training accuracy, CE / MSE", fmt.Sprintf("%.4f / %.4f", FinalAcc(ce.Result.History), FinalAcc(mse.Result.History)), "CE 100%, MSE > 95%",
@@ -393,9 +387,9 @@ func c1Rows(ce, mse *FisherLoss, th *FisherTanh) []Row {
 		Row{"(c) |EF−F|_F/|F|_F, CE / MSE", g(ce.RelEFF) + " / " + g(mse.RelEFF), "≠ 0 unless well specified", fmt.Sprintf("tr EF/tr F = %.3g / %.3g", ce.TrEFF, mse.TrEFF)},
 		Row{"(c) γ of EF_ii vs H_ii (v1), CE / MSE", g(ce.Layer.Gamma(experiment.MatEF.V1())) + " / " + g(mse.Layer.Gamma(experiment.MatEF.V1())), "> 1", "γ of F: " + g(ce.Layer.Gamma(experiment.MatF.V1())) + " / " + g(mse.Layer.Gamma(experiment.MatF.V1()))},
 		Row{"(d) |g gᵀ|_F/|EF|_F, CE / MSE", g(ce.MeanGrad) + " / " + g(mse.MeanGrad), "≈ 0 at convergence", fmt.Sprintf("median top-N' (g·v_i)²/EF_ii: %.2g / %.2g", ce.MeanGradDir, mse.MeanGradDir)},
-		Row{fmt.Sprintf("(e) CE slope log|g_p|² vs log ε (ε ≤ %.2g)", ce.EpsWindow), slope(ce.FitG2Eps), "2", fmt.Sprintf("%d of %d samples; |G|²/ε² ∈ [%.2f, %.2f]", ce.NearConv, ce.N, ce.G2EpsRange[0], ce.G2EpsRange[1])},
-		Row{"(e) CE slope log tr h_p vs log ε", slope(ce.FitTrEps), "1", fmt.Sprintf("tr Q/ε ∈ [%.2f, %.2f]", ce.TrQEpsRange[0], ce.TrQEpsRange[1])},
-		Row{"(e) CE slope log|g_p|² vs log tr h_p", slope(ce.FitG2Tr), "2", "curvature enters the noise squared"},
+		Row{fmt.Sprintf("(e) CE slope log|g_p|² vs log ε (ε ≤ %.2g)", ce.EpsWindow), fmtSlope(ce.FitG2Eps, 2), "2", fmt.Sprintf("%d of %d samples; |G|²/ε² ∈ [%.2f, %.2f]", ce.NearConv, ce.N, ce.G2EpsRange[0], ce.G2EpsRange[1])},
+		Row{"(e) CE slope log tr h_p vs log ε", fmtSlope(ce.FitTrEps, 2), "1", fmt.Sprintf("tr Q/ε ∈ [%.2f, %.2f]", ce.TrQEpsRange[0], ce.TrQEpsRange[1])},
+		Row{"(e) CE slope log|g_p|² vs log tr h_p", fmtSlope(ce.FitG2Tr, 2), "2", "curvature enters the noise squared"},
 		Row{"(e) MSE slopes |g|² vs ε, tr h vs ε, |g|² vs tr h", fmt.Sprintf("%.2f, %.2f, %.2f", mse.FitG2Eps.Slope, mse.FitTrEps.Slope, mse.FitG2Tr.Slope), "4, 2, 2 (asymptotic)", fmt.Sprintf("%d samples with ε ≤ %.2g (%s)", mse.NearConv, mse.EpsWindow, c1WindowNote(mse.EpsWindow))},
 		Row{"(f) measured γ_C (v1), CE / MSE", g(ce.Layer.Gamma(experiment.MatC.V1())) + " / " + g(mse.Layer.Gamma(experiment.MatC.V1())), "CE up to ~1.4, MSE ≈ 1", fmt.Sprintf("N' = %d", ce.Config.NPrime)},
 	)
