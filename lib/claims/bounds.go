@@ -76,22 +76,11 @@ func LoadC6(ctx context.Context, o Options, loss string, seed uint64) (*C6Run, e
 	if err != nil {
 		return nil, err
 	}
-	r, err := h.Result(ctx)
+	st, err := h.FinalState(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("claims: C6 %s: %w", label, err)
 	}
-	l, err := r.Final("")
-	if err != nil {
-		return nil, err
-	}
-	p, err := h.Problem(ctx, experiment.FinalEpoch, l.Target)
-	if err != nil {
-		return nil, err
-	}
-	f, err := p.Factors()
-	if err != nil {
-		return nil, fmt.Errorf("claims: C6 %s: factors: %w", label, err)
-	}
+	r, l, f := st.Result, st.Layer, st.Factors
 	sp, err := f.Spectra(0)
 	if err != nil {
 		return nil, fmt.Errorf("claims: C6 %s: per-sample spectra: %w", label, err)
@@ -189,12 +178,7 @@ func BoundsData(ctx context.Context, o Options, loss string, seed uint64) (*C6Bo
 	if out.Align, err = sp.LeadingWeight(r.TopVectors(out.TopK), 0); err != nil {
 		return nil, err
 	}
-	var kx, ay []float64
-	for p, k := range out.Kappa1 {
-		if k > 0 {
-			kx, ay = append(kx, k), append(ay, out.Align[p])
-		}
-	}
+	kx, ay := c6Positive(out.Kappa1, out.Align)
 	out.AlignRho = fit.SpearmanStat(kx, ay)
 	out.StiffRatio = fit.TopRatio(kx, ay, 0.1)
 
@@ -207,23 +191,12 @@ func BoundsData(ctx context.Context, o Options, loss string, seed uint64) (*C6Bo
 	if out.Rayleigh, err = sp1.LeadingRayleigh(r.Eigenvalues, r.Eigenvectors, 0); err != nil {
 		return nil, err
 	}
-	var rq []float64
-	for p, k := range out.Kappa1 {
-		if k > 0 {
-			rq = append(rq, out.Rayleigh[p])
-		}
-	}
+	_, rq := c6Positive(out.Kappa1, out.Rayleigh)
 	out.RayleighRho = fit.SpearmanStat(kx, rq)
 
 	// Reconstruction of the stored diagonals from the per-sample spectra.
 	v := r.TopVectors(r.Config.NPrime)
-	hh, err := sp.Aggregate(v, sp.Kappa)
-	if err != nil {
-		return nil, err
-	}
-	k2 := mat.DenseCopyOf(sp.Kappa)
-	k2.MulElem(k2, k2)
-	ee, err := sp.Aggregate(v, k2)
+	hh, ee, err := sp.Diagonals(v)
 	if err != nil {
 		return nil, err
 	}
@@ -235,11 +208,7 @@ func BoundsData(ctx context.Context, o Options, loss string, seed uint64) (*C6Bo
 	// Indefiniteness.
 	neg := sp.Negatives(c6NullTol)
 	out.NegModes, out.NegSamples, out.NegRounding, out.MinKappaRel = neg.Modes, neg.Samples, neg.Rounding, neg.MinRel
-	for _, h := range l.H {
-		if !(h > 0) {
-			out.NegH++
-		}
-	}
+	out.NegH = l.NonPositive()
 	return out, nil
 }
 
@@ -311,10 +280,7 @@ func Bounds(ctx context.Context, o Options) (*Report, error) {
 
 // BoundsReport builds the report of claim C6 part 1 from analysed runs.
 func BoundsReport(runs []*C6BoundsRun, o Options) (*Report, error) {
-	rep := &Report{
-		ID: "C6a", Title: "Bounds H_ii² ≤ [E h²]_ii ≤ κ_max H_ii and stiff samples", Notebook: "05_bounds_spectra.ipynb", Preset: o.PresetName(),
-		Statement: c6aStatement,
-	}
+	rep := newReport(o, "C6a", "Bounds H_ii² ≤ [E h²]_ii ≤ κ_max H_ii and stiff samples", "05_bounds_spectra.ipynb", c6aStatement)
 	if o.Paper {
 		rep.Statement += " (Paper preset.)"
 	}
@@ -340,25 +306,14 @@ func BoundsReport(runs []*C6BoundsRun, o Options) (*Report, error) {
 			Row{Quantity: pre + "reconstruction from per-sample spectra", Measured: fmt.Sprintf("H %.1e, E h² %.1e", b.ReconH, b.ReconEh2), Paper: "exact",
 				Note: "max rel. difference vs the stored diagonals, top N' directions"},
 		)
-		if b.KappaEffFitErr == nil {
-			rep.Rows = append(rep.Rows, Row{Quantity: pre + "slope of κ_eff vs H_ii (top N')", Measured: fmt.Sprintf("%.3f, R² %.3f", b.KappaEffFit.Slope, b.KappaEffFit.R2),
-				Paper: "γ_AWD − 1 > 0 for CE", Note: fmt.Sprintf("γ_AWD − 1 from the run: %.3f", l.Gamma(experiment.MatEh2.V1())-1)})
-		}
-		var pos []float64
-		for _, k := range b.Kappa1 {
-			if k > 0 {
-				pos = append(pos, k)
-			}
-		}
+		pos, _ := c6Positive(b.Kappa1, b.Kappa1)
 		if len(pos) > 0 {
 			rep.Rows = append(rep.Rows, Row{Quantity: pre + "κ_p1 quantiles 10/50/90%", Measured: fmt.Sprintf("%.2g / %.2g / %.2g", fit.Percentile(pos, 10), fit.Percentile(pos, 50), fit.Percentile(pos, 90)),
 				Paper: "heavy-tailed", Note: fmt.Sprintf("%d of %d samples with κ_p1 > 0; max/median %.2g", len(pos), len(b.Kappa1), r.Spectra.KappaMax()/fit.Percentile(pos, 50))})
 		}
-		rep.Rows = append(rep.Rows,
-			Row{Quantity: pre + fmt.Sprintf("ρ(κ_p1, Σ_{i≤%d} (u_p1·v_i)²)", b.TopK), Measured: fmt.Sprintf("%.3f", b.AlignRho), Paper: "> 0 (stiff ↔ sharp)",
-				Note: fmt.Sprintf("Spearman; stiffest 10%% align %.2f× more than the rest; random vector: %.3g", b.StiffRatio, float64(b.TopK)/float64(l.D))},
-			Row{Quantity: pre + "ρ(κ_p1, u_p1ᵀ H u_p1 / λ_max)", Measured: fmt.Sprintf("%.3f", b.RayleighRho), Paper: "> 0",
-				Note: fmt.Sprintf("median Rayleigh quotient %.3g (stiffest 10%%: %.3g)", fit.Percentile(b.Rayleigh, 50), fit.TopMean(b.Kappa1, b.Rayleigh, 0.1))})
+		rep.Rows = append(rep.Rows, Row{Quantity: pre + "ρ(κ_p1, u_p1ᵀ H u_p1 / λ_max)", Measured: fmt.Sprintf("%.3f", b.RayleighRho), Paper: "> 0",
+			Note: fmt.Sprintf("median Rayleigh quotient %.3g (stiffest 10%%: %.3g); stiffest 10%% align %.2f× more with H's top %d than the rest (random vector: %.3g)",
+				fit.Percentile(b.Rayleigh, 50), fit.TopMean(b.Kappa1, b.Rayleigh, 0.1), b.StiffRatio, b.TopK, float64(b.TopK)/float64(l.D))})
 		if r.Loss != "ce" || b.NegModes > 0 {
 			rep.Rows = append(rep.Rows, Row{Quantity: pre + "negative per-sample eigenvalues", Measured: fmt.Sprintf("%d modes in %d of %d samples", b.NegModes, b.NegSamples, r.Spectra.N),
 				Paper: map[string]string{"ce": "none (PSD)", "mse": "some (indefinite Q_p)"}[r.Loss],
@@ -409,12 +364,7 @@ func BoundsReport(runs []*C6BoundsRun, o Options) (*Report, error) {
 	}
 	var lines []viz.XYSeries
 	for _, b := range runs {
-		var kx, ay []float64
-		for p, k := range b.Kappa1 {
-			if k > 0 {
-				kx, ay = append(kx, k), append(ay, b.Align[p])
-			}
-		}
+		kx, ay := c6Positive(b.Kappa1, b.Align)
 		mx, my := viz.BinnedMeans(kx, ay, 10)
 		lines = append(lines, viz.XYSeries{Name: b.Run.Label, X: mx, Y: my})
 	}
@@ -428,6 +378,16 @@ func BoundsReport(runs []*C6BoundsRun, o Options) (*Report, error) {
 	rep.Criteria = C6aCriteria(runs)
 	rep.decide()
 	return rep, nil
+}
+
+// c6Positive returns κ_p1 and y_p over the samples with κ_p1 > 0.
+func c6Positive(kappa1, y []float64) (kx, ky []float64) {
+	for p, k := range kappa1 {
+		if k > 0 {
+			kx, ky = append(kx, k), append(ky, y[p])
+		}
+	}
+	return kx, ky
 }
 
 // c6WhereFails describes the genuine failures of a bound: the worst relative excess and how

@@ -137,6 +137,11 @@ type Report struct {
 	Preset   string
 }
 
+// newReport starts a claim's report under o.
+func newReport(o Options, id, title, notebook, statement string) *Report {
+	return &Report{ID: id, Title: title, Notebook: notebook, Statement: statement, Preset: o.PresetName()}
+}
+
 // decide sets the verdict from the criteria and appends notes (findings, caveats) to Why.
 func (r *Report) decide(notes ...string) {
 	r.Verdict, r.Why = Decide(r.Criteria)

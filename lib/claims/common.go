@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/noisecurv/noisecurv/lib/fit"
 )
 
 // joinOr joins s with "; ", or returns empty when s is empty.
@@ -20,4 +22,12 @@ func fmtDigits(v float64, digits int) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%.*g", digits, v)
+}
+
+// fmtSlope formats a fit as "slope (R² r, n points)" with prec decimals ("n/a" for a NaN slope).
+func fmtSlope(r fit.Result, prec int) string {
+	if math.IsNaN(r.Slope) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.*f (R² %.*f, n %d)", prec, r.Slope, prec, r.R2, r.N)
 }

@@ -77,40 +77,6 @@ var c3Metrics = []c3Metric{
 	{"spearman", "Spearman ρ(K_ii, λ_i)", false, false},
 }
 
-// c3Value returns metric key of a window's data metrics.
-func c3Value(w commute.WindowMetrics, key string) float64 {
-	switch key {
-	case "commutator":
-		return w.Commutator
-	case "commutatorAH":
-		return w.CommutatorAH
-	case "offdiag":
-		return w.OffDiagRatio
-	case "diagenergy":
-		return w.DiagEnergy
-	case "spearman":
-		return w.Spearman
-	}
-	return math.NaN()
-}
-
-// c3Random returns metric key of a window's random baseline (mean over draws).
-func c3Random(b commute.BaselineMetrics, key string) float64 {
-	switch key {
-	case "commutator":
-		return b.Commutator.Mean
-	case "commutatorAH":
-		return b.CommutatorAH.Mean
-	case "offdiag":
-		return b.OffDiagRatio.Mean
-	case "diagenergy":
-		return b.DiagEnergy.Mean
-	case "spearman":
-		return b.Spearman.Mean
-	}
-	return math.NaN()
-}
-
 // c3Series is metric key of matrix q on window prefix over the snapshots of r: epochs, data
 // values and random-baseline values (NaN where missing).
 func c3Series(r *experiment.Result, q, prefix, key string) (epochs, data, random []float64) {
@@ -121,7 +87,7 @@ func c3Series(r *experiment.Result, q, prefix, key string) (epochs, data, random
 		cs, ok := s.Layers[0].Commute[q]
 		d, rn := math.NaN(), math.NaN()
 		if w, haar, found := cs.Window(prefix); ok && found {
-			d, rn = c3Value(w, key), c3Random(haar, key)
+			d, rn = w.Metric(key), haar.Metric(key)
 		}
 		epochs = append(epochs, float64(s.Epoch))
 		data = append(data, d)
@@ -160,10 +126,7 @@ func c3FmtSummary(v []float64, digits int) string {
 // diagonal energy, each against the spectrum-preserving random baseline, and heat maps of
 // symlog(Vᵀ C V) on the top modes for the data and for a random rotation.
 func Commutation(ctx context.Context, o Options) (*Report, error) {
-	rep := &Report{
-		ID: "C3", Title: "C and H approximately commute", Notebook: "03_commutation.ipynb", Preset: o.PresetName(),
-		Statement: c3Statement,
-	}
+	rep := newReport(o, "C3", "C and H approximately commute", "03_commutation.ipynb", c3Statement)
 	var results []*experiment.Result
 	for _, seed := range o.seeds() {
 		c, err := CommutationConfig(o, seed)

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/noisecurv/noisecurv/lib/awd"
-	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
 	"github.com/noisecurv/noisecurv/lib/viz"
@@ -100,44 +99,13 @@ func DualityMeasure(ctx context.Context, o Options, seed uint64) (*DualityData, 
 func dualityMeasure(ctx context.Context, o Options, h *experiment.Handle) (*DualityData, error) {
 	start := time.Now()
 	c := h.Config
-	epochs, err := h.Epochs(ctx)
+	d := &DualityData{Config: c}
+	epochs, rp, err := h.AWDSeries(ctx, c2TopK)
 	if err != nil {
 		return nil, fmt.Errorf("claims: C2: %w", err)
 	}
-	d := &DualityData{Config: c}
-	for i, e := range epochs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		h.Emit("awd", i, len(epochs), fmt.Sprintf("epoch %d", e))
-		p, err := h.Problem(ctx, e)
-		if err != nil {
-			return nil, err
-		}
-		k := c2TopK
-		if i == len(epochs)-1 {
-			k = 0 // the final epoch: the full eigenbasis
-		}
-		lam, V, err := curv.EigenBasis(p, k, c.Seed)
-		if err != nil {
-			return nil, fmt.Errorf("claims: C2 epoch %d: %w", e, err)
-		}
-		ep, err := experiment.AWDAt(p, c, e, lam, V, awd.MatchOptions{Seed: c.Seed})
-		if err != nil {
-			return nil, fmt.Errorf("claims: C2 epoch %d: %w", e, err)
-		}
-		d.Epochs = append(d.Epochs, *ep)
-		if i == len(epochs)-1 {
-			// The control: the same expansion around random same-class partners.
-			h.Emit("awd", i, len(epochs), "random partners")
-			rp, err := experiment.AWDAt(p, c, e, lam, V, awd.MatchOptions{Seed: c.Seed, Random: true})
-			if err != nil {
-				return nil, fmt.Errorf("claims: C2 random partners: %w", err)
-			}
-			d.Random = &DualityControl{TotalVsC: c2Fit(rp.C, rp.Total, c.NPrime), Norms: rp.Norms, SigmaW2: rp.SigmaW2}
-		}
-	}
-	h.Emit("awd", len(epochs), len(epochs), "done")
+	d.Epochs = epochs
+	d.Random = &DualityControl{TotalVsC: c2Fit(rp.C, rp.Total, c.NPrime), Norms: rp.Norms, SigmaW2: rp.SigmaW2}
 	p, err := h.Problem(ctx, experiment.FinalEpoch)
 	if err != nil {
 		return nil, err
@@ -186,10 +154,7 @@ func c2Fit(x, y []float64, nPrime int) fit.Result {
 
 // Duality checks claim C2 on the MNIST MLP cross-entropy preset (Fig. 4).
 func Duality(ctx context.Context, o Options) (*Report, error) {
-	rep := &Report{
-		ID: "C2", Title: "Activity–Weight Duality: C ∝ E_p[h_p²]", Notebook: "02_duality.ipynb", Preset: o.PresetName(),
-		Statement: c2Statement,
-	}
+	rep := newReport(o, "C2", "Activity–Weight Duality: C ∝ E_p[h_p²]", "02_duality.ipynb", c2Statement)
 	seed := o.seeds()[0]
 	d, err := DualityMeasure(ctx, o, seed)
 	if err != nil {
@@ -248,27 +213,20 @@ func C2Criteria(d *DualityData, gammaEmp float64) []Criterion {
 func c2Rows(d *DualityData) []Row {
 	last := d.Epochs[len(d.Epochs)-1]
 	nP := d.Config.NPrime
-	sl := func(r fit.Result) string {
-		if math.IsNaN(r.Slope) {
-			return "n/a"
-		}
-		return fmt.Sprintf("%.3f (R² %.3f, n %d)", r.Slope, r.R2, r.N)
-	}
 	rows := []Row{
 		{"dual weight: max |z(x_p; W+ΔW*) − z(x_q; W)| / max(|z_q|, 1)", fmt.Sprintf("%.1e", d.Exact.MaxRelLogit), "0 (exact)",
 			fmt.Sprintf("%d pairs; loss rel. error ≤ %.1e; mean |Δa|/|a| %.2f, |ΔW*|/|W| %.3f", d.Exact.Pairs, d.Exact.MaxRelLoss, d.Exact.MeanRelDist, d.Exact.MeanRelStep)},
-		{"C_ii vs [E h²]_ii log-log slope, CE (top N')", sl(d.PropCE), "1 (C ∝ E h²)", fmt.Sprintf("N' = %d, full eigenbasis", nP)},
-		{"C_ii vs [E h²]_ii log-log slope, MSE (top N')", sl(d.PropMSE), "1", "non-positive points dropped"},
+		{"C_ii vs [E h²]_ii log-log slope, CE (top N')", fmtSlope(d.PropCE, 3), "1 (C ∝ E h²)", fmt.Sprintf("N' = %d, full eigenbasis", nP)},
+		{"C_ii vs [E h²]_ii log-log slope, MSE (top N')", fmtSlope(d.PropMSE, 3), "1", "non-positive points dropped"},
 		{"σ_w² implied by C ≈ (σ²/2B) E h², CE / MSE", fmtDigits(d.Sigma2FitCE, 3) + " / " + fmtDigits(d.Sigma2FitMSE, 3), "a constant", fmt.Sprintf("B = %d; 2B × geometric mean of C_ii/[E h²]_ii", d.Config.Batch)},
 		{"σ_w² = E|Δw*|²/D from the matching; effective σ² (trace of C^hh,SD)", fmtDigits(last.SigmaW2, 3) + "; " + fmtDigits(last.SigmaW2Eff, 3), "—", fmt.Sprintf("mean partner distance %.3g, mean |a| %.3g", last.MeanDist, last.MeanANorm)},
-		{"AWD total (full) diagonal vs C_ii slope", sl(d.TotalVsC), "1", "final epoch, top N'"},
-		{"C^hh,SD diagonal vs C_ii slope", sl(d.HHSDVsC), "1", "the isotropic-M_p chain starts here"},
+		{"AWD total (full) diagonal vs C_ii slope", fmtSlope(d.TotalVsC, 3), "1", "final epoch, top N'"},
+		{"C^hh,SD diagonal vs C_ii slope", fmtSlope(d.HHSDVsC, 3), "1", "the isotropic-M_p chain starts here"},
 	}
-	if f, ok := last.Fits["HHSD~Eh2"]; ok {
-		rows = append(rows, Row{"C^hh,SD vs E h² slope", sl(f), "1 (isotropic M_p)", ""})
-	}
-	if f, ok := last.Fits["HHSDWD~Eh2"]; ok {
-		rows = append(rows, Row{"C^hh,SD,WD vs E h² slope", sl(f), "1", ""})
+	for _, q := range [][3]string{{"HHSD~Eh2", "C^hh,SD vs E h² slope", "1 (isotropic M_p)"}, {"HHSDWD~Eh2", "C^hh,SD,WD vs E h² slope", "1"}} {
+		if f, ok := last.Fits[q[0]]; ok {
+			rows = append(rows, Row{q[1], fmtSlope(f, 3), q[2], ""})
+		}
 	}
 	rows = append(rows,
 		Row{"final |C^hh| : |C^hg| : |C^gg| / |C|", fmt.Sprintf("%.3g : %.3g : %.3g", last.Norms.HH/last.NormC, last.Norms.HG/last.NormC, last.Norms.GG/last.NormC), "C^hh dominant", "Frobenius norms relative to |C|_F (Eq. 2)"},

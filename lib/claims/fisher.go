@@ -8,12 +8,9 @@ import (
 	"sort"
 	"time"
 
-	"gonum.org/v1/gonum/mat"
-
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
-	"github.com/noisecurv/noisecurv/lib/linalg"
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
 
@@ -124,45 +121,22 @@ func FisherData(ctx context.Context, o Options, seed uint64, loss string) (*Fish
 	if err != nil {
 		return nil, err
 	}
-	res, err := h.Result(ctx)
+	st, err := h.FinalState(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("claims: C1: %w", err)
-	}
-	layer, err := res.Final("")
-	if err != nil {
-		return nil, err
 	}
 	set, err := h.Data()
 	if err != nil {
 		return nil, err
 	}
-	p, err := h.Problem(ctx, experiment.FinalEpoch)
-	if err != nil {
-		return nil, err
-	}
-	f, err := p.Factors()
-	if err != nil {
-		return nil, err
-	}
+	res, layer, p, f := st.Result, st.Layer, st.Problem, st.Factors
 	out := &FisherLoss{Loss: loss, Config: c, Result: res, Layer: layer, N: f.N, D: f.D}
 
-	H, err := curv.Hessian(p)
+	fc, err := curv.CompareFisher(p)
 	if err != nil {
 		return nil, err
 	}
-	F, err := curv.TrueFisher(p)
-	if err != nil {
-		return nil, err
-	}
-	EF, err := curv.EmpiricalFisher(p)
-	if err != nil {
-		return nil, err
-	}
-	out.RelFH = linalg.RelFrobenius(F, H)
-	out.RelEFF = linalg.RelFrobenius(EF, F)
-	out.TrEFF = mat.Trace(EF) / mat.Trace(F)
-	g := f.Gradient()
-	out.MeanGrad = fit.Dot(g, g) / mat.Norm(EF, 2)
+	out.RelFH, out.RelEFF, out.TrEFF, out.MeanGrad = fc.RelFH, fc.RelEFF, fc.TrEFF, fc.MeanGrad
 	out.MeanGradDir = c1MeanGradDir(layer.EF, layer.C, c.Batch, c.NPrime)
 	for _, v := range layer.Eigenvalues {
 		if v <= 0 {
@@ -188,32 +162,28 @@ func FisherData(ctx context.Context, o Options, seed uint64, loss string) (*Fish
 // c1FitScaling fits the per-sample log-log slopes over the near-converged samples and the
 // logit-level ratio ranges.
 func c1FitScaling(out *FisherLoss) {
-	var eps, g2, trh []float64
-	g2r := [2]float64{math.Inf(1), math.Inf(-1)}
-	tqr := g2r
 	out.EpsWindow = c1EpsWindow(out.Eps)
+	out.G2EpsRange = [2]float64{math.Inf(1), math.Inf(-1)}
+	out.TrQEpsRange = out.G2EpsRange
 	for i, e := range out.Eps {
-		if !(e > 0 && e <= out.EpsWindow) || !(out.G2[i] > 0) || !(out.TrH[i] > 0) {
-			continue
+		if e > 0 && e <= out.EpsWindow && out.G2[i] > 0 && out.TrH[i] > 0 {
+			g, t := &out.G2EpsRange, &out.TrQEpsRange
+			g[0], g[1] = math.Min(g[0], out.LogitG2[i]/(e*e)), math.Max(g[1], out.LogitG2[i]/(e*e))
+			t[0], t[1] = math.Min(t[0], out.TrQ[i]/e), math.Max(t[1], out.TrQ[i]/e)
 		}
-		eps, g2, trh = append(eps, e), append(g2, out.G2[i]), append(trh, out.TrH[i])
-		r := out.LogitG2[i] / (e * e)
-		g2r[0], g2r[1] = math.Min(g2r[0], r), math.Max(g2r[1], r)
-		t := out.TrQ[i] / e
-		tqr[0], tqr[1] = math.Min(tqr[0], t), math.Max(tqr[1], t)
 	}
+	eps, g2, trh := c1Window(out)
 	out.NearConv = len(eps)
-	out.G2EpsRange, out.TrQEpsRange = g2r, tqr
-	var err error
-	nan := fit.Result{Slope: math.NaN(), R2: math.NaN()}
-	if out.FitG2Eps, err = fit.LogLog(eps, g2, fit.Options{}); err != nil {
-		out.FitG2Eps, out.FitErrs = nan, append(out.FitErrs, "|g|² vs ε: "+err.Error())
-	}
-	if out.FitTrEps, err = fit.LogLog(eps, trh, fit.Options{}); err != nil {
-		out.FitTrEps, out.FitErrs = nan, append(out.FitErrs, "tr h vs ε: "+err.Error())
-	}
-	if out.FitG2Tr, err = fit.LogLog(trh, g2, fit.Options{}); err != nil {
-		out.FitG2Tr, out.FitErrs = nan, append(out.FitErrs, "|g|² vs tr h: "+err.Error())
+	for _, q := range []struct {
+		dst  *fit.Result
+		x, y []float64
+		name string
+	}{{&out.FitG2Eps, eps, g2, "|g|² vs ε"}, {&out.FitTrEps, eps, trh, "tr h vs ε"}, {&out.FitG2Tr, trh, g2, "|g|² vs tr h"}} {
+		r, err := fit.LogLog(q.x, q.y, fit.Options{})
+		if err != nil {
+			r, out.FitErrs = fit.Result{Slope: math.NaN(), R2: math.NaN()}, append(out.FitErrs, q.name+": "+err.Error())
+		}
+		*q.dst = r
 	}
 }
 
@@ -291,20 +261,11 @@ func FisherTanhData(ctx context.Context, o Options, seed uint64) (*FisherTanh, e
 	}
 	out := &FisherTanh{Config: c, N: p.N()}
 	out.TrainAcc = FinalAcc(tr.History)
-	t0 := time.Now()
-	H, err := curv.Hessian(p) // not piecewise linear: D exact HVP passes
+	g, err := curv.CompareGaussNewton(p) // not piecewise linear: D exact HVP passes
 	if err != nil {
 		return nil, err
 	}
-	out.HVPSeconds = time.Since(t0).Seconds()
-	G, err := curv.GaussNewton(p)
-	if err != nil {
-		return nil, err
-	}
-	out.D = H.SymmetricDim()
-	out.RelResid = linalg.RelFrobenius(G, H)
-	// linalg.RelFrobenius(G, H) = |G − H|/|H|: the residual's share of H.
-	out.TrResid = (mat.Trace(H) - mat.Trace(G)) / mat.Trace(H)
+	out.D, out.RelResid, out.TrResid, out.HVPSeconds = g.D, g.Rel, g.Tr, g.HSeconds
 	if out.Probes, err = curv.ResidualProbes(p, c1Probes, seed); err != nil {
 		return nil, err
 	}
@@ -316,10 +277,7 @@ func FisherTanhData(ctx context.Context, o Options, seed uint64) (*FisherTanh, e
 // tanh variant: where H, GGN, the residual, the true and empirical Fisher and C agree, and
 // where they part.
 func Fisher(ctx context.Context, o Options) (*Report, error) {
-	rep := &Report{
-		ID: "C1", Title: "Fisher vs Hessian: why C ∝ H fails", Notebook: "01_fisher_hessian.ipynb", Preset: o.PresetName(),
-		Statement: c1Statement,
-	}
+	rep := newReport(o, "C1", "Fisher vs Hessian: why C ∝ H fails", "01_fisher_hessian.ipynb", c1Statement)
 	seed := o.seeds()[0]
 	var losses []*FisherLoss
 	for _, l := range []string{"ce", "mse"} {
@@ -390,7 +348,7 @@ func C1Criteria(ce, mse *FisherLoss, th *FisherTanh, gammaC, gammaF Gamma) []Cri
 			ControlName: "cross-entropy", Control: ptr(Point(ce.RelFH))},
 		{Name: "(c) EF ≠ F (cross-entropy)", Statistic: "|EF − F|_F / |F|_F", Kind: Reported, Measured: Point(ce.RelEFF)},
 		{Name: "(d) the mean gradient is small (cross-entropy)", Statistic: "|g gᵀ|_F / |EF|_F", Kind: Reported, Measured: Point(ce.MeanGrad)},
-		{Name: "(e) curvature enters the noise squared (per sample, CE)", Statistic: "slope(|g_p|² vs ε) − slope(tr h_p vs ε)", Kind: Core, Sense: Above,
+		{Name: "(e) curvature enters the noise squared (per sample, CE)", Statistic: "fmtSlope(|g_p|² vs ε, 2) − fmtSlope(tr h_p vs ε, 2)", Kind: Core, Sense: Above,
 			Measured: scaling(eps, g2, tr), Threshold: 0.5, ThresholdWhy: "half the predicted 2 − 1",
 			ControlName: "ε shuffled among the samples", Control: ptr(scaling(shuffled, g2, tr))},
 		{Name: "(f) C is not ∝ H (CE)", Statistic: "γ_C − 1", Kind: Core, Sense: Above,
@@ -419,31 +377,20 @@ func maxOf(v []float64) float64 {
 }
 
 func c1Rows(ce, mse *FisherLoss, th *FisherTanh) []Row {
-	e := func(v float64) string { return fmt.Sprintf("%.2e", v) }
 	g := func(v float64) string { return fmtDigits(v, 3) }
-	slope := func(r fit.Result) string {
-		if math.IsNaN(r.Slope) {
-			return "n/a"
-		}
-		return fmt.Sprintf("%.2f (R² %.2f, n %d)", r.Slope, r.R2, r.N)
-	}
 	var rows []Row
 	rows = append(rows,
 		Row{"final training accuracy, CE / MSE", fmt.Sprintf("%.4f / %.4f", FinalAcc(ce.Result.History), FinalAcc(mse.Result.History)), "CE 100%, MSE > 95%",
 			"below the paper's target the numbers describe a model far from convergence"},
-		Row{"(a) |(H−GGN)v|/|Hv|, ReLU, CE / MSE (max of 8 probes)", e(maxOf(ce.Probes)) + " / " + e(maxOf(mse.Probes)), "0 (piecewise linear)", "H by exact HVPs, GGN by Kronecker factors"},
-		Row{"(a) |H−GGN|_F/|H|_F, tanh net", g(th.RelResid), "≠ 0", fmt.Sprintf("N = %d, D = %d, %d HVP passes in %.0f s", th.N, th.D, th.D, th.HVPSeconds)},
-		Row{"(a) tr(H−GGN)/tr H, tanh net", g(th.TrResid), "≠ 0", fmt.Sprintf("median probe ratio %.3g", fit.Median(th.Probes))},
-		Row{"(b) |F−H|_F/|H|_F, CE", e(ce.RelFH), "0 (canonical link)", "H = GGN exactly here"},
+		Row{"(a) tr(H−GGN)/tr H, tanh net", g(th.TrResid), "≠ 0", fmt.Sprintf("N = %d, D = %d, %d HVP passes in %.0f s; median probe ratio %.3g", th.N, th.D, th.D, th.HVPSeconds, fit.Median(th.Probes))},
 		Row{"(b) |F−H|_F/|H|_F, softmax+MSE", g(mse.RelFH), "≠ 0", fmt.Sprintf("%.1f%% of samples have indefinite Q_p; H has %d eigenvalues ≤ 0", 100*mse.QIndefFrac, mse.NegH)},
 		Row{"(c) |EF−F|_F/|F|_F, CE / MSE", g(ce.RelEFF) + " / " + g(mse.RelEFF), "≠ 0 unless well specified", fmt.Sprintf("tr EF/tr F = %.3g / %.3g", ce.TrEFF, mse.TrEFF)},
 		Row{"(c) γ of EF_ii vs H_ii (v1), CE / MSE", g(ce.Layer.Gamma(experiment.MatEF.V1())) + " / " + g(mse.Layer.Gamma(experiment.MatEF.V1())), "> 1", "γ of F: " + g(ce.Layer.Gamma(experiment.MatF.V1())) + " / " + g(mse.Layer.Gamma(experiment.MatF.V1()))},
 		Row{"(d) |g gᵀ|_F/|EF|_F, CE / MSE", g(ce.MeanGrad) + " / " + g(mse.MeanGrad), "≈ 0 at convergence", fmt.Sprintf("median top-N' (g·v_i)²/EF_ii: %.2g / %.2g", ce.MeanGradDir, mse.MeanGradDir)},
-		Row{fmt.Sprintf("(e) CE slope log|g_p|² vs log ε (ε ≤ %.2g)", ce.EpsWindow), slope(ce.FitG2Eps), "2", fmt.Sprintf("%d of %d samples; |G|²/ε² ∈ [%.2f, %.2f]", ce.NearConv, ce.N, ce.G2EpsRange[0], ce.G2EpsRange[1])},
-		Row{"(e) CE slope log tr h_p vs log ε", slope(ce.FitTrEps), "1", fmt.Sprintf("tr Q/ε ∈ [%.2f, %.2f]", ce.TrQEpsRange[0], ce.TrQEpsRange[1])},
-		Row{"(e) CE slope log|g_p|² vs log tr h_p", slope(ce.FitG2Tr), "2", "curvature enters the noise squared"},
+		Row{fmt.Sprintf("(e) CE slope log|g_p|² vs log ε (ε ≤ %.2g)", ce.EpsWindow), fmtSlope(ce.FitG2Eps, 2), "2", fmt.Sprintf("%d of %d samples; |G|²/ε² ∈ [%.2f, %.2f]", ce.NearConv, ce.N, ce.G2EpsRange[0], ce.G2EpsRange[1])},
+		Row{"(e) CE slope log tr h_p vs log ε", fmtSlope(ce.FitTrEps, 2), "1", fmt.Sprintf("tr Q/ε ∈ [%.2f, %.2f]", ce.TrQEpsRange[0], ce.TrQEpsRange[1])},
+		Row{"(e) CE slope log|g_p|² vs log tr h_p", fmtSlope(ce.FitG2Tr, 2), "2", "curvature enters the noise squared"},
 		Row{"(e) MSE slopes |g|² vs ε, tr h vs ε, |g|² vs tr h", fmt.Sprintf("%.2f, %.2f, %.2f", mse.FitG2Eps.Slope, mse.FitTrEps.Slope, mse.FitG2Tr.Slope), "4, 2, 2 (asymptotic)", fmt.Sprintf("%d samples with ε ≤ %.2g (%s)", mse.NearConv, mse.EpsWindow, c1WindowNote(mse.EpsWindow))},
-		Row{"(f) γ if C ∝ H", "1", "1", "by definition"},
 		Row{"(f) measured γ_C (v1), CE / MSE", g(ce.Layer.Gamma(experiment.MatC.V1())) + " / " + g(mse.Layer.Gamma(experiment.MatC.V1())), "CE up to ~1.4, MSE ≈ 1", fmt.Sprintf("N' = %d", ce.Config.NPrime)},
 	)
 	return rows
@@ -526,13 +473,7 @@ func c1Figures(ce, mse *FisherLoss, th *FisherTanh) ([]*viz.Figure, error) {
 	}
 	figs = append(figs, f)
 	// Residual probes.
-	probe := func(name string, v []float64) viz.XYSeries {
-		x := make([]float64, len(v))
-		for i := range x {
-			x[i] = float64(i + 1)
-		}
-		return viz.XYSeries{Name: name, X: x, Y: v, Mask: true}
-	}
+	probe := func(name string, v []float64) viz.XYSeries { return viz.XYSeries{Name: name, Y: v, Mask: true} } // x = 1, 2, ...
 	if f, err = viz.Lines(viz.LineSpec{Title: "C1 (a): residual |(H − GGN) v| / |H v| on random probes",
 		XName: "probe", YName: "relative residual", LogY: true, Symbols: true,
 		Series: []viz.XYSeries{probe("ReLU, CE", ce.Probes), probe("ReLU, MSE", mse.Probes), probe("tanh, CE", th.Probes)},
@@ -542,6 +483,3 @@ func c1Figures(ce, mse *FisherLoss, th *FisherTanh) ([]*viz.Figure, error) {
 	figs = append(figs, f)
 	return figs, nil
 }
-
-// c1TrainAcc is the last epoch's training accuracy of a run: on the whole training set when it
-// was evaluated, else the running minibatch accuracy ("n/a" without history).

@@ -299,10 +299,7 @@ func GridTable(ctx context.Context, o Options) (*Report, error) {
 
 // GridTableOf is GridTable with a chosen set of cells to compute.
 func GridTableOf(ctx context.Context, o Options, compute []GridSpec) (*Report, error) {
-	rep := &Report{
-		ID: "C7", Title: "The grid: the power law across datasets, architectures, losses and class counts", Notebook: "07_grid.ipynb", Preset: o.PresetName(),
-		Statement: c7Statement,
-	}
+	rep := newReport(o, "C7", "The grid: the power law across datasets, architectures, losses and class counts", "07_grid.ipynb", c7Statement)
 	cells, err := GridData(ctx, o, compute)
 	if err != nil {
 		return nil, err
@@ -418,66 +415,24 @@ func gridGroups(cells []*GridCell) (labels []string, groups map[string][]*GridCe
 // series per row of the grid, and the line y = x.
 func GridScatter(cells []*GridCell) (*viz.Figure, error) {
 	labels, groups := gridGroups(cells)
-	lo, hi := math.Inf(1), math.Inf(-1)
-	var series []any
-	var legend []string
-	for i, k := range labels {
-		var data []any
+	var gs []viz.PointGroup
+	for _, k := range labels {
+		g := viz.PointGroup{Name: k}
 		for _, c := range groups[k] {
-			x, y := c.GammaEmp.Mean, c.GammaAWD.Mean
-			if !fit.IsFinite(x) || !fit.IsFinite(y) {
-				continue
-			}
-			lo, hi = math.Min(lo, math.Min(x, y)), math.Max(hi, math.Max(x, y))
 			name := fmt.Sprintf("C'=%d", c.Classes)
 			if c.TrainAcc.N > 0 && !c.Trained() {
 				name += "*" // below the paper's training-accuracy target
 			}
-			data = append(data, map[string]any{"name": name, "value": []float64{x, y}})
+			g.Points = append(g.Points, viz.LabelledPoint{Label: name, X: c.GammaEmp.Mean, Y: c.GammaAWD.Mean})
 		}
-		if len(data) == 0 {
-			continue
-		}
-		legend = append(legend, k)
-		col := viz.Palette[i%len(viz.Palette)]
-		series = append(series, map[string]any{
-			"type": "scatter", "name": k, "data": data, "symbolSize": 11,
-			"itemStyle": map[string]any{"color": col},
-			"label":     map[string]any{"show": true, "formatter": "{b}", "position": "right", "fontSize": 10},
-		})
+		gs = append(gs, g)
 	}
-	if len(series) == 0 {
-		return nil, fmt.Errorf("claims: GridScatter: no cell with finite γ_emp and γ_AWD")
+	f, err := viz.LabelledScatter(viz.LabelledScatterSpec{Title: "C7: γ_AWD vs γ_emp per grid cell (mean over seeds; * = below the training-accuracy target)",
+		XName: "γ_emp (C vs H, rule v1)", YName: "γ_AWD (E_p[h_p²] vs H, rule v1)", Groups: gs})
+	if err != nil {
+		return nil, fmt.Errorf("claims: GridScatter: %w", err)
 	}
-	pad := math.Max(0.05, 0.1*(hi-lo))
-	lo, hi = lo-pad, hi+pad
-	legend = append(legend, "y = x")
-	series = append(series, map[string]any{
-		"type": "line", "name": "y = x", "data": [][2]float64{{lo, lo}, {hi, hi}}, "showSymbol": false,
-		"lineStyle": map[string]any{"color": "#777777", "type": "dashed", "width": 1.2},
-		"itemStyle": map[string]any{"color": "#777777"}, "tooltip": map[string]any{"show": false},
-	})
-	axis := func(name string) map[string]any {
-		return map[string]any{"type": "value", "name": name, "nameLocation": "middle", "nameGap": 32, "min": gridRound(lo, false), "max": gridRound(hi, true),
-			"splitLine": map[string]any{"show": true, "lineStyle": map[string]any{"color": "#e8e8e8"}}}
-	}
-	opt := map[string]any{
-		"grid":    map[string]any{"left": 75, "right": 40, "top": 80, "bottom": 55},
-		"legend":  map[string]any{"data": legend, "top": 26, "type": "scroll"},
-		"tooltip": map[string]any{"trigger": "item", "confine": true},
-		"xAxis":   axis("γ_emp (C vs H, rule v1)"),
-		"yAxis":   axis("γ_AWD (E_p[h_p²] vs H, rule v1)"),
-		"series":  series,
-	}
-	return viz.NewFigure("C7: γ_AWD vs γ_emp per grid cell (mean over seeds; * = below the training-accuracy target)", opt), nil
-}
-
-// gridRound rounds v down (or up) to a multiple of 0.05 so axis ends read well.
-func gridRound(v float64, up bool) float64 {
-	if up {
-		return math.Ceil(v*20) / 20
-	}
-	return math.Floor(v*20) / 20
+	return f, nil
 }
 
 // GridByClasses draws γ_emp and γ_AWD (means over seeds) against the class count C', one pair

@@ -138,10 +138,7 @@ func Interpretation(ctx context.Context, o Options) (*Report, error) {
 
 // InterpretationWith is Interpretation on a chosen list of series.
 func InterpretationWith(ctx context.Context, o Options, runs []PowerLawRun) (*Report, error) {
-	rep := &Report{
-		ID: "C8", Title: "Noise is disproportionately strong along sharp directions", Notebook: "04_power_law.ipynb", Preset: o.PresetName(),
-		Statement: c8Statement,
-	}
+	rep := newReport(o, "C8", "Noise is disproportionately strong along sharp directions", "04_power_law.ipynb", c8Statement)
 	ss, err := PowerLawData(ctx, o, o.seeds()[0], runs)
 	if err != nil {
 		return nil, fmt.Errorf("claims: C8: %w", err)

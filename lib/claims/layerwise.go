@@ -122,10 +122,7 @@ func LayerGammaFigure(layers []*LayerFits) (*viz.Figure, error) {
 // with one series per layer (the joint Hessian of two layers is an exploration: package
 // explore).
 func LayerWise(ctx context.Context, o Options) (*Report, error) {
-	rep := &Report{
-		ID: "v2", Title: "Layer-wise exponents in a deeper MLP", Notebook: "08_layerwise.ipynb", Preset: o.PresetName(),
-		Statement: v2Statement,
-	}
+	rep := newReport(o, "v2", "Layer-wise exponents in a deeper MLP", "08_layerwise.ipynb", v2Statement)
 	layers, first, err := LayerWiseData(ctx, o)
 	if err != nil {
 		return nil, err

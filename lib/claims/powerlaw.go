@@ -102,22 +102,10 @@ func PowerLawData(ctx context.Context, o Options, seed uint64, runs []PowerLawRu
 		if err != nil {
 			return nil, err
 		}
-		s := &PowerLawSeries{Run: pr, Config: c, Result: r, Layer: l, Fits: map[string]fit.Result{}}
-		for _, h := range l.H {
-			if !(h > 0) {
-				s.NegH++
-			}
-		}
-		for _, key := range []experiment.FitKey{experiment.MatC.V1(), experiment.MatCovar.V1(), experiment.MatEh2.V1(), experiment.MatC.V2(), experiment.MatCovar.V2(), experiment.MatEh2.V2()} {
-			f, err := l.Refit(key, c.NPrime)
-			if err != nil {
-				continue // reported from l.FitErrors in the table
-			}
-			if cached, ok := l.Fit(key); ok {
-				f.CI = cached.CI
-			}
-			s.Fits[key.String()] = f
-		}
+		// Fits: refitted (the used points), with the stored bootstrap intervals; failures are
+		// reported from l.FitErrors in the table.
+		s := &PowerLawSeries{Run: pr, Config: c, Result: r, Layer: l, NegH: l.NonPositive(),
+			Fits: l.Refits(c.NPrime, experiment.MatC.V1(), experiment.MatCovar.V1(), experiment.MatEh2.V1(), experiment.MatC.V2(), experiment.MatCovar.V2(), experiment.MatEh2.V2())}
 		out = append(out, s)
 	}
 	return out, nil
@@ -171,10 +159,7 @@ func PowerLaw(ctx context.Context, o Options) (*Report, error) {
 
 // PowerLawWith is PowerLaw on a chosen list of series (e.g. PowerLawRuns, CNN included).
 func PowerLawWith(ctx context.Context, o Options, runs []PowerLawRun) (*Report, error) {
-	rep := &Report{
-		ID: "C4-C5", Title: "Power law C_ii ∝ H_ii^γ: superlinear for CE, linear for MSE", Notebook: "04_power_law.ipynb", Preset: o.PresetName(),
-		Statement: c4Statement,
-	}
+	rep := newReport(o, "C4-C5", "Power law C_ii ∝ H_ii^γ: superlinear for CE, linear for MSE", "04_power_law.ipynb", c4Statement)
 	seeds := o.seeds()
 	var first []*PowerLawSeries
 	results := make([][]*experiment.Result, len(runs))

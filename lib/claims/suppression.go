@@ -161,10 +161,7 @@ func Suppression(ctx context.Context, o Options) (*Report, error) {
 // new-vs-original comparisons and sample spectra (the full Fig. 5 grid is Grid).
 func (s *C6Suppression) Report(o Options) (*Report, error) {
 	r := s.Run
-	rep := &Report{
-		ID: "C6b", Title: "Suppression experiment (Fig. 5): what sets γ", Notebook: "06_suppression.ipynb", Preset: o.PresetName(),
-		Statement: c6bStatement,
-	}
+	rep := newReport(o, "C6b", "Suppression experiment (Fig. 5): what sets γ", "06_suppression.ipynb", c6bStatement)
 	l := r.Layer
 	rep.Rows = append(rep.Rows, Row{Quantity: r.Label + ": setup", Measured: fmt.Sprintf("D %d, N %d, K %d modes, %d directions (N'), %d block(s)", l.D, s.Run.Result.N, s.K, s.Dirs, s.Blocks),
 		Paper: "top-1500 directions (CIFAR MLP)", Note: fmt.Sprintf("γ_AWD of the run (Eh2/v1): %.3f", l.Gamma(experiment.MatEh2.V1()))})
@@ -286,29 +283,16 @@ func (s *C6Suppression) panelVsOrig(row fit.SuppressionRow, what string) (*viz.F
 // Grid is the full Fig. 5: one row per edit, columns C vs H (with γ), gap metric vs k,
 // sample per-sample spectra, new vs original C_ii, new vs original H_ii.
 func (s *C6Suppression) Grid() (*viz.Grid, error) {
+	vsOrig := func(what string) func(fit.SuppressionRow) (*viz.Figure, error) {
+		return func(row fit.SuppressionRow) (*viz.Figure, error) { return s.panelVsOrig(row, what) }
+	}
 	var figs []*viz.Figure
 	for _, row := range s.Rows {
-		a, err := s.panelCH(row)
-		if err != nil {
-			return nil, err
-		}
-		b, err := s.panelGap(row)
-		if err != nil {
-			return nil, err
-		}
-		c, err := s.panelSpectra(row)
-		if err != nil {
-			return nil, err
-		}
-		d, err := s.panelVsOrig(row, "C")
-		if err != nil {
-			return nil, err
-		}
-		e, err := s.panelVsOrig(row, "H")
-		if err != nil {
-			return nil, err
-		}
-		for _, f := range []*viz.Figure{a, b, c, d, e} {
+		for _, panel := range []func(fit.SuppressionRow) (*viz.Figure, error){s.panelCH, s.panelGap, s.panelSpectra, vsOrig("C"), vsOrig("H")} {
+			f, err := panel(row)
+			if err != nil {
+				return nil, err
+			}
 			f.Height = 300
 			figs = append(figs, f)
 		}

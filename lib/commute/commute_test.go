@@ -491,3 +491,20 @@ func TestSpectrumDraw(t *testing.T) {
 		}
 	}
 }
+
+func TestMetricByName(t *testing.T) {
+	w := WindowMetrics{Commutator: 1, CommutatorAH: 2, OffDiagRatio: 3, DiagEnergy: 4, Spearman: 5}
+	b := BaselineMetrics{Commutator: fit.Summary{Mean: 10}, CommutatorAH: fit.Summary{Mean: 20}, OffDiagRatio: fit.Summary{Mean: 30},
+		DiagEnergy: fit.Summary{Mean: 40}, Spearman: fit.Summary{Mean: 50}}
+	for i, key := range []string{"commutator", "commutatorAH", "offdiag", "diagenergy", "spearman"} {
+		if got := w.Metric(key); got != float64(i+1) {
+			t.Errorf("WindowMetrics.Metric(%q) = %g, want %d", key, got, i+1)
+		}
+		if got := b.Metric(key); got != float64(10*(i+1)) {
+			t.Errorf("BaselineMetrics.Metric(%q) = %g, want %d", key, got, 10*(i+1))
+		}
+	}
+	if !math.IsNaN(w.Metric("trace")) || !math.IsNaN(b.Metric("trace")) {
+		t.Error("unknown metric name: want NaN")
+	}
+}

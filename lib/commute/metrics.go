@@ -191,3 +191,33 @@ func computeRotated(ctx context.Context, ks []*mat.SymDense, lambda []float64, o
 	}
 	return outs, nil
 }
+
+// Metric returns the metric named key: "commutator" (Commutator), "commutatorAH"
+// (CommutatorAH), "offdiag" (OffDiagRatio), "diagenergy" (DiagEnergy) or "spearman"
+// (Spearman); NaN for any other name.
+func (w WindowMetrics) Metric(key string) float64 {
+	switch key {
+	case "commutator":
+		return w.Commutator
+	case "commutatorAH":
+		return w.CommutatorAH
+	case "offdiag":
+		return w.OffDiagRatio
+	case "diagenergy":
+		return w.DiagEnergy
+	case "spearman":
+		return w.Spearman
+	}
+	return math.NaN()
+}
+
+// Metric returns the mean over draws of the metric named key (the names of
+// WindowMetrics.Metric); NaN for any other name.
+func (b BaselineMetrics) Metric(key string) float64 {
+	s, ok := map[string]fit.Summary{"commutator": b.Commutator, "commutatorAH": b.CommutatorAH, "offdiag": b.OffDiagRatio,
+		"diagenergy": b.DiagEnergy, "spearman": b.Spearman}[key]
+	if !ok {
+		return math.NaN()
+	}
+	return s.Mean
+}

@@ -95,3 +95,18 @@ func (s *Spectra) Negatives(tol float64) Negatives {
 	}
 	return out
 }
+
+// Diagonals returns H_ii = E_p Σ_m κ_pm w_pmi and [E h²]_ii = E_p Σ_m κ_pm² w_pmi for every
+// column v_i of v (w_pmi = (u_pm·v_i)², Aggregate): the diagonals of H and E_p[h_p²] in the
+// directions v, rebuilt from the per-sample spectra alone.
+func (s *Spectra) Diagonals(v *mat.Dense) (h, eh2 []float64, err error) {
+	if h, err = s.Aggregate(v, s.Kappa); err != nil {
+		return nil, nil, err
+	}
+	k2 := mat.DenseCopyOf(s.Kappa)
+	k2.MulElem(k2, k2)
+	if eh2, err = s.Aggregate(v, k2); err != nil {
+		return nil, nil, err
+	}
+	return h, eh2, nil
+}

@@ -107,19 +107,7 @@ func TestEigenBasis(t *testing.T) {
 
 func TestLeadingWeightRayleighNegatives(t *testing.T) {
 	for _, loss := range []string{"ce", "mse"} {
-		p := tinyMLP(t, "relu", loss, 15, 11)
-		f, err := p.Factors()
-		if err != nil {
-			t.Fatal(err)
-		}
-		sp, err := f.Spectra(0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		vals, vecs, err := EigenBasis(p, 0, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p, f, sp, vals, vecs := tinySpectra(t, loss, 15, 11)
 		H, err := Hessian(p)
 		if err != nil {
 			t.Fatal(err)
@@ -190,6 +178,26 @@ func tinyMLP(t testing.TB, act, loss string, n int, seed uint64) *Problem {
 	return makeProblem(t, netCase{spec: mlpSpec(8, []int{6, 5}, 4, act, false), loss: loss, block: block(false, "fc2"), n: n}, seed)
 }
 
+// tinySpectra is tinyMLP (ReLU) with its factors, all per-sample spectra and the dense
+// eigenbasis of H.
+func tinySpectra(t testing.TB, loss string, n int, seed uint64) (*Problem, *Factors, *Spectra, []float64, *mat.Dense) {
+	t.Helper()
+	p := tinyMLP(t, "relu", loss, n, seed)
+	f, err := p.Factors()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := f.Spectra(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, vecs, err := EigenBasis(p, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, f, sp, vals, vecs
+}
+
 // allHessians returns the dense per-sample Hessian of every sample of p.
 func allHessians(t testing.TB, p *Problem) []*mat.SymDense {
 	t.Helper()
@@ -202,4 +210,31 @@ func allHessians(t testing.TB, p *Problem) []*mat.SymDense {
 		t.Fatal(err)
 	}
 	return hs
+}
+
+func TestSpectraDiagonals(t *testing.T) {
+	for _, loss := range []string{"ce", "mse"} {
+		p, _, sp, _, V := tinySpectra(t, loss, 20, 5)
+		h, eh2, err := sp.Diagonals(V)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Oracle: vᵢᵀ h_p vᵢ and |h_p vᵢ|² averaged over explicit per-sample Hessians.
+		hs := allHessians(t, p)
+		d, k := V.Dims()
+		hv := mat.NewVecDense(d, nil)
+		for i := 0; i < k; i++ {
+			vi := V.ColView(i)
+			var wh, we float64
+			for _, hp := range hs {
+				hv.MulVec(hp, vi)
+				wh += mat.Dot(vi, hv)
+				we += mat.Dot(hv, hv)
+			}
+			wh, we = wh/float64(len(hs)), we/float64(len(hs))
+			if math.Abs(h[i]-wh) > 1e-10*math.Abs(h[0]) || math.Abs(eh2[i]-we) > 1e-10*math.Abs(eh2[0]) {
+				t.Errorf("%s direction %d: H_ii %g vs %g, [E h²]_ii %g vs %g", loss, i, h[i], wh, eh2[i], we)
+			}
+		}
+	}
 }

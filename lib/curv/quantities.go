@@ -2,6 +2,7 @@ package curv
 
 import (
 	"fmt"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -188,6 +189,72 @@ func GaussNewton(p *Problem) (*mat.SymDense, error) {
 		return f.GaussNewton(p.Budget, p.chunk())
 	}
 	return p.ggnGeneral(false)
+}
+
+// FisherChain compares, densely on one problem, the links H = F = EF of the chain behind
+// "C ∝ H" (docs/science.md C1). Relative errors are Frobenius, |A − B|_F / |B|_F.
+type FisherChain struct {
+	RelFH    float64 // |F − H|_F / |H|_F: 0 for softmax cross-entropy (canonical link), not for MSE
+	RelEFF   float64 // |EF − F|_F / |F|_F: 0 only for a well-specified model
+	TrEFF    float64 // tr EF / tr F
+	MeanGrad float64 // |g gᵀ|_F / |EF|_F = |g|² / |EF|_F, g the mean gradient: what C = (EF − g gᵀ)/B removes
+}
+
+// CompareFisher forms H, F and EF of p as dense matrices and compares them (FisherChain).
+func CompareFisher(p *Problem) (FisherChain, error) {
+	var out FisherChain
+	H, err := Hessian(p)
+	if err != nil {
+		return out, err
+	}
+	F, err := TrueFisher(p)
+	if err != nil {
+		return out, err
+	}
+	EF, err := EmpiricalFisher(p)
+	if err != nil {
+		return out, err
+	}
+	g, err := Gradient(p)
+	if err != nil {
+		return out, err
+	}
+	var gg float64
+	for _, v := range g {
+		gg += v * v
+	}
+	out.RelFH = linalg.RelFrobenius(F, H)
+	out.RelEFF = linalg.RelFrobenius(EF, F)
+	out.TrEFF = mat.Trace(EF) / mat.Trace(F)
+	out.MeanGrad = gg / mat.Norm(EF, 2)
+	return out, nil
+}
+
+// GaussNewtonGap is the Gauss-Newton residual H − GGN of one problem, measured densely.
+type GaussNewtonGap struct {
+	D        int
+	Rel      float64 // |H − GGN|_F / |H|_F: rounding for piecewise-linear networks, not for tanh
+	Tr       float64 // tr(H − GGN) / tr H
+	HSeconds float64 // time to form H (D exact HVP passes when the network is not piecewise linear)
+}
+
+// CompareGaussNewton forms H (Hessian's route) and GGN of p and compares them.
+func CompareGaussNewton(p *Problem) (GaussNewtonGap, error) {
+	var out GaussNewtonGap
+	t0 := time.Now()
+	H, err := Hessian(p)
+	if err != nil {
+		return out, err
+	}
+	out.HSeconds = time.Since(t0).Seconds()
+	G, err := GaussNewton(p)
+	if err != nil {
+		return out, err
+	}
+	out.D = H.SymmetricDim()
+	out.Rel = linalg.RelFrobenius(G, H)
+	out.Tr = (mat.Trace(H) - mat.Trace(G)) / mat.Trace(H)
+	return out, nil
 }
 
 // Residual returns H - GGN = E_p sum_c (dl_p/dz_c) hess z_c, the term that the Fisher = Hessian

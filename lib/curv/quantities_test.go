@@ -681,3 +681,74 @@ func TestAnalyzeHVPRouteWithoutDenseSquare(t *testing.T) {
 		t.Errorf("wrong-shaped directions: err = %v, want ErrInput", err)
 	}
 }
+
+func TestCompareFisher(t *testing.T) {
+	for _, c := range []struct {
+		loss string
+		zero bool // F = H (canonical link, piecewise-linear network)
+	}{{"ce", true}, {"mse", false}} {
+		p := tinyMLP(t, "relu", c.loss, 20, 3)
+		fc, err := CompareFisher(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.zero && fc.RelFH > 1e-12 || !c.zero && fc.RelFH < 1e-3 {
+			t.Errorf("%s: |F − H|/|H| = %.3g", c.loss, fc.RelFH)
+		}
+		// Oracle: EF and g from the per-sample gradients, F from the dense route.
+		G, err := PerSampleGrads(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, d := G.Dims()
+		var EF mat.Dense
+		EF.Mul(G.T(), G)
+		EF.Scale(1/float64(n), &EF)
+		var gg float64
+		for j := 0; j < d; j++ {
+			m := mat.Sum(G.ColView(j)) / float64(n)
+			gg += m * m
+		}
+		F, err := TrueFisher(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var diff mat.Dense
+		diff.Sub(&EF, F)
+		want := FisherChain{RelEFF: mat.Norm(&diff, 2) / mat.Norm(F, 2), TrEFF: mat.Trace(&EF) / mat.Trace(F), MeanGrad: gg / mat.Norm(&EF, 2)}
+		for _, q := range []struct {
+			name      string
+			got, want float64
+		}{{"RelEFF", fc.RelEFF, want.RelEFF}, {"TrEFF", fc.TrEFF, want.TrEFF}, {"MeanGrad", fc.MeanGrad, want.MeanGrad}} {
+			if math.Abs(q.got-q.want) > 1e-9*math.Abs(q.want) || !(q.want > 0) {
+				t.Errorf("%s: %s = %.12g, oracle %.12g", c.loss, q.name, q.got, q.want)
+			}
+		}
+	}
+}
+
+func TestCompareGaussNewton(t *testing.T) {
+	for _, act := range []string{"relu", "tanh"} {
+		p := tinyMLP(t, act, "ce", 20, 4)
+		g, err := CompareGaussNewton(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Oracle: Residual forms H − GGN with H always by exact HVPs.
+		R, err := Residual(withMethod(p, HVP))
+		if err != nil {
+			t.Fatal(err)
+		}
+		H, err := Hessian(withMethod(p, HVP))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, tr := mat.Norm(R, 2)/mat.Norm(H, 2), mat.Trace(R)/mat.Trace(H)
+		if g.D != 30 || math.Abs(g.Rel-rel) > 1e-9*rel+1e-13 || math.Abs(g.Tr-tr) > 1e-9*math.Abs(tr)+1e-13 {
+			t.Errorf("%s: D %d, rel %.6g (oracle %.6g), tr %.6g (oracle %.6g)", act, g.D, g.Rel, rel, g.Tr, tr)
+		}
+		if act == "relu" && g.Rel > 1e-12 || act == "tanh" && g.Rel < 1e-4 {
+			t.Errorf("%s: |H − GGN|/|H| = %.3g", act, g.Rel)
+		}
+	}
+}

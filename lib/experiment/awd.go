@@ -1,6 +1,8 @@
 package experiment
 
 import (
+	"context"
+	"fmt"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
@@ -65,4 +67,49 @@ func AWDAt(p *curv.Problem, c Config, epoch int, lam []float64, V *mat.Dense, ma
 	}
 	ep.Seconds = time.Since(start).Seconds()
 	return ep, nil
+}
+
+// AWDSeries runs AWDAt at every analysed epoch of the run, in ascending order: in the basis
+// of H's top topK eigenpairs (Lanczos, curv.EigenBasis) at the checkpoints and in the full
+// eigenbasis at the end of training. Random is the control at the end of training: the same
+// expansion around random same-class partners instead of the matched ones. Progress goes to
+// stage "awd".
+func (h *Handle) AWDSeries(ctx context.Context, topK int) (epochs []AWDEpoch, random *AWDEpoch, err error) {
+	c := h.Config
+	es, err := h.Epochs(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, e := range es {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		h.Emit("awd", i, len(es), fmt.Sprintf("epoch %d", e))
+		p, err := h.Problem(ctx, e)
+		if err != nil {
+			return nil, nil, err
+		}
+		final := i == len(es)-1
+		k := topK
+		if final {
+			k = 0 // the full eigenbasis
+		}
+		lam, V, err := curv.EigenBasis(p, k, c.Seed)
+		if err != nil {
+			return nil, nil, fmt.Errorf("experiment: %s: AWD at epoch %d: %w", c.Name(), e, err)
+		}
+		ep, err := AWDAt(p, c, e, lam, V, awd.MatchOptions{Seed: c.Seed})
+		if err != nil {
+			return nil, nil, fmt.Errorf("experiment: %s: AWD at epoch %d: %w", c.Name(), e, err)
+		}
+		epochs = append(epochs, *ep)
+		if final {
+			h.Emit("awd", i, len(es), "random partners")
+			if random, err = AWDAt(p, c, e, lam, V, awd.MatchOptions{Seed: c.Seed, Random: true}); err != nil {
+				return nil, nil, fmt.Errorf("experiment: %s: AWD, random partners: %w", c.Name(), err)
+			}
+		}
+	}
+	h.Emit("awd", len(es), len(es), "done")
+	return epochs, random, nil
 }

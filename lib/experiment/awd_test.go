@@ -1,7 +1,9 @@
 package experiment
 
 import (
+	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -9,6 +11,36 @@ import (
 	"github.com/noisecurv/noisecurv/lib/awd"
 	"github.com/noisecurv/noisecurv/lib/curv"
 )
+
+func TestAWDSeries(t *testing.T) {
+	h, _, p := tinyFinal(t)
+	eps, random, err := h.AWDSeries(context.Background(), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := h.Epochs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(eps) != len(want) || random == nil {
+		t.Fatalf("%d epochs for %v, random %v", len(eps), want, random != nil)
+	}
+	D, err := p.Dim()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ep := range eps {
+		final := i == len(eps)-1
+		if ep.Epoch != want[i] || ep.Full != final || (final && len(ep.H) != D) || (!final && len(ep.H) != 5) {
+			t.Errorf("epoch %d (want %d): full %v, %d directions (D %d)", ep.Epoch, want[i], ep.Full, len(ep.H), D)
+		}
+	}
+	// The control shares the final basis and C, but not the partners.
+	last := eps[len(eps)-1]
+	if random.Epoch != last.Epoch || !slices.Equal(random.C, last.C) || slices.Equal(random.Total, last.Total) {
+		t.Errorf("random partners: epoch %d vs %d, same C %v, same total %v", random.Epoch, last.Epoch, slices.Equal(random.C, last.C), slices.Equal(random.Total, last.Total))
+	}
+}
 
 func TestAWDAtFullBasisKeepsTraces(t *testing.T) {
 	h, _, p := tinyFinal(t)

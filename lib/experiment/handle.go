@@ -323,3 +323,34 @@ func decodeDerived[T any](files map[string][]byte) (*T, error) {
 	}
 	return &v, nil
 }
+
+// FinalState is a run at the end of training: its result, the analysis of its first target
+// layer, that layer's curvature problem on the training subset and its Kronecker factors.
+type FinalState struct {
+	Result  *Result
+	Layer   *Layer
+	Problem *curv.Problem
+	Factors *curv.Factors
+}
+
+// FinalState runs (or loads from the cache) the run and builds the curvature problem of its
+// first target layer at the end of training, with the problem's factors.
+func (h *Handle) FinalState(ctx context.Context) (*FinalState, error) {
+	r, err := h.Result(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l, err := r.Final("")
+	if err != nil {
+		return nil, err
+	}
+	p, err := h.Problem(ctx, FinalEpoch, l.Target)
+	if err != nil {
+		return nil, err
+	}
+	f, err := p.Factors()
+	if err != nil {
+		return nil, fmt.Errorf("experiment: %s: factors of %s: %w", h.Name(), l.Target, err)
+	}
+	return &FinalState{Result: r, Layer: l, Problem: p, Factors: f}, nil
+}

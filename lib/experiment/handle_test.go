@@ -220,3 +220,18 @@ func TestHandleCommutation(t *testing.T) {
 		t.Error("draws = 1 accepted")
 	}
 }
+
+func TestHandleFinalState(t *testing.T) {
+	h, l, p := tinyFinal(t)
+	st, err := h.FinalState(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Layer.Target != h.Config.Targets[0] || st.Layer.Target != l.Target || st.Problem.N() != p.N() || st.Factors.N != p.N() || st.Factors.D != st.Layer.D {
+		t.Errorf("target %s (config %v), N %d/%d (want %d), factors D %d vs layer D %d",
+			st.Layer.Target, h.Config.Targets, st.Problem.N(), st.Factors.N, p.N(), st.Factors.D, st.Layer.D)
+	}
+	if len(st.Result.Snapshots) == 0 {
+		t.Error("no snapshots in the result")
+	}
+}

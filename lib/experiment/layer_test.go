@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/noisecurv/noisecurv/lib/curv"
+	"github.com/noisecurv/noisecurv/lib/fit"
 	"github.com/noisecurv/noisecurv/lib/nn"
 )
 
@@ -100,5 +101,27 @@ func TestDiagonalsLayerMatchesAnalyze(t *testing.T) {
 				t.Errorf("%s %s: %.2g", act, m, e)
 			}
 		}
+	}
+}
+
+func TestLayerNonPositive(t *testing.T) {
+	l := &Layer{H: []float64{2, 0, -1, math.NaN(), 1e-300}}
+	if n := l.NonPositive(); n != 3 {
+		t.Errorf("NonPositive of %v = %d, want 3", l.H, n)
+	}
+}
+
+func TestLayerRefits(t *testing.T) {
+	l := &Layer{Fits: map[string]fit.Result{}, FitErrors: map[string]string{}}
+	for i := 0; i < 60; i++ {
+		h := math.Pow(10, -float64(i)/20)
+		l.H, l.C = append(l.H, h), append(l.C, 3*math.Pow(h, 1.3))
+	}
+	FitLayer(l, 40, 1)
+	got := l.Refits(40, MatC.V1(), MatEh2.V1())
+	f, ok := got[MatC.V1().String()]
+	stored, _ := l.Fit(MatC.V1())
+	if len(got) != 1 || !ok || math.Abs(f.Slope-1.3) > 1e-9 || f.N != 40 || len(f.Used) != 40 || f.CI == nil || f.CI != stored.CI {
+		t.Errorf("refits %v: C/v1 slope %g, %d points, %d used, CI %v (stored %v); want only C/v1 (no E h² diagonal)", got, f.Slope, f.N, len(f.Used), f.CI, stored.CI)
 	}
 }

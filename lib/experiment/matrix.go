@@ -220,3 +220,15 @@ func TopKLayer(p *curv.Problem, k, batch int, seed uint64) (*Layer, *mat.Dense, 
 	FitLayer(l, k, seed)
 	return l, a.Eigenvectors, nil
 }
+
+// NonPositive counts the directions whose H_ii is not positive (zero, negative or NaN):
+// softmax+MSE's indefinite Hessian has some, and the log-log fits drop them.
+func (l *Layer) NonPositive() int {
+	n := 0
+	for _, h := range l.H {
+		if !(h > 0) {
+			n++
+		}
+	}
+	return n
+}

@@ -243,6 +243,23 @@ func (l *Layer) Refit(k FitKey, nPrime int) (fit.Result, error) {
 	return fit.LogLog(l.H, y, fitOptions(k.Rule, nPrime, 0, 0))
 }
 
+// Refits is Refit of every key that succeeds (the others are in FitErrors), by key name,
+// each carrying the bootstrap interval (CI) of the stored fit, which Refit does not redo.
+func (l *Layer) Refits(nPrime int, keys ...FitKey) map[string]fit.Result {
+	out := map[string]fit.Result{}
+	for _, k := range keys {
+		f, err := l.Refit(k, nPrime)
+		if err != nil {
+			continue
+		}
+		if stored, ok := l.Fit(k); ok {
+			f.CI = stored.CI
+		}
+		out[k.String()] = f
+	}
+	return out
+}
+
 func fitOptions(rule fit.Rule, nPrime, bootstrap int, seed uint64) fit.Options {
 	opt := fit.Options{Rule: rule, Bootstrap: bootstrap, Seed: seed}
 	if rule == fit.RuleV1 {
