@@ -3,6 +3,8 @@ package claims
 import (
 	"strings"
 	"testing"
+
+	"github.com/noisecurv/noisecurv/lib/experiment"
 )
 
 func TestParseModels(t *testing.T) {
@@ -14,5 +16,14 @@ func TestParseModels(t *testing.T) {
 	}
 	if _, err := ParseModels("mpl"); err == nil || !strings.Contains(err.Error(), `"mpl"`) {
 		t.Errorf("ParseModels(mpl): err = %v, want it to name mpl", err)
+	}
+}
+
+func TestMLPLayerName(t *testing.T) {
+	c := experiment.LayerWise(0)
+	for target, want := range map[string]string{"fc2": "fc2 (50×50)", "fc5": "fc5 (10×50)", "fc9": "fc9 (D = 7)", "conv1": "conv1 (D = 7)"} {
+		if got := mlpLayerName(c, target, 7); got != want {
+			t.Errorf("%s: %q, want %q", target, got, want)
+		}
 	}
 }

@@ -3,7 +3,6 @@ package claims
 import (
 	"context"
 	"fmt"
-	"math"
 
 	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
@@ -142,7 +141,7 @@ func LayerWise(ctx context.Context, o Options) (*Report, error) {
 	results = append(results, withCachedSeeds(o, func(seed uint64) (experiment.Config, error) { return LayerWiseConfig(o, seed), nil })...)
 	for _, l := range layers {
 		ls = append(ls, l.First)
-		names = append(names, fmt.Sprintf("%s (%d×%d)", l.Target, int(math.Sqrt(float64(l.D))), int(math.Sqrt(float64(l.D)))))
+		names = append(names, mlpLayerName(c, l.Target, l.D))
 		for _, k := range []struct {
 			key         experiment.FitKey
 			name, paper string
@@ -191,4 +190,19 @@ func LayerWise(ctx context.Context, o Options) (*Report, error) {
 	rep.decide(fmt.Sprintf("Rule v2, seeds: %d.", len(results)))
 
 	return rep, nil
+}
+
+// mlpLayerName labels dense layer fcN of an MLP config with its shape, out × in
+// ("fc5 (10×50)" for the output layer of 784-50-50-50-50-10); "fcN (D = d)" when the
+// name does not parse.
+func mlpLayerName(c experiment.Config, target string, d int) string {
+	var n int
+	if _, err := fmt.Sscanf(target, "fc%d", &n); err != nil || n < 2 || n-2 >= len(c.Hidden) {
+		return fmt.Sprintf("%s (D = %d)", target, d)
+	}
+	out := 10
+	if n-1 < len(c.Hidden) {
+		out = c.Hidden[n-1]
+	}
+	return fmt.Sprintf("%s (%d×%d)", target, out, c.Hidden[n-2])
 }
