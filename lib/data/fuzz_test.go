@@ -3,10 +3,10 @@ package data
 import (
 	"bytes"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/noisecurv/noisecurv/internal/fuzzcorpus"
 )
 
 // FuzzIDX feeds arbitrary bytes (raw or gzip) to both IDX readers. They must never panic, and
@@ -108,18 +108,9 @@ func TestWriteFuzzCorpus(t *testing.T) {
 			cifar["archive_"+strings.ReplaceAll(tc.name, " ", "_")] = tc.data
 		}
 	}
-	write := func(fuzz string, m map[string][]byte) {
-		dir := filepath.Join("testdata", "fuzz", fuzz)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+	for fuzz, m := range map[string]map[string][]byte{"FuzzIDX": idx, "FuzzCIFAR": cifar} {
+		if err := fuzzcorpus.Write(".", fuzz, m); err != nil {
 			t.Fatal(err)
 		}
-		for name, b := range m {
-			body := "go test fuzz v1\n[]byte(" + strconv.Quote(string(b)) + ")\n"
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
 	}
-	write("FuzzIDX", idx)
-	write("FuzzCIFAR", cifar)
 }

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"math"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/noisecurv/noisecurv/internal/fuzzcorpus"
 )
 
 // The seed corpora are in testdata/fuzz/Fuzz*; regenerate them with
@@ -126,19 +127,9 @@ func TestWriteFuzzCorpus(t *testing.T) {
 			model["case_"+strings.Trim(slug.ReplaceAllString(tc.name, "_"), "_")] = tc.data
 		}
 	}
-	write := func(fuzz string, m map[string][]byte) {
-		dir := filepath.Join("testdata", "fuzz", fuzz)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+	for fuzz, m := range map[string]map[string][]byte{"FuzzNPY": npy, "FuzzNPZ": npz, "FuzzModelFile": model} {
+		if err := fuzzcorpus.Write(".", fuzz, m); err != nil {
 			t.Fatal(err)
 		}
-		for name, b := range m {
-			body := "go test fuzz v1\n[]byte(" + strconv.Quote(string(b)) + ")\n"
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
 	}
-	write("FuzzNPY", npy)
-	write("FuzzNPZ", npz)
-	write("FuzzModelFile", model)
 }
