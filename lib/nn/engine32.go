@@ -258,18 +258,18 @@ func (c *conv32) forward(x, y []float32, n int) {
 	cols := n * hw
 	col := c.col[:k*cols]
 	c.im2col(x, col, n)
-	if c.b != nil {
-		for o := 0; o < out; o++ {
-			yo := y[o*cols : (o+1)*cols]
-			b := c.b.v[o]
-			for i := range yo {
-				yo[i] = b
-			}
-		}
-	}
 	beta := float32(0)
 	if c.b != nil {
 		beta = 1
+		forRanges(out, cols, func(lo, hi int) {
+			for o := lo; o < hi; o++ {
+				yo := y[o*cols : (o+1)*cols]
+				b := c.b.v[o]
+				for i := range yo {
+					yo[i] = b
+				}
+			}
+		})
 	}
 	sgemm(false, false, out, cols, k, 1, c.w.v, k, col, cols, beta, y, cols)
 }
@@ -279,49 +279,72 @@ func (c *conv32) backward(_, _, dy, dx []float32, n int) {
 	cols := n * hw
 	sgemm(false, true, out, k, cols, 1, dy, cols, c.col[:k*cols], cols, 0, c.w.g, k)
 	if c.b != nil {
-		for o := range c.b.g {
-			var sum float32
-			for _, v := range dy[o*cols : (o+1)*cols] {
-				sum += v
+		forRanges(out, cols, func(lo, hi int) {
+			for o := lo; o < hi; o++ {
+				c.b.g[o] = sum32(dy[o*cols : (o+1)*cols])
 			}
-			c.b.g[o] = sum
-		}
+		})
 	}
 	if dx != nil {
 		dcol := c.dcol[:k*cols]
 		sgemm(true, false, k, cols, out, 1, c.w.v, k, dy, cols, 0, dcol, cols)
-		clear(dx)
 		c.col2im(dcol, dx, n)
 	}
 }
 
 // im2col writes the patches of a planar batch x (C x n x HW) into col (C*9 x n*HW):
 // col[(ch*9+u*3+v), s*HW + i*W+j] = x[ch, s, i+u-1, j+v-1] (0 outside the image).
+// The C*9 rows are independent and split among goroutines.
 func (c *conv32) im2col(x, col []float32, n int) {
 	H, W := c.c.In.H, c.c.In.W
-	hw := H * W
-	for ch := 0; ch < c.c.In.C; ch++ {
-		for k := 0; k < 9; k++ {
-			r := (ch*9 + k) * n * hw
-			for s := 0; s < n; s++ {
-				shiftCopy(col[r+s*hw:r+(s+1)*hw], x[(ch*n+s)*hw:(ch*n+s+1)*hw], H, W, k/3-1, k%3-1)
-			}
+	size := n * H * W
+	forRanges(c.c.In.C*9, size, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			ch, k := r/9, r%9
+			shiftPlanes(col[r*size:(r+1)*size], x[ch*size:(ch+1)*size], n, H, W, k/3-1, k%3-1)
 		}
-	}
+	})
 }
 
-// col2im is the adjoint of im2col: it adds every patch entry back into dx at its pixel.
+// col2im is the adjoint of im2col: it sets dx to the sum of every patch entry at its pixel.
+// It uses col as scratch (see shiftAddPlanes). Each channel's nine taps are added by one
+// goroutine in a fixed order, so the sums do not depend on the split.
 func (c *conv32) col2im(col, dx []float32, n int) {
 	H, W := c.c.In.H, c.c.In.W
-	hw := H * W
-	for ch := 0; ch < c.c.In.C; ch++ {
-		for k := 0; k < 9; k++ {
-			r := (ch*9 + k) * n * hw
-			for s := 0; s < n; s++ {
-				shiftAdd(dx[(ch*n+s)*hw:(ch*n+s+1)*hw], col[r+s*hw:r+(s+1)*hw], H, W, k/3-1, k%3-1)
+	size := n * H * W
+	forRanges(c.c.In.C, 9*size, func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			d := dx[ch*size : (ch+1)*size]
+			clear(d)
+			for k := 0; k < 9; k++ {
+				r := ch*9 + k
+				shiftAddPlanes(d, col[r*size:(r+1)*size], n, H, W, k/3-1, k%3-1)
 			}
 		}
+	})
+}
+
+// sum32 is the sum of x, accumulated in eight interleaved partial sums (independent
+// additions pipeline; one running sum waits on each addition's latency) and then added
+// pairwise. The order is fixed, so the result is deterministic.
+func sum32(x []float32) float32 {
+	var p [8]float32
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		v := x[i : i+8 : i+8]
+		p[0] += v[0]
+		p[1] += v[1]
+		p[2] += v[2]
+		p[3] += v[3]
+		p[4] += v[4]
+		p[5] += v[5]
+		p[6] += v[6]
+		p[7] += v[7]
 	}
+	for j, v := range x[i:] {
+		p[j] += v
+	}
+	return ((p[0] + p[4]) + (p[1] + p[5])) + ((p[2] + p[6]) + (p[3] + p[7]))
 }
 
 // transpose32 converts between rows (n x C x HW) and planar (C x n x HW) layouts.
@@ -376,38 +399,76 @@ func (p *maxPool32) outSize() int { return p.p.OutShape().Size() }
 
 func (p *maxPool32) forward(x, y []float32, n int) {
 	in, out := p.p.In, p.p.OutShape()
-	H, W := in.H, in.W
-	planes := n * in.C
+	H, W, oh, ow := in.H, in.W, out.H, out.W
 	arg := p.arg[:len(y)]
-	k := 0
-	for pl := 0; pl < planes; pl++ {
-		base0 := pl * H * W
-		for oi := 0; oi < out.H; oi++ {
-			for oj := 0; oj < out.W; oj++ {
-				base := base0 + 2*oi*W + 2*oj
-				best, bv := base, x[base]
-				// Same rule as MaxPool2.argmax: first maximum in row-major order, NaN wins.
-				for _, idx := range [3]int{base + 1, base + W, base + W + 1} {
-					if v := x[idx]; v > bv || v != v && bv == bv {
-						best, bv = idx, v
+	forRanges(n*in.C, H*W, func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			for oi := 0; oi < oh; oi++ {
+				t := pl*H*W + 2*oi*W // index of the window row's first pixel
+				top, bot := x[t:t+2*ow], x[t+W:t+W+2*ow]
+				k := (pl*oh + oi) * ow
+				ys, as := y[k:k+ow], arg[k:k+ow]
+				for oj := range ys {
+					a, b, c, d := top[2*oj], top[2*oj+1], bot[2*oj], bot[2*oj+1]
+					var best int
+					if a == a && b == b && c == c && d == d {
+						// No NaN: the first maximum in row-major order, chosen with masks on
+						// order keys (the comparisons are random, so branches on them would
+						// mispredict, and the compiler emits no conditional moves here).
+						ka, kb, kc, kd := orderKey(a), orderKey(b), orderKey(c), orderKey(d)
+						m := (ka - kb) >> 63 // -1 when kb > ka
+						bk, ib := ka^(ka^kb)&m, 1&m
+						m = (bk - kc) >> 63
+						bk, ib = bk^(bk^kc)&m, ib^(ib^int64(W))&m
+						m = (bk - kd) >> 63
+						ib ^= (ib ^ int64(W+1)) & m
+						best = int(ib)
+					} else {
+						best = firstNaN(a, b, c, d, W)
 					}
+					as[oj] = int32(t + 2*oj + best)
+					ys[oj] = x[t+2*oj+best]
 				}
-				y[k] = bv
-				arg[k] = int32(best)
-				k++
 			}
 		}
+	})
+}
+
+// orderKey maps a float32 that is not NaN to an int32 with the same order: -0 and +0 get
+// the same key, as they compare equal.
+func orderKey(v float32) int64 {
+	b := int32(math.Float32bits(v))
+	s := b >> 31 // -1 for negative numbers, 0 otherwise
+	return int64(b ^ (s & math.MaxInt32) - s)
+}
+
+// firstNaN is MaxPool2.argmax's choice in a 2×2 window (a, b on top, c, d below; W is the
+// row stride) that holds a NaN: the first NaN in row-major order.
+func firstNaN(a, b, c, d float32, W int) int {
+	switch {
+	case a != a:
+		return 0
+	case b != b:
+		return 1
+	case c != c:
+		return W
 	}
+	return W + 1
 }
 
 func (p *maxPool32) backward(_, _, dy, dx []float32, n int) {
 	if dx == nil {
 		return
 	}
-	clear(dx)
-	for k, a := range p.arg[:len(dy)] {
-		dx[a] += dy[k]
-	}
+	in, out := p.p.In, p.p.OutShape()
+	hw, ohw := in.H*in.W, out.H*out.W
+	// Windows do not overlap, and a plane's windows point into that plane only.
+	forRanges(n*in.C, hw, func(lo, hi int) {
+		clear(dx[lo*hw : hi*hw])
+		for k, a := range p.arg[lo*ohw : hi*ohw] {
+			dx[a] += dy[lo*ohw+k]
+		}
+	})
 }
 
 // avgPool32 is the global AvgPool per plane.
@@ -456,20 +517,24 @@ func positiveMask(b uint32) uint32 { return uint32(-int64(int32(b)) >> 63) }
 
 func (r *relu32) forward(x, y []float32, _ int) {
 	y = y[:len(x)]
-	for i, v := range x {
-		b := math.Float32bits(v)
-		y[i] = math.Float32frombits(b & positiveMask(b))
-	}
+	forRanges(len(x), 1, func(lo, hi int) {
+		for i, v := range x[lo:hi] {
+			b := math.Float32bits(v)
+			y[lo+i] = math.Float32frombits(b & positiveMask(b))
+		}
+	})
 }
 
 func (r *relu32) backward(x, _, dy, dx []float32, _ int) {
 	if dx == nil {
 		return
 	}
-	dy, dx = dy[:len(x)], dx[:len(x)]
-	for i, v := range x {
-		dx[i] = math.Float32frombits(math.Float32bits(dy[i]) & positiveMask(math.Float32bits(v)))
-	}
+	forRanges(len(x), 1, func(lo, hi int) {
+		xs, ds, gs := x[lo:hi], dy[lo:hi], dx[lo:hi]
+		for i, v := range xs {
+			gs[i] = math.Float32frombits(math.Float32bits(ds[i]) & positiveMask(math.Float32bits(v)))
+		}
+	})
 }
 
 // tanh32 is Tanh elementwise, evaluated in float64 and rounded.
