@@ -51,6 +51,10 @@ func TestBadInput(t *testing.T) {
 	if err := os.WriteFile(extra, addKey(t, weights, "net.0.bias", 6), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	fastSummary := filepath.Join(tmp, "fast.json")
+	if err := os.WriteFile(fastSummary, []byte(`{"preset": "fast", "claims": [], "cells": []}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	train := func(args ...string) []string { return append([]string{"train", "--cache", cache}, args...) }
 	analyze := func(args ...string) []string { return append([]string{"analyze", "--cache", cache}, args...) }
 	for _, tc := range []struct {
@@ -153,6 +157,11 @@ func TestBadInput(t *testing.T) {
 		{[]string{"report", "--summaries", "docs/results"}, "flag --summaries works only with --readme FILE", 2},
 		{[]string{"report", "--readme", "README.md", "--paper"}, "flag --paper has no effect with --readme", 2},
 		{[]string{"report", "--readme", filepath.Join(tmp, "no-such-README.md"), "--summaries", tmp}, "--summaries: ", 1},
+		{[]string{"report", "--add-cells", fastSummary, "--readme", "README.md"}, "--add-cells and --readme are separate steps", 2},
+		{[]string{"report", "--add-cells", fastSummary, "--only", "C7"}, "flag --only has no effect with --add-cells", 2},
+		{[]string{"report", "--add-cells", filepath.Join(tmp, "none.json")}, "--add-cells: open ", 1},
+		{[]string{"report", "--add-cells", fastSummary, "--paper", "--cache", cache}, "holds the fast preset, the cells asked for are the paper preset's", 1},
+		{[]string{"report", "--add-cells", fastSummary, "--cache", cache}, "the cache holds no Table 1 cell of the fast preset", 1},
 	} {
 		_, _, err := capture(t, tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

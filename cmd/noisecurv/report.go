@@ -39,6 +39,7 @@ func reportFlags(h help, args []string) (claims.Options, string, []string, func(
 	if h.name == "report" {
 		fs.StringVar(&readmeFile, "readme", "", "instead of a report: regenerate the README's result tables in `FILE` from the committed summaries (see --summaries)")
 		fs.StringVar(&summaryDir, "summaries", "docs/results", "with --readme: the folder of the committed summaries paper.json and fast.json")
+		fs.StringVar(&addCellsFile, "add-cells", "", "instead of a report: add the cached Table 1 cells of the preset to the committed summary `FILE` (replacing cells of the same name), so cells computed in other sessions or on other machines accumulate; then run --readme")
 	}
 	if h.name == "reproduce" {
 		budget = fs.Float64("budget", 0, "memory budget in `GiB` for one dense curvature computation of an experiment run (default 8)")
@@ -48,6 +49,14 @@ func reportFlags(h help, args []string) (claims.Options, string, []string, func(
 		return claims.Options{}, "", nil, nop, err
 	}
 	if set := setFlags(fs); h.name == "report" {
+		if addCellsFile != "" && readmeFile != "" {
+			return claims.Options{}, "", nil, nop, usagef("report: --add-cells and --readme are separate steps: add the cells, then regenerate the README")
+		}
+		for _, n := range []string{"out", "only", "seeds", "models"} {
+			if addCellsFile != "" && set[n] {
+				return claims.Options{}, "", nil, nop, usagef("report: flag --%s has no effect with --add-cells: every cached cell of the preset is added", n)
+			}
+		}
 		if set["summaries"] && readmeFile == "" {
 			return claims.Options{}, "", nil, nop, usagef("report: flag --summaries works only with --readme FILE")
 		}
@@ -128,6 +137,7 @@ are not all cached is listed as missing, with the command that computes it. Use 
 		examples: []string{
 			"noisecurv report                             # fast preset, results/report/index.html",
 			"noisecurv report --readme README.md          # the README's tables from docs/results/*.json",
+			"noisecurv report --paper --add-cells docs/results/paper.json  # add cached cells to the evidence",
 			"noisecurv report --paper --seeds 4 --out results/paper-report",
 			"noisecurv report --cache /shared/noisecurv-cache --only C7",
 		},
@@ -139,12 +149,35 @@ are not all cached is listed as missing, with the command that computes it. Use 
 	if readmeFile != "" {
 		return updateReadme(readmeFile, summaryDir)
 	}
+	if addCellsFile != "" {
+		return addCells(addCellsFile, o)
+	}
 	o.Run.CacheOnly = true
 	return runClaims(ctx, o, dir, only, done)
 }
 
-// readmeFile and summaryDir are report's --readme and --summaries.
-var readmeFile, summaryDir string
+// readmeFile, summaryDir and addCellsFile are report's --readme, --summaries and --add-cells.
+var readmeFile, summaryDir, addCellsFile string
+
+// addCells adds the cached Table 1 cells of o's preset to the committed summary at path.
+func addCells(path string, o claims.Options) error {
+	s, err := report.ReadSummary(path)
+	if err != nil {
+		return fmt.Errorf("--add-cells: %w", err)
+	}
+	added, replaced, err := s.AddCachedCells(o)
+	if err != nil {
+		return fmt.Errorf("--add-cells %s: %w (use the same --paper as the run that wrote it)", path, err)
+	}
+	if added+replaced == 0 {
+		return fmt.Errorf("--add-cells %s: the cache holds no Table 1 cell of the %s preset (run 'noisecurv grid' first, or pass its --cache)", path, o.PresetName())
+	}
+	if err := report.WriteSummary(path, s); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "report: %s: %d cells added, %d replaced; now run 'noisecurv report --readme README.md'\n", path, added, replaced)
+	return nil
+}
 
 // updateReadme regenerates the generated sections of the README at path from the committed
 // summaries in dir (report.ReadmeSections).

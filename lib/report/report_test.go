@@ -98,3 +98,34 @@ func TestMissingDataAtTheTop(t *testing.T) {
 		t.Errorf("the report does not name the skipped claim above its summary table")
 	}
 }
+
+// TestAddCells: cells from another cache replace those of the same name and append the
+// others; Table 1 then shows the added row with its wall time and says where it came from,
+// and a summary of the other preset is refused.
+func TestAddCells(t *testing.T) {
+	cell := func(name, model string, seed uint64, gamma, secs float64) CellSummary {
+		return CellSummary{Name: name, Dataset: "mnist", Model: model, Loss: "ce", Classes: 10, Seed: seed, NPrime: 1000, TrainAcc: 1,
+			Gamma: map[string]float64{"C/v1": gamma}, Precision: "float32", Backend: "openblas", TrainSecs: secs}
+	}
+	s := Summary{Preset: "paper", Cells: []CellSummary{cell("mlp-s0", "mlp", 0, 1.1, 0), cell("mlp-s1", "mlp", 1, 1.2, 0)}}
+	added, replaced := s.AddCells([]CellSummary{cell("mlp-s1", "mlp", 1, 1.3, 60), cell("cnn-s0", "cnn", 0, 1.5, 4000)})
+	if added != 1 || replaced != 1 || len(s.Cells) != 3 || s.Cells[1].Gamma["C/v1"] != 1.3 || s.Cells[2].Name != "cnn-s0" {
+		t.Fatalf("AddCells: added %d replaced %d, cells %+v", added, replaced, s.Cells)
+	}
+	s.Added = []string{"`report --add-cells` at commit abc"}
+	tab := s.Table1()
+	for _, want := range []string{
+		"| MNIST MLP CE, C'=10 | 1.200 ± 0.141 |",
+		"| 0,1 | 1.000 | 1000 | 1m00s (1 of 2 seeds), float32 openblas |",
+		"| MNIST CNN CE, C'=10 | 1.500 |",
+		"| 0 | 1.000 | 1000 | 1h06m, float32 openblas |",
+		"; cells added by `report --add-cells` at commit abc.",
+	} {
+		if !strings.Contains(tab, want) {
+			t.Errorf("Table1 lacks %q:\n%s", want, tab)
+		}
+	}
+	if _, _, err := s.AddCachedCells(claims.Options{}); err == nil || !strings.Contains(err.Error(), "paper preset") {
+		t.Errorf("adding fast-preset cells to the paper summary: err %v", err)
+	}
+}

@@ -30,6 +30,9 @@ type Summary struct {
 	Command   string         `json:"command"`
 	Claims    []ClaimSummary `json:"claims"`
 	Cells     []CellSummary  `json:"cells"`
+	// Added records each later addition of cells (AddCells from another cache): the
+	// command, commit and time, so Table 1 says where every row came from.
+	Added []string `json:"added,omitempty"`
 }
 
 // ClaimSummary is one claim's verdict and criteria.
@@ -49,20 +52,29 @@ type CriterionSummary struct {
 }
 
 // CellSummary is one cached run of a Table 1 cell: its exponents by fit key ("C/v1",
-// "Eh2/v2", ...; NaN fits omitted) and its final training accuracy.
+// "Eh2/v2", ...; NaN fits omitted), its final training accuracy, and how it was computed
+// (precision, BLAS backend, wall seconds of training and of the analysis; zero in cells
+// summarized before they were recorded).
 type CellSummary struct {
-	Name     string             `json:"name"`
-	Key      string             `json:"key"`
-	Dataset  string             `json:"dataset"`
-	Model    string             `json:"model"`
-	Loss     string             `json:"loss"`
-	Classes  int                `json:"classes"`
-	Seed     uint64             `json:"seed"`
-	NPrime   int                `json:"n_prime"`
-	TrainAcc float64            `json:"train_acc"`
-	Epochs   int                `json:"epochs"`
-	Gamma    map[string]float64 `json:"gamma"`
+	Name         string             `json:"name"`
+	Key          string             `json:"key"`
+	Dataset      string             `json:"dataset"`
+	Model        string             `json:"model"`
+	Loss         string             `json:"loss"`
+	Classes      int                `json:"classes"`
+	Seed         uint64             `json:"seed"`
+	NPrime       int                `json:"n_prime"`
+	TrainAcc     float64            `json:"train_acc"`
+	Epochs       int                `json:"epochs"`
+	Gamma        map[string]float64 `json:"gamma"`
+	Precision    string             `json:"precision,omitempty"`
+	Backend      string             `json:"backend,omitempty"`
+	TrainSecs    float64            `json:"train_secs,omitempty"`
+	AnalysisSecs float64            `json:"analysis_secs,omitempty"`
 }
+
+// WallSecs is the cell's training plus analysis time (0 when not recorded).
+func (c CellSummary) WallSecs() float64 { return c.TrainSecs + c.AnalysisSecs }
 
 // commit is the VCS revision the binary was built from, "+dirty" when the tree had
 // uncommitted changes. Builds without VCS stamping (-buildvcs=false, go run in some setups)
@@ -113,6 +125,13 @@ func BuildSummary(o claims.Options, outs []Outcome) Summary {
 		}
 		s.Claims = append(s.Claims, cs)
 	}
+	s.Cells = CachedCells(o)
+	return s
+}
+
+// CachedCells summarizes every cached Table 1 cell of o's preset (the paper's four seeds).
+func CachedCells(o claims.Options) []CellSummary {
+	var cells []CellSummary
 	for _, c := range experiment.Grid(claims.PaperSeeds(), !o.Paper, nil, nil, nil) {
 		r, ok := experiment.Cached(c, o.Run)
 		if !ok {
@@ -123,15 +142,62 @@ func BuildSummary(o claims.Options, outs []Outcome) Summary {
 			continue
 		}
 		cell := CellSummary{Name: c.Name(), Key: c.Key(), Dataset: c.Dataset, Model: c.Model, Loss: c.Loss, Classes: c.Classes,
-			Seed: c.Seed, NPrime: c.NPrime, TrainAcc: claims.FinalAcc(r.History), Epochs: len(r.History.Epochs), Gamma: map[string]float64{}}
+			Seed: c.Seed, NPrime: c.NPrime, TrainAcc: claims.FinalAcc(r.History), Epochs: len(r.History.Epochs), Gamma: map[string]float64{},
+			Precision: c.Precision, Backend: r.Backend, TrainSecs: math.Round(r.TrainSecs)}
+		for _, snap := range r.Snapshots {
+			for _, sl := range snap.Layers {
+				for _, t := range sl.Timings {
+					cell.AnalysisSecs += t
+				}
+			}
+		}
+		cell.AnalysisSecs = math.Round(cell.AnalysisSecs)
 		for k, f := range l.Fits {
 			if !math.IsNaN(f.Slope) {
 				cell.Gamma[k] = math.Round(f.Slope*1e6) / 1e6
 			}
 		}
-		s.Cells = append(s.Cells, cell)
+		cells = append(cells, cell)
 	}
-	return s
+	return cells
+}
+
+// AddCachedCells adds every cached Table 1 cell of o's preset to s (AddCells) and records the
+// addition in s.Added. o must be s's preset.
+func (s *Summary) AddCachedCells(o claims.Options) (added, replaced int, err error) {
+	if s.Preset != o.PresetName() {
+		return 0, 0, fmt.Errorf("report: the summary holds the %s preset, the cells asked for are the %s preset's", s.Preset, o.PresetName())
+	}
+	added, replaced = s.AddCells(CachedCells(o))
+	if added+replaced > 0 {
+		cmd := "`go run ./cmd/noisecurv report --add-cells`"
+		if o.Paper {
+			cmd = "`go run -tags openblas ./cmd/noisecurv report --paper --add-cells`"
+		}
+		s.Added = append(s.Added, fmt.Sprintf("%s at commit %s, %s", cmd, shortCommit(commit()), time.Now().UTC().Format(time.RFC3339)))
+	}
+	return added, replaced, nil
+}
+
+// AddCells puts cells into s, replacing a cell of the same name and appending the others, so
+// that cells computed in separate sessions or on separate machines (each with its own
+// cache) accumulate in one committed summary. It returns how many were added and replaced.
+func (s *Summary) AddCells(cells []CellSummary) (added, replaced int) {
+	at := map[string]int{}
+	for i, c := range s.Cells {
+		at[c.Name] = i
+	}
+	for _, c := range cells {
+		if i, ok := at[c.Name]; ok {
+			s.Cells[i] = c
+			replaced++
+			continue
+		}
+		at[c.Name] = len(s.Cells)
+		s.Cells = append(s.Cells, c)
+		added++
+	}
+	return added, replaced
 }
 
 // reproduceCommand is the command line that regenerates the outcomes under o.
@@ -221,7 +287,7 @@ func (s Summary) Table1() string {
 		return a.classes < b.classes
 	})
 	var b strings.Builder
-	b.WriteString("| cell | γ_emp (C, v1) | γ_AWD (E h², v1) | γ (Covar, v1) | γ_emp (C, v2) | seeds | train accuracy | N' |\n|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| cell | γ_emp (C, v1) | γ_AWD (E h², v1) | γ (Covar, v1) | γ_emp (C, v2) | seeds | train accuracy | N' | wall time per seed |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, k := range order {
 		cs := groups[k]
 		stat := func(key string) string {
@@ -241,16 +307,47 @@ func (s Summary) Table1() string {
 			return fmt.Sprintf("%.3f ± %.3f", a.Mean, a.Std)
 		}
 		var seeds []string
-		var acc []float64
+		var acc, wall []float64
 		for _, c := range cs {
 			seeds = append(seeds, fmt.Sprint(c.Seed))
 			acc = append(acc, c.TrainAcc)
+			if w := c.WallSecs(); w > 0 {
+				wall = append(wall, w)
+			}
 		}
-		fmt.Fprintf(&b, "| %s, C'=%d | %s | %s | %s | %s | %s | %.3f | %d |\n", claims.RowLabel(k.dataset, k.model, k.loss), k.classes,
-			stat(experiment.MatC.V1().String()), stat(experiment.MatEh2.V1().String()), stat(experiment.MatCovar.V1().String()), stat(experiment.MatC.V2().String()), strings.Join(seeds, ","), fit.Aggregate(acc).Mean, cs[0].NPrime)
+		fmt.Fprintf(&b, "| %s, C'=%d | %s | %s | %s | %s | %s | %.3f | %d | %s |\n", claims.RowLabel(k.dataset, k.model, k.loss), k.classes,
+			stat(experiment.MatC.V1().String()), stat(experiment.MatEh2.V1().String()), stat(experiment.MatCovar.V1().String()), stat(experiment.MatC.V2().String()), strings.Join(seeds, ","), fit.Aggregate(acc).Mean, cs[0].NPrime, fmtWall(wall, cs))
 	}
-	fmt.Fprintf(&b, "\nFrom `%s`, commit %s, %s.\n", s.Command, shortCommit(s.Commit), s.Generated)
+	fmt.Fprintf(&b, "\nFrom `%s`, commit %s, %s", s.Command, shortCommit(s.Commit), s.Generated)
+	for _, a := range s.Added {
+		fmt.Fprintf(&b, "; cells added by %s", a)
+	}
+	b.WriteString(".\n")
 	return b.String()
+}
+
+// fmtWall is the mean wall time of the seeds that recorded one, with how they ran
+// ("1h07m (float32, openblas)"); "n/a" when none did.
+func fmtWall(wall []float64, cs []CellSummary) string {
+	if len(wall) == 0 {
+		return "n/a"
+	}
+	d := time.Duration(fit.Aggregate(wall).Mean) * time.Second
+	var how []string
+	for _, c := range cs {
+		if c.WallSecs() > 0 {
+			how = []string{c.Precision, c.Backend}
+			break
+		}
+	}
+	t := fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	if d >= time.Hour {
+		t = fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	if len(wall) < len(cs) {
+		t += fmt.Sprintf(" (%d of %d seeds)", len(wall), len(cs))
+	}
+	return fmt.Sprintf("%s, %s", t, strings.Join(how, " "))
 }
 
 // shortCommit abbreviates a revision to 12 hex digits, keeping a "+dirty" mark.
