@@ -215,14 +215,39 @@ func TestTrain32Errors(t *testing.T) {
 	}
 }
 
-func TestPositiveMask(t *testing.T) {
-	for _, c := range []struct {
-		x    float32
-		keep bool
-	}{{1, true}, {1e-45, true}, {math.MaxFloat32, true}, {float32(math.Inf(1)), true},
-		{0, false}, {float32(math.Copysign(0, -1)), false}, {-1e-45, false}, {-3, false}, {float32(math.Inf(-1)), false}} {
-		if got := positiveMask(math.Float32bits(c.x)) != 0; got != c.keep {
-			t.Errorf("positiveMask(%v) keeps = %v, want %v", c.x, got, c.keep)
+// TestReLURanges checks relu32's kernels, bit for bit, against the rule written out (y = x
+// unless x < 0, then +0; dx = dy where x > 0, else 0) on special values: ±0, ±Inf,
+// denormals, NaNs of both signs. The lengths exercise the AVX kernels, their Go tails and
+// the Go path alone.
+func TestReLURanges(t *testing.T) {
+	nan := float32(math.NaN())
+	negNaN := math.Float32frombits(math.Float32bits(nan) | 1<<31)
+	special := []float32{1, 1e-45, math.MaxFloat32, float32(math.Inf(1)), 0, float32(math.Copysign(0, -1)), -1e-45, -3,
+		float32(math.Inf(-1)), nan, negNaN, 2.5, -0.5}
+	for _, n := range []int{0, 3, 7, 8, 13, 16, 29, 64} {
+		x, dy := make([]float32, n), make([]float32, n)
+		for i := range x {
+			x[i] = special[(i*7)%len(special)]
+			dy[i] = float32(i) + 0.25
+		}
+		y, dx := make([]float32, n), make([]float32, n)
+		reluRange(x, y)
+		reluMaskRange(x, dy, dx)
+		for i, v := range x {
+			want := v
+			if v < 0 {
+				want = 0
+			}
+			if math.Float32bits(y[i]) != math.Float32bits(want) {
+				t.Errorf("n=%d: relu(%v) = %v, want %v", n, v, y[i], want)
+			}
+			wantD := float32(0)
+			if v > 0 {
+				wantD = dy[i]
+			}
+			if math.Float32bits(dx[i]) != math.Float32bits(wantD) {
+				t.Errorf("n=%d: relu'(%v) dy = %v, want %v", n, v, dx[i], wantD)
+			}
 		}
 	}
 }

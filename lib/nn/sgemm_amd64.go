@@ -13,3 +13,15 @@ var hasSgemmKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 //
 //go:noescape
 func sgemmKernel6x16(kc int, a, b, c *float32, ldc int, acc int)
+
+// reluAVX sets y[i] = x[i] unless 0 > x[i], then 0, for the first n entries (n a multiple
+// of 8; AVX). Implemented in relu_amd64.s.
+//
+//go:noescape
+func reluAVX(x, y *float32, n int)
+
+// reluMaskAVX sets dx[i] = dy[i] where 0 < x[i], else 0, for the first n entries (n a
+// multiple of 8; AVX). Implemented in relu_amd64.s.
+//
+//go:noescape
+func reluMaskAVX(x, dy, dx *float32, n int)
