@@ -95,11 +95,12 @@ func GammaOf(layers []*experiment.Layer, key experiment.FitKey, nPrime int) Gamm
 // Estimate is the exponent as a criterion sees it: the mean over seeds, banded by
 // mean ± 2 seed sd and the rule/window range.
 func (g Gamma) Estimate() Estimate {
-	lo, hi := g.RuleLo, g.RuleHi
+	e := Estimate{Value: g.Mean, Lo: g.RuleLo, Hi: g.RuleHi, Band: g.BandName()}
 	if !math.IsNaN(g.SD) {
-		lo, hi = nanMin(lo, g.Mean-2*g.SD), nanMax(hi, g.Mean+2*g.SD)
+		e.widen(g.Mean - 2*g.SD)
+		e.widen(g.Mean + 2*g.SD)
 	}
-	return Estimate{Value: g.Mean, Lo: lo, Hi: hi, Band: g.BandName()}
+	return e
 }
 
 // BandName says what Estimate's band covers.
@@ -126,20 +127,6 @@ func (g Gamma) String() string {
 		s += fmt.Sprintf("; bootstrap over directions [%.3f, %.3f]", g.Boot.Lo, g.Boot.Hi)
 	}
 	return s
-}
-
-func nanMin(a, b float64) float64 {
-	if math.IsNaN(a) {
-		return b
-	}
-	return math.Min(a, b)
-}
-
-func nanMax(a, b float64) float64 {
-	if math.IsNaN(a) {
-		return b
-	}
-	return math.Max(a, b)
 }
 
 // Series is a set of runs that share everything but the seed (a Fig. 3 series, a Table 1
@@ -339,7 +326,7 @@ func absDiff(a, b Gamma) Estimate {
 	for i := 0; i < min(len(a.Sweep), len(b.Sweep)); i++ {
 		for j := 0; j < min(len(a.Sweep[i]), len(b.Sweep[i])); j++ {
 			if v := a.Sweep[i][j] - b.Sweep[i][j]; !math.IsNaN(v) {
-				e.Lo, e.Hi = nanMin(e.Lo, v), nanMax(e.Hi, v)
+				e.widen(v)
 			}
 		}
 	}
