@@ -289,7 +289,7 @@ func BoundsReport(runs []*C6BoundsRun, o Options) (*Report, error) {
 	var figs []*viz.Figure
 	for _, b := range runs {
 		r, l := b.Run, b.Run.Layer
-		acc := FinalAcc(r.Result.History)
+		acc := r.Result.History.FinalTrainAcc()
 		pre := r.Label + ": "
 		rep.Rows = append(rep.Rows,
 			Row{Quantity: pre + "setup", Measured: fmt.Sprintf("D %d, N %d, N' %d, train acc %.4f", l.D, r.Result.N, r.Config.NPrime, acc),

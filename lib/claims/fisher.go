@@ -173,7 +173,7 @@ func FisherTanhData(ctx context.Context, o Options, seed uint64) (*FisherTanh, e
 		return nil, err
 	}
 	out := &FisherTanh{Config: c, N: p.N()}
-	out.TrainAcc = FinalAcc(tr.History)
+	out.TrainAcc = tr.History.FinalTrainAcc()
 	g, err := curv.CompareGaussNewton(p) // not piecewise linear: D exact HVP passes
 	if err != nil {
 		return nil, err
@@ -274,7 +274,7 @@ func c1Rows(ce, mse *FisherLoss, th *FisherTanh) []Row {
 	g := func(v float64) string { return fmtDigits(v, 3) }
 	var rows []Row
 	rows = append(rows,
-		Row{"final training accuracy, CE / MSE", fmt.Sprintf("%.4f / %.4f", FinalAcc(ce.Result.History), FinalAcc(mse.Result.History)), "CE 100%, MSE > 95%",
+		Row{"final training accuracy, CE / MSE", fmt.Sprintf("%.4f / %.4f", ce.Result.History.FinalTrainAcc(), mse.Result.History.FinalTrainAcc()), "CE 100%, MSE > 95%",
 			"below the paper's target the numbers describe a model far from convergence"},
 		Row{"(a) tr(H−GGN)/tr H, tanh net", g(th.TrResid), "≠ 0", fmt.Sprintf("N = %d, D = %d, %d HVP passes in %.0f s; median probe ratio %.3g", th.N, th.D, th.D, th.HVPSeconds, fit.Median(th.Probes))},
 		Row{"(b) |F−H|_F/|H|_F, softmax+MSE", g(mse.RelFH), "≠ 0", fmt.Sprintf("%.1f%% of samples have indefinite Q_p; H has %d eigenvalues ≤ 0", 100*mse.QIndefFrac, mse.NegH)},

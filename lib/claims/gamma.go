@@ -7,7 +7,6 @@ import (
 
 	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
-	"github.com/noisecurv/noisecurv/lib/nn"
 )
 
 // An exponent γ from one run is one number; its uncertainty has three sources, which Gamma
@@ -144,34 +143,6 @@ type Series struct {
 	Trained bool
 }
 
-// Training-accuracy targets: the paper trains CE to 100% (a few unfitted samples allowed)
-// and softmax+MSE past 95%.
-const (
-	accTargetCE  = 0.99
-	accTargetMSE = 0.95
-)
-
-// AccTarget is the training accuracy a run with this loss must reach to count.
-func AccTarget(loss string) float64 {
-	if loss == "ce" {
-		return accTargetCE
-	}
-	return accTargetMSE
-}
-
-// FinalAcc is the accuracy on the whole training subset after the last epoch (every claim
-// gates on it, never on the running minibatch accuracy), NaN when the run did not evaluate
-// it (the presets always do: early stopping needs it).
-func FinalAcc(h nn.History) float64 {
-	if len(h.Epochs) == 0 {
-		return math.NaN()
-	}
-	if e := h.Epochs[len(h.Epochs)-1]; e.Evaluated {
-		return e.TrainAcc
-	}
-	return math.NaN()
-}
-
 // SeriesOf reduces the results of one configuration over seeds (nil entries skipped) to a
 // Series; target names the layer ("" the first), rule the fit rule of each seed's value
 // ("v1", Table 1's, or "v2", the layer-wise rule).
@@ -188,14 +159,14 @@ func SeriesOf(label string, c experiment.Config, results []*experiment.Result, t
 			continue
 		}
 		layers = append(layers, l)
-		accs = append(accs, FinalAcc(r.History))
+		accs = append(accs, r.History.FinalTrainAcc())
 	}
 	r := fit.Rule(rule)
 	s.Emp = GammaOf(layers, experiment.FitKey{Matrix: experiment.MatC, Rule: r}, c.NPrime)
 	s.AWD = GammaOf(layers, experiment.FitKey{Matrix: experiment.MatEh2, Rule: r}, c.NPrime)
 	s.Fisher = GammaOf(layers, experiment.FitKey{Matrix: experiment.MatF, Rule: r}, c.NPrime)
 	s.Acc = fit.Aggregate(accs).Mean
-	s.Trained = s.Acc >= AccTarget(c.Loss)
+	s.Trained = s.Acc >= experiment.AccTarget(c.Loss)
 	return s
 }
 
@@ -237,7 +208,7 @@ func SeriesCriteria(ss []Series) []Criterion {
 		}
 		gate := ""
 		if !s.Trained {
-			gate = fmt.Sprintf(" — not counted: train accuracy %.4f < %g", s.Acc, AccTarget(s.Loss))
+			gate = fmt.Sprintf(" — not counted: train accuracy %.4f < %g", s.Acc, experiment.AccTarget(s.Loss))
 		}
 		out = append(out, Criterion{
 			Name: "1 ≤ γ ≤ 2: " + s.Label + gate, Statistic: "max(1 − γ_emp, γ_emp − 2)", Kind: kind(Bound), Sense: Below,
@@ -338,7 +309,7 @@ func absDiff(a, b Gamma) Estimate {
 // every claim reports the seed spread the cache can give.
 func withCachedSeeds(o Options, config func(seed uint64) (experiment.Config, error)) []*experiment.Result {
 	var out []*experiment.Result
-	for _, seed := range gridPaperSeeds {
+	for _, seed := range experiment.PaperSeeds() {
 		if slices.Contains(o.seeds(), seed) {
 			continue
 		}

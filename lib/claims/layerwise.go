@@ -154,7 +154,7 @@ func LayerWise(ctx context.Context, o Options) (*Report, error) {
 		} {
 			row := Row{Quantity: l.Target + ": " + k.name, Paper: k.paper}
 			if f, ok := l.First.Fit(k.key); ok {
-				row.Measured = FmtSummary(l.Gamma(k.key))
+				row.Measured = l.Gamma(k.key).Format(3, "–")
 				row.Note = fmt.Sprintf("seed 0: R² %.3f, %d points of %d", f.R2, f.N, f.Window)
 				if f.CI != nil {
 					row.Note += fmt.Sprintf(", 95%% CI [%.3f, %.3f]", f.CI.Lo, f.CI.Hi)
@@ -169,7 +169,7 @@ func LayerWise(ctx context.Context, o Options) (*Report, error) {
 		series = append(series, sr)
 		rep.Rows = append(rep.Rows, Row{Quantity: l.Target + ": γ_emp (C, v2) with its uncertainties", Measured: sr.Emp.String(), Paper: "1 ≤ γ ≤ 2"})
 	}
-	acc := FinalAcc(first.History)
+	acc := first.History.FinalTrainAcc()
 	rep.Rows = append(rep.Rows, Row{Quantity: "setup", Measured: fmt.Sprintf("hidden %v, N %d, %d epochs, train acc %.4f", c.Hidden, first.N, len(first.History.Epochs), acc),
 		Paper: "784-50-50-50-50-10, 2000/class, CE"})
 

@@ -53,3 +53,21 @@ func TestMinMaxZBelow(t *testing.T) {
 		t.Error("two draws: want NaN")
 	}
 }
+
+func TestSummaryFormat(t *testing.T) {
+	for _, tc := range []struct {
+		s    Summary
+		want string
+	}{
+		{Aggregate([]float64{1.2, 1.4}), "1.300 ± 0.141"},
+		{Aggregate([]float64{1.2}), "1.200"},
+		{Aggregate(nil), "–"},
+	} {
+		if got := tc.s.Format(3, "–"); got != tc.want {
+			t.Errorf("Format(%+v) = %q, want %q", tc.s, got, tc.want)
+		}
+	}
+	if got := Aggregate([]float64{2, 4}).Format(1, "n/a"); got != "3.0 ± 1.4" {
+		t.Errorf("one decimal: %q", got)
+	}
+}

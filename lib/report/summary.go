@@ -113,7 +113,7 @@ func BuildSummary(o claims.Options, outs []Outcome) Summary {
 		}
 		s.Claims = append(s.Claims, cs)
 	}
-	for _, c := range experiment.Grid(claims.PaperSeeds(), !o.Paper, nil, nil, nil) {
+	for _, c := range experiment.Grid(experiment.PaperSeeds(), !o.Paper, nil, nil, nil) {
 		r, ok := experiment.Cached(c, o.Run)
 		if !ok {
 			continue
@@ -123,7 +123,7 @@ func BuildSummary(o claims.Options, outs []Outcome) Summary {
 			continue
 		}
 		cell := CellSummary{Name: c.Name(), Key: c.Key(), Dataset: c.Dataset, Model: c.Model, Loss: c.Loss, Classes: c.Classes,
-			Seed: c.Seed, NPrime: c.NPrime, TrainAcc: claims.FinalAcc(r.History), Epochs: len(r.History.Epochs), Gamma: map[string]float64{}}
+			Seed: c.Seed, NPrime: c.NPrime, TrainAcc: r.History.FinalTrainAcc(), Epochs: len(r.History.Epochs), Gamma: map[string]float64{}}
 		for k, f := range l.Fits {
 			if !math.IsNaN(f.Slope) {
 				cell.Gamma[k] = math.Round(f.Slope*1e6) / 1e6
@@ -231,14 +231,7 @@ func (s Summary) Table1() string {
 					v = append(v, g)
 				}
 			}
-			a := fit.Aggregate(v)
-			if a.N == 0 {
-				return "n/a"
-			}
-			if a.N == 1 {
-				return fmt.Sprintf("%.3f", a.Mean)
-			}
-			return fmt.Sprintf("%.3f ± %.3f", a.Mean, a.Std)
+			return fit.Aggregate(v).Format(3, "n/a")
 		}
 		var seeds []string
 		var acc []float64
@@ -246,7 +239,7 @@ func (s Summary) Table1() string {
 			seeds = append(seeds, fmt.Sprint(c.Seed))
 			acc = append(acc, c.TrainAcc)
 		}
-		fmt.Fprintf(&b, "| %s, C'=%d | %s | %s | %s | %s | %s | %.3f | %d |\n", claims.RowLabel(k.dataset, k.model, k.loss), k.classes,
+		fmt.Fprintf(&b, "| %s, C'=%d | %s | %s | %s | %s | %s | %.3f | %d |\n", experiment.RowLabel(k.dataset, k.model, k.loss), k.classes,
 			stat(experiment.MatC.V1().String()), stat(experiment.MatEh2.V1().String()), stat(experiment.MatCovar.V1().String()), stat(experiment.MatC.V2().String()), strings.Join(seeds, ","), fit.Aggregate(acc).Mean, cs[0].NPrime)
 	}
 	fmt.Fprintf(&b, "\nFrom `%s`, commit %s, %s.\n", s.Command, shortCommit(s.Commit), s.Generated)
