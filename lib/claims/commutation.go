@@ -247,7 +247,7 @@ func C3Measure(ctx context.Context, o Options, seed uint64) ([]C3Stats, error) {
 // c3Figures draws Fig. 1: γ vs epoch, commutators vs epoch with random baselines, Spearman
 // vs epoch, off-diagonal ratio and diagonal energy vs epoch, and the heat maps.
 func c3Figures(r *experiment.Result, final *experiment.Layer) ([]*viz.Figure, error) {
-	var figs []*viz.Figure
+	var figs viz.Figures
 	// γ vs epoch.
 	var gs []viz.XYSeries
 	for _, q := range []struct {
@@ -263,12 +263,8 @@ func c3Figures(r *experiment.Result, final *experiment.Layer) ([]*viz.Figure, er
 		}
 	}
 	if len(gs) > 0 {
-		f, err := viz.Lines(viz.LineSpec{Title: "Fitted γ vs epoch (" + r.Config.Name() + ")", XName: "epoch", YName: "γ",
-			Series: gs, Refs: []viz.RefLine{{Y: 1, Label: "γ = 1"}, {Y: 2, Label: "γ = 2"}}})
-		if err != nil {
-			return nil, err
-		}
-		figs = append(figs, f)
+		figs.Add(viz.Lines(viz.LineSpec{Title: "Fitted γ vs epoch (" + r.Config.Name() + ")", XName: "epoch", YName: "γ",
+			Series: gs, Refs: []viz.RefLine{{Y: 1, Label: "γ = 1"}, {Y: 2, Label: "γ = 2"}}}))
 	}
 	windows := []string{"full", "top", "bulk"}
 	wname := func(prefix string) string {
@@ -292,15 +288,10 @@ func c3Figures(r *experiment.Result, final *experiment.Layer) ([]*viz.Figure, er
 					ss = append(ss, viz.XYSeries{Name: wname(prefix) + " random", X: xr, Y: yr})
 				}
 			}
-			if len(ss) == 0 {
-				continue
+			if len(ss) > 0 {
+				figs.Add(viz.Lines(viz.LineSpec{Title: fmt.Sprintf("%s of %s vs epoch (data vs random)", m.Label, q),
+					XName: "epoch", YName: m.Label, LogY: m.Log, Series: ss, Symbols: true}))
 			}
-			f, err := viz.Lines(viz.LineSpec{Title: fmt.Sprintf("%s of %s vs epoch (data vs random)", m.Label, q),
-				XName: "epoch", YName: m.Label, LogY: m.Log, Series: ss, Symbols: true})
-			if err != nil {
-				return nil, err
-			}
-			figs = append(figs, f)
 		}
 	}
 	// Heat maps of symlog(Vᵀ C V) on the top modes, data vs random.
@@ -308,19 +299,13 @@ func c3Figures(r *experiment.Result, final *experiment.Layer) ([]*viz.Figure, er
 		z    [][]float64
 		name string
 	}{{final.Heat, "data"}, {final.HeatRandom, "random rotation (same spectrum)"}} {
-		if len(h.z) == 0 {
-			continue
+		if len(h.z) > 0 {
+			figs.Add(viz.HeatMap(viz.HeatMapSpec{
+				Title: fmt.Sprintf("symlog(Vᵀ C V), top %d modes, %s, epoch %d", len(h.z), h.name, r.Snapshots[len(r.Snapshots)-1].Epoch),
+				Z:     h.z, XName: "mode j", YName: "mode i", Width: 560, Height: 520,
+				ValueName: "symlog (linear below 1e-3 × max of the block)",
+			}))
 		}
-		f, err := viz.HeatMap(viz.HeatMapSpec{
-			Title: fmt.Sprintf("symlog(Vᵀ C V), top %d modes, %s, epoch %d", len(h.z), h.name, r.Snapshots[len(r.Snapshots)-1].Epoch),
-			Z:     h.z, XName: "mode j", YName: "mode i",
-			ValueName: "symlog (linear below 1e-3 × max of the block)",
-		})
-		if err != nil {
-			return nil, err
-		}
-		f.Width, f.Height = 560, 520
-		figs = append(figs, f)
 	}
-	return figs, nil
+	return figs.Result()
 }

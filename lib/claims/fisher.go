@@ -300,7 +300,7 @@ func c1WindowNote(w float64) string {
 // c1Figures: diagonals vs H_ii for both losses, per-sample scaling, logit-Hessian
 // indefiniteness, residual probes.
 func c1Figures(ce, mse *FisherLoss, th *FisherTanh) ([]*viz.Figure, error) {
-	var figs []*viz.Figure
+	var figs viz.Figures
 	for _, fl := range []*FisherLoss{ce, mse} {
 		l := fl.Layer
 		nP := min(fl.Config.NPrime, len(l.H))
@@ -312,16 +312,12 @@ func c1Figures(ce, mse *FisherLoss, th *FisherTanh) ([]*viz.Figure, error) {
 		}{{experiment.MatF.V1(), "true Fisher F_ii", l.F}, {experiment.MatEF.V1(), "empirical Fisher EF_ii", l.EF}, {experiment.MatC.V1(), "C_ii (Eq. 2)", l.C}} {
 			s := viz.XYSeries{Name: q.name, X: l.H, Y: q.y, Mask: true}
 			if r, ok := l.Fit(q.key); ok && nP > 0 && l.H[nP-1] > 0 {
-				s.Fit = &viz.Fit{Slope: r.Slope, Intercept: r.Intercept, R2: r.R2, N: r.N, XMin: l.H[nP-1], XMax: l.H[0]}
+				s.Fit = viz.FitOver(r, l.H[nP-1], l.H[0])
 			}
 			ss = append(ss, s)
 		}
-		f, err := viz.LogLog(viz.LogLogSpec{Title: fmt.Sprintf("C1: diagonals in H's eigenbasis vs H_ii (%s, fit over top %d)", fl.Config.Name(), nP),
-			XName: "H_ii", YName: "A_ii", Series: ss})
-		if err != nil {
-			return nil, err
-		}
-		figs = append(figs, f)
+		figs.Add(viz.LogLog(viz.LogLogSpec{Title: fmt.Sprintf("C1: diagonals in H's eigenbasis vs H_ii (%s, fit over top %d)", fl.Config.Name(), nP),
+			XName: "H_ii", YName: "A_ii", Series: ss}))
 	}
 	// Per-sample scaling, CE.
 	var ss []viz.XYSeries
@@ -330,50 +326,29 @@ func c1Figures(ce, mse *FisherLoss, th *FisherTanh) ([]*viz.Figure, error) {
 		y    []float64
 		r    fit.Result
 	}{{"|g_p|²", ce.G2, ce.FitG2Eps}, {"tr h_p", ce.TrH, ce.FitTrEps}} {
-		s := viz.XYSeries{Name: q.name, X: ce.Eps, Y: q.y, Mask: true}
-		if !math.IsNaN(q.r.Slope) {
-			s.Fit = &viz.Fit{Slope: q.r.Slope, Intercept: q.r.Intercept, R2: q.r.R2, N: q.r.N, XMax: ce.EpsWindow}
-		}
-		ss = append(ss, s)
+		ss = append(ss, viz.XYSeries{Name: q.name, X: ce.Eps, Y: q.y, Mask: true, Fit: viz.FitOver(q.r, 0, ce.EpsWindow)})
 	}
-	f, err := viz.LogLog(viz.LogLogSpec{Title: "C1 (e): per-sample |g_p|² and tr h_p vs ε = 1 − p_y (" + ce.Config.Name() + ", fit ε ≤ " + fmtDigits(ce.EpsWindow, 2) + ")",
-		XName: "ε = 1 − p_y", YName: "per-sample value", Series: ss})
-	if err != nil {
-		return nil, err
-	}
-	figs = append(figs, f)
+	figs.Add(viz.LogLog(viz.LogLogSpec{Title: "C1 (e): per-sample |g_p|² and tr h_p vs ε = 1 − p_y (" + ce.Config.Name() + ", fit ε ≤ " + fmtDigits(ce.EpsWindow, 2) + ")",
+		XName: "ε = 1 − p_y", YName: "per-sample value", Series: ss}))
 	// |g_p|² vs tr h_p, both losses.
 	ss = nil
 	for _, fl := range []*FisherLoss{ce, mse} {
-		s := viz.XYSeries{Name: "|g_p|² vs tr h_p, " + fl.Loss, X: fl.TrH, Y: fl.G2, Mask: true}
-		if !math.IsNaN(fl.FitG2Tr.Slope) {
-			s.Fit = &viz.Fit{Slope: fl.FitG2Tr.Slope, Intercept: fl.FitG2Tr.Intercept, R2: fl.FitG2Tr.R2, N: fl.FitG2Tr.N}
-		}
-		ss = append(ss, s)
+		ss = append(ss, viz.XYSeries{Name: "|g_p|² vs tr h_p, " + fl.Loss, X: fl.TrH, Y: fl.G2, Mask: true, Fit: viz.FitOver(fl.FitG2Tr, 0, 0)})
 	}
-	if f, err = viz.LogLog(viz.LogLogSpec{Title: "C1 (e): per-sample gradient energy vs per-sample curvature (fits on the ε windows of the table)",
-		XName: "tr h_p", YName: "|g_p|²", Series: ss}); err != nil {
-		return nil, err
-	}
-	figs = append(figs, f)
+	figs.Add(viz.LogLog(viz.LogLogSpec{Title: "C1 (e): per-sample gradient energy vs per-sample curvature (fits on the ε windows of the table)",
+		XName: "tr h_p", YName: "|g_p|²", Series: ss}))
 	// Logit-Hessian indefiniteness (MSE; CE's Q_p is PSD).
 	var hs []viz.HistSeries
 	for _, fl := range []*FisherLoss{mse, ce} {
 		hs = append(hs, viz.HistSeries{Name: "λ_min(Q_p)/λ_max(Q_p), " + fl.Loss, Values: fl.QMinRatio})
 	}
-	if f, err = viz.Histogram(viz.HistogramSpec{Title: "C1 (b): logit Hessians Q_p are indefinite for softmax+MSE, PSD for CE",
-		XName: "λ_min / λ_max of Q_p", Series: hs, Bins: 40, LogCounts: true, FullRange: true}); err != nil {
-		return nil, err
-	}
-	figs = append(figs, f)
+	figs.Add(viz.Histogram(viz.HistogramSpec{Title: "C1 (b): logit Hessians Q_p are indefinite for softmax+MSE, PSD for CE",
+		XName: "λ_min / λ_max of Q_p", Series: hs, Bins: 40, LogCounts: true, FullRange: true}))
 	// Residual probes.
 	probe := func(name string, v []float64) viz.XYSeries { return viz.XYSeries{Name: name, Y: v, Mask: true} } // x = 1, 2, ...
-	if f, err = viz.Lines(viz.LineSpec{Title: "C1 (a): residual |(H − GGN) v| / |H v| on random probes",
+	figs.Add(viz.Lines(viz.LineSpec{Title: "C1 (a): residual |(H − GGN) v| / |H v| on random probes",
 		XName: "probe", YName: "relative residual", LogY: true, Symbols: true,
 		Series: []viz.XYSeries{probe("ReLU, CE", ce.Probes), probe("ReLU, MSE", mse.Probes), probe("tanh, CE", th.Probes)},
-		Refs:   []viz.RefLine{{Y: c1ExactTol, Label: "exactness threshold"}}}); err != nil {
-		return nil, err
-	}
-	figs = append(figs, f)
-	return figs, nil
+		Refs:   []viz.RefLine{{Y: c1ExactTol, Label: "exactness threshold"}}}))
+	return figs.Result()
 }

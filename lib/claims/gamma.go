@@ -19,34 +19,12 @@ import (
 //
 // The band a criterion tests is the union of mean ± 2 seed sd and the rule/window range.
 
-// WindowFit is one fit of a window sweep.
-type WindowFit struct {
-	Label  string // "v1 N'/2", "v1 N'", "v1 2N'", "v2"
-	Result fit.Result
-	Err    error
-}
-
-// WindowSweep refits matrix m against H_ii on layer l with rule v1 over the top N'/2, N' and
-// 2N' directions and with rule v2: how much γ depends on the window and rule.
-func WindowSweep(l *experiment.Layer, m experiment.Matrix, nPrime int) []WindowFit {
-	var out []WindowFit
-	for _, w := range []struct {
-		label string
-		rule  fit.Rule
-		n     int
-	}{{"v1 N'/2", fit.RuleV1, max(nPrime/2, 3)}, {"v1 N'", fit.RuleV1, nPrime}, {"v1 2N'", fit.RuleV1, 2 * nPrime}, {"v2", fit.RuleV2, 0}} {
-		r, err := l.Refit(experiment.FitKey{Matrix: m, Rule: w.rule}, w.n)
-		out = append(out, WindowFit{Label: w.label, Result: r, Err: err})
-	}
-	return out
-}
-
 // Gamma is one exponent over seeds with its three uncertainties (see above).
 type Gamma struct {
 	// Seeds are rule v1 at N' per seed, Mean and SD their mean and sample sd (NaN below 2).
 	Seeds    []float64
 	Mean, SD float64
-	// Sweep holds every seed's WindowSweep slopes (NaN where a fit failed); RuleLo and
+	// Sweep holds every seed's Layer.WindowSweep slopes (NaN where a fit failed); RuleLo and
 	// RuleHi bound them.
 	Sweep          [][]float64
 	RuleLo, RuleHi float64
@@ -71,7 +49,7 @@ func GammaOf(layers []*experiment.Layer, key experiment.FitKey, nPrime int) Gamm
 			}
 		}
 		var sw []float64
-		for _, w := range WindowSweep(l, key.Matrix, nPrime) {
+		for _, w := range l.WindowSweep(key.Matrix, nPrime) {
 			v := math.NaN()
 			if w.Err == nil {
 				v = w.Result.Slope

@@ -178,15 +178,12 @@ func GridTableOf(ctx context.Context, o Options, compute []experiment.GridSpec) 
 	}
 	rep.decide(notes...)
 	if len(computed) > 0 {
-		sc, err := GridScatter(computed)
-		if err != nil {
+		var figs viz.Figures
+		figs.Add(GridScatter(computed))
+		figs.Add(GridByClasses(computed))
+		if rep.Figures, err = figs.Result(); err != nil {
 			return nil, fmt.Errorf("claims: C7 figure: %w", err)
 		}
-		by, err := GridByClasses(computed)
-		if err != nil {
-			return nil, fmt.Errorf("claims: C7 figure: %w", err)
-		}
-		rep.Figures = append(rep.Figures, sc, by)
 	}
 	return rep, nil
 }

@@ -63,12 +63,9 @@ func InterpretationWith(ctx context.Context, o Options, runs []PowerLawRun) (*Re
 		rs = append(rs, xs)
 	}
 	viz.Stack(rs, 1)
-	ratioFig, err := viz.LogLog(viz.LogLogSpec{Title: "Noise per unit curvature C_ii / H_ii vs H_ii (fit slope = γ_emp − 1)",
-		XName: "H_ii", YName: "C_ii / H_ii (offset)", Series: rs, Guides: []float64{0, 1}, Height: 520})
-	if err != nil {
-		return nil, fmt.Errorf("claims: C8 figure: %w", err)
-	}
-	viz.LegendRoom(ratioFig, 150)
+	var figs viz.Figures
+	viz.LegendRoom(figs.Add(viz.LogLog(viz.LogLogSpec{Title: "Noise per unit curvature C_ii / H_ii vs H_ii (fit slope = γ_emp − 1)",
+		XName: "H_ii", YName: "C_ii / H_ii (offset)", Series: rs, Guides: []float64{0, 1}, Height: 520})), 150)
 	// Figures: cumulative shares and their ratio vs k.
 	var shares, ratios []viz.XYSeries
 	type shareAt struct{ c, h float64 }
@@ -90,17 +87,13 @@ func InterpretationWith(ctx context.Context, o Options, runs []PowerLawRun) (*Re
 			}
 		}
 	}
-	shareFig, err := viz.Lines(viz.LineSpec{Title: "Share of total noise vs share of total curvature in the k sharpest directions",
-		XName: "k (sharpest directions of H)", YName: "cumulative share", LogX: true, Series: shares})
-	if err != nil {
+	figs.Add(viz.Lines(viz.LineSpec{Title: "Share of total noise vs share of total curvature in the k sharpest directions",
+		XName: "k (sharpest directions of H)", YName: "cumulative share", LogX: true, Series: shares}))
+	figs.Add(viz.Lines(viz.LineSpec{Title: "Concentration S_C(k) / S_H(k) (> 1: noise more concentrated than curvature)",
+		XName: "k", YName: "S_C(k) / S_H(k)", LogX: true, LogY: true, Series: ratios, Refs: []viz.RefLine{{Y: 1, Label: "C ∝ H"}}}))
+	if rep.Figures, err = figs.Result(); err != nil {
 		return nil, fmt.Errorf("claims: C8 figure: %w", err)
 	}
-	ratioShareFig, err := viz.Lines(viz.LineSpec{Title: "Concentration S_C(k) / S_H(k) (> 1: noise more concentrated than curvature)",
-		XName: "k", YName: "S_C(k) / S_H(k)", LogX: true, LogY: true, Series: ratios, Refs: []viz.RefLine{{Y: 1, Label: "C ∝ H"}}})
-	if err != nil {
-		return nil, fmt.Errorf("claims: C8 figure: %w", err)
-	}
-	rep.Figures = []*viz.Figure{ratioFig, shareFig, ratioShareFig}
 
 	for _, s := range ss {
 		win := s.Config.NPrime

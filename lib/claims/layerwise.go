@@ -173,19 +173,13 @@ func LayerWise(ctx context.Context, o Options) (*Report, error) {
 	rep.Rows = append(rep.Rows, Row{Quantity: "setup", Measured: fmt.Sprintf("hidden %v, N %d, %d epochs, train acc %.4f", c.Hidden, first.N, len(first.History.Epochs), acc),
 		Paper: "784-50-50-50-50-10, 2000/class, CE"})
 
-	emp, err := LayerPanel("v2: C_ii vs H_ii per layer, rule v2 fits (offset 2 decades per layer)", "C_ii (offset)", experiment.MatC.V2(), ls, names, c.NPrime, 2)
-	if err != nil {
+	var figs viz.Figures
+	figs.Add(LayerPanel("v2: C_ii vs H_ii per layer, rule v2 fits (offset 2 decades per layer)", "C_ii (offset)", experiment.MatC.V2(), ls, names, c.NPrime, 2))
+	figs.Add(LayerPanel("v2: [E_p h_p²]_ii vs H_ii per layer, rule v2 fits (offset 2 decades per layer)", "[E h²]_ii (offset)", experiment.MatEh2.V2(), ls, names, c.NPrime, 2))
+	figs.Add(LayerGammaFigure(layers))
+	if rep.Figures, err = figs.Result(); err != nil {
 		return nil, err
 	}
-	awd, err := LayerPanel("v2: [E_p h_p²]_ii vs H_ii per layer, rule v2 fits (offset 2 decades per layer)", "[E h²]_ii (offset)", experiment.MatEh2.V2(), ls, names, c.NPrime, 2)
-	if err != nil {
-		return nil, err
-	}
-	gf, err := LayerGammaFigure(layers)
-	if err != nil {
-		return nil, err
-	}
-	rep.Figures = []*viz.Figure{emp, awd, gf}
 	rep.Criteria = SeriesCriteria(series)
 	rep.decide(fmt.Sprintf("Rule v2, seeds: %d.", len(results)))
 

@@ -160,11 +160,10 @@ func (d PerSample) FitScaling(epsMax float64, minNear int) Scaling {
 		x, y []float64
 		name string
 	}{{&s.FitG2Eps, eps, g2, "|g|² vs ε"}, {&s.FitTrEps, eps, trh, "tr h vs ε"}, {&s.FitG2Tr, trh, g2, "|g|² vs tr h"}} {
-		r, err := fit.LogLog(q.x, q.y, fit.Options{})
-		if err != nil {
-			r, s.FitErrs = fit.Result{Slope: math.NaN(), R2: math.NaN()}, append(s.FitErrs, q.name+": "+err.Error())
+		var err error
+		if *q.dst, err = fit.LogLogOrNaN(q.x, q.y, fit.Options{}); err != nil {
+			s.FitErrs = append(s.FitErrs, q.name+": "+err.Error())
 		}
-		*q.dst = r
 	}
 	return s
 }

@@ -31,6 +31,15 @@ func FitLine(f fit.Result, x []float64) *Fit {
 	return vf
 }
 
+// FitOver converts a fit of log10 y on log10 x into the line a log-log panel draws over
+// [xMin, xMax] (zero ends: the series' x range); nil when the fit failed (NaN slope).
+func FitOver(f fit.Result, xMin, xMax float64) *Fit {
+	if math.IsNaN(f.Slope) {
+		return nil
+	}
+	return &Fit{Slope: f.Slope, Intercept: f.Intercept, R2: f.R2, N: f.N, XMin: xMin, XMax: xMax}
+}
+
 // Visible returns the points (x_i, y_i) except those whose x is positive but below
 // NullFrac·max(x), and the number hidden that way. Non-positive and infinite points are
 // kept, so that a log-log panel's Mask counts them.
@@ -120,8 +129,11 @@ func Stack(series []XYSeries, gap float64) {
 }
 
 // LegendRoom moves a chart's plot area down by top pixels, below a legend whose long
-// entries would otherwise wrap over the data.
+// entries would otherwise wrap over the data (nothing for a nil figure: see Figures.Add).
 func LegendRoom(f *Figure, top int) {
+	if f == nil {
+		return
+	}
 	if g, ok := f.Option["grid"].(map[string]any); ok {
 		g["top"] = top
 	}

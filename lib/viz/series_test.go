@@ -110,3 +110,13 @@ func TestLogBinnedRatio(t *testing.T) {
 		t.Errorf("bins of fewer than 5 points kept: %v", c)
 	}
 }
+
+func TestFitOver(t *testing.T) {
+	f := FitOver(fit.Result{Slope: 1.5, Intercept: -2, R2: 0.9, N: 30}, 1e-3, 1)
+	if f == nil || f.Slope != 1.5 || f.Intercept != -2 || f.R2 != 0.9 || f.N != 30 || f.XMin != 1e-3 || f.XMax != 1 {
+		t.Errorf("FitOver = %+v", f)
+	}
+	if f := FitOver(fit.Result{Slope: math.NaN()}, 0, 1); f != nil {
+		t.Errorf("a failed fit drew %+v, want nil", f)
+	}
+}
