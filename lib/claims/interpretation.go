@@ -48,13 +48,8 @@ func InterpretationWith(ctx context.Context, o Options, runs []PowerLawRun) (*Re
 	// Figure: C_ii / H_ii vs H_ii, offset vertically, with the v1 fit (slope γ − 1).
 	var rs []viz.XYSeries
 	for _, s := range ss {
-		vx, vc, hidden := viz.Visible(s.Layer.H, s.Layer.C)
-		x, y := fit.PositiveRatio(vx, vc)
-		name := s.Run.Label
-		if hidden > 0 {
-			name += fmt.Sprintf(" (%d near-null hidden)", hidden)
-		}
-		xs := viz.XYSeries{Name: name, X: x, Y: y, Mask: true}
+		xs := viz.VisibleSeries(s.Run.Label, s.Layer.H, s.Layer.C)
+		xs.X, xs.Y = fit.PositiveRatio(xs.X, xs.Y)
 		if f, ok := s.Fits[experiment.MatC.V1().String()]; ok {
 			vf := viz.FitLine(f, s.Layer.H)
 			vf.Slope -= 1 // log(C/H) = log C − log H: same intercept, slope γ − 1

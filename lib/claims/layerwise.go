@@ -45,19 +45,16 @@ func (l *LayerFits) Gamma(key experiment.FitKey) fit.Summary { return fit.Aggreg
 
 var lwKeys = []experiment.FitKey{experiment.MatC.V2(), experiment.MatEh2.V2(), experiment.MatCovar.V2(), experiment.MatC.V1(), experiment.MatEh2.V1(), experiment.MatCovar.V1()}
 
-// LayerWiseData runs (or loads) the v2 run for every seed and collects the per-layer fits.
-func LayerWiseData(ctx context.Context, o Options) ([]*LayerFits, *experiment.Result, error) {
-	var layers []*LayerFits
-	var first *experiment.Result
+// LayerWiseData runs (or loads) the v2 run for every seed of o and collects the per-layer
+// fits; results are the runs, one per seed.
+func LayerWiseData(ctx context.Context, o Options) (layers []*LayerFits, results []*experiment.Result, err error) {
 	for si, seed := range o.seeds() {
 		c := LayerWiseConfig(o, seed)
 		r, err := experiment.Run(ctx, c, o.Run)
 		if err != nil {
 			return nil, nil, fmt.Errorf("claims: v2 layer-wise seed %d: %w", seed, err)
 		}
-		if si == 0 {
-			first = r
-		}
+		results = append(results, r)
 		for ti, target := range c.Targets {
 			l, err := r.Final(target)
 			if err != nil {
@@ -71,7 +68,7 @@ func LayerWiseData(ctx context.Context, o Options) ([]*LayerFits, *experiment.Re
 			}
 		}
 	}
-	return layers, first, nil
+	return layers, results, nil
 }
 
 // LayerPanel draws diagonal key's matrix against H_ii for several layers in one log-log
@@ -122,22 +119,15 @@ func LayerGammaFigure(layers []*LayerFits) (*viz.Figure, error) {
 // explore).
 func LayerWise(ctx context.Context, o Options) (*Report, error) {
 	rep := newReport(o, "v2", "Layer-wise exponents in a deeper MLP", "08_layerwise.ipynb", v2Statement)
-	layers, first, err := LayerWiseData(ctx, o)
+	layers, results, err := LayerWiseData(ctx, o)
 	if err != nil {
 		return nil, err
 	}
+	first := results[0]
 	c := first.Config
 	var ls []*experiment.Layer
 	var names []string
 	var series []Series
-	results := []*experiment.Result{first}
-	for _, seed := range o.seeds()[1:] {
-		r, err := experiment.Run(ctx, LayerWiseConfig(o, seed), o.Run)
-		if err != nil {
-			return nil, err
-		}
-		results = append(results, r)
-	}
 	results = append(results, withCachedSeeds(o, func(seed uint64) (experiment.Config, error) { return LayerWiseConfig(o, seed), nil })...)
 	for _, l := range layers {
 		ls = append(ls, l.First)

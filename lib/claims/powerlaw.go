@@ -120,12 +120,7 @@ func c4Panel(title, yName string, key experiment.FitKey, ss []*PowerLawSeries) (
 		if y == nil {
 			return nil, fmt.Errorf("claims: %s has no %s diagonal", s.Run.Label, key.Matrix)
 		}
-		vx, vy, hidden := viz.Visible(s.Layer.H, y)
-		name := s.Run.Label
-		if hidden > 0 {
-			name += fmt.Sprintf(" (%d near-null hidden)", hidden)
-		}
-		xs := viz.XYSeries{Name: name, X: vx, Y: vy, Mask: true}
+		xs := viz.VisibleSeries(s.Run.Label, s.Layer.H, y)
 		if f, ok := s.Fits[key.String()]; ok {
 			xs.Fit = viz.FitLine(f, s.Layer.H)
 		}

@@ -1,6 +1,7 @@
 package viz
 
 import (
+	"fmt"
 	"math"
 	"sort"
 
@@ -60,6 +61,16 @@ func Visible(x, y []float64) (vx, vy []float64, hidden int) {
 		}
 	}
 	return vx, vy, hidden
+}
+
+// VisibleSeries is the series of the points Visible keeps, with the number hidden added to
+// its name and Mask set (a log-log panel of eigen-directions).
+func VisibleSeries(name string, x, y []float64) XYSeries {
+	vx, vy, hidden := Visible(x, y)
+	if hidden > 0 {
+		name += fmt.Sprintf(" (%d near-null hidden)", hidden)
+	}
+	return XYSeries{Name: name, X: vx, Y: vy, Mask: true}
 }
 
 // Level is the height (log10 y) of a series at log10 x = lx: its fit line when it has one,

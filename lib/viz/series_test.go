@@ -48,6 +48,12 @@ func TestVisibleAndLevel(t *testing.T) {
 	if hidden != 1 || len(vx) != 4 || vx[2] != -1e-6 || vy[3] != -1 {
 		t.Errorf("Visible: %v %v hidden %d", vx, vy, hidden)
 	}
+	if s := VisibleSeries("a", x, y); s.Name != "a (1 near-null hidden)" || len(s.X) != 4 || !s.Mask {
+		t.Errorf("VisibleSeries: %+v", s)
+	}
+	if s := VisibleSeries("b", x[:2], y[:2]); s.Name != "b" || len(s.Y) != 2 {
+		t.Errorf("VisibleSeries with nothing hidden: %+v", s)
+	}
 	if l := Level(&Fit{Intercept: 1, Slope: 2}, nil, -1); l != -1 {
 		t.Errorf("level from fit = %v, want -1", l)
 	}
