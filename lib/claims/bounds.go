@@ -237,12 +237,7 @@ func C6aCriteria(runs []*C6BoundsRun) []Criterion {
 		if !ce {
 			continue
 		}
-		var kx, ay []float64
-		for p, k := range b.Kappa1 {
-			if k > 0 {
-				kx, ay = append(kx, k), append(ay, b.Align[p])
-			}
-		}
+		kx, ay := c6Positive(b.Kappa1, b.Align)
 		th := fit.Percentile(fit.PermutationNull(kx, ay, rho, 200, b.Run.Config.Seed), 99)
 		control := fit.PermutationNull(kx, ay, rho, 1, b.Run.Config.Seed+1)[0]
 		out = append(out, Criterion{Name: b.Run.Label + ": stiff samples align with sharp directions", Statistic: fmt.Sprintf("ρ(κ_p1, Σ_{i≤%d} (u_p1·v_i)²)", b.TopK),
