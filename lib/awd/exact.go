@@ -106,10 +106,7 @@ func CheckExactness(p *curv.Problem, opts MatchOptions, maxPairs int) (Exactness
 // directions where both are positive (NaN when there are none). Compare it with
 // Result.SigmaW2, the σ_w² the dual weights themselves give.
 func IsotropicFit(eh2, c []float64, n, batch int) (fit.Result, float64) {
-	r, err := fit.LogLog(eh2, c, fit.Options{TopN: n})
-	if err != nil {
-		r = fit.Result{Slope: math.NaN(), R2: math.NaN()}
-	}
+	r, _ := fit.LogLogOrNaN(eh2, c, fit.Options{TopN: n})
 	r.Used = nil
 	m := min(len(eh2), len(c))
 	if n > 0 {

@@ -113,17 +113,11 @@ func (r *C6Run) TopVectors(k int) *mat.Dense {
 	return r.Eigenvectors.Slice(0, d, 0, min(k, d)).(*mat.Dense)
 }
 
-// C6BoundCheck counts the directions where one inequality lhs_i <= rhs_i fails, separating
-// numerically null directions (fit.CheckBounds).
-type C6BoundCheck = fit.BoundViolations
-
-// C6Bounds is fit.CheckBounds with the null-direction rule on one run's diagonals.
-type C6Bounds = fit.BoundReport
-
 // C6BoundsRun is the part-1 analysis of one run.
 type C6BoundsRun struct {
-	Run    *C6Run
-	Bounds C6Bounds
+	Run *C6Run
+	// Bounds is fit.CheckBounds with the null-direction rule on the run's diagonals.
+	Bounds fit.BoundReport
 	// Stored is the experiment's own bound check (relative tolerance only).
 	Stored fit.BoundReport
 	// KappaEffFit fits log10 κ_eff on log10 H_ii over the top-N' directions: slope = γ_AWD − 1.
@@ -243,12 +237,7 @@ func C6aCriteria(runs []*C6BoundsRun) []Criterion {
 		if !ce {
 			continue
 		}
-		var kx, ay []float64
-		for p, k := range b.Kappa1 {
-			if k > 0 {
-				kx, ay = append(kx, k), append(ay, b.Align[p])
-			}
-		}
+		kx, ay := c6Positive(b.Kappa1, b.Align)
 		th := fit.Percentile(fit.PermutationNull(kx, ay, rho, 200, b.Run.Config.Seed), 99)
 		control := fit.PermutationNull(kx, ay, rho, 1, b.Run.Config.Seed+1)[0]
 		out = append(out, Criterion{Name: b.Run.Label + ": stiff samples align with sharp directions", Statistic: fmt.Sprintf("ρ(κ_p1, Σ_{i≤%d} (u_p1·v_i)²)", b.TopK),
@@ -284,12 +273,21 @@ func BoundsReport(runs []*C6BoundsRun, o Options) (*Report, error) {
 	if o.Paper {
 		rep.Statement += " (Paper preset.)"
 	}
-	var sandwich, keff []viz.XYSeries
+	var keff, lines []viz.XYSeries
 	var hist []viz.HistSeries
-	var figs []*viz.Figure
+	for _, b := range runs {
+		ks := viz.XYSeries{Name: b.Run.Label, X: b.Run.Layer.H, Y: b.Bounds.KappaEff, Mask: true}
+		if b.KappaEffFitErr == nil {
+			ks.Fit = viz.FitLine(b.KappaEffFit, b.Run.Layer.H)
+		}
+		keff = append(keff, ks)
+	}
+	var figs viz.Figures
+	figs.Add(viz.LogLog(viz.LogLogSpec{Title: "Effective curvature κ_eff = [E h²]_ii / H_ii vs H_ii (fit: top N')", XName: "H_ii", YName: "κ_eff",
+		Series: keff, Guides: []float64{0, 1}}))
 	for _, b := range runs {
 		r, l := b.Run, b.Run.Layer
-		acc := FinalAcc(r.Result.History)
+		acc := r.Result.History.FinalTrainAcc()
 		pre := r.Label + ": "
 		rep.Rows = append(rep.Rows,
 			Row{Quantity: pre + "setup", Measured: fmt.Sprintf("D %d, N %d, N' %d, train acc %.4f", l.D, r.Result.N, r.Config.NPrime, acc),
@@ -326,55 +324,27 @@ func BoundsReport(runs []*C6BoundsRun, o Options) (*Report, error) {
 		for i, h := range l.H {
 			hsq[i], kh[i] = h*h, r.Spectra.KappaMax()*h
 		}
-		sandwich = append(sandwich[:0],
-			viz.XYSeries{Name: "[E h²]_ii", X: l.H, Y: l.Eh2, Mask: true},
-			viz.XYSeries{Name: "H_ii² (lower bound)", X: l.H, Y: hsq, Mask: true},
-			viz.XYSeries{Name: "κ_max H_ii (upper bound)", X: l.H, Y: kh, Mask: true})
-		f, err := viz.LogLog(viz.LogLogSpec{Title: r.Label + ": H_ii² ≤ [E h²]_ii ≤ κ_max H_ii", XName: "H_ii", YName: "value",
-			Series: append([]viz.XYSeries(nil), sandwich...), Guides: []float64{}})
-		if err != nil {
-			return nil, fmt.Errorf("claims: C6a figure: %w", err)
-		}
-		figs = append(figs, f)
-		ks := viz.XYSeries{Name: r.Label, X: l.H, Y: b.Bounds.KappaEff, Mask: true}
-		if b.KappaEffFitErr == nil {
-			ks.Fit = viz.FitLine(b.KappaEffFit, l.H)
-		}
-		keff = append(keff, ks)
+		figs.Add(viz.LogLog(viz.LogLogSpec{Title: r.Label + ": H_ii² ≤ [E h²]_ii ≤ κ_max H_ii", XName: "H_ii", YName: "value", Guides: []float64{},
+			Series: []viz.XYSeries{{Name: "[E h²]_ii", X: l.H, Y: l.Eh2, Mask: true},
+				{Name: "H_ii² (lower bound)", X: l.H, Y: hsq, Mask: true}, {Name: "κ_max H_ii (upper bound)", X: l.H, Y: kh, Mask: true}}}))
 		hist = append(hist, viz.HistSeries{Name: r.Label, Values: pos})
 		if r.Loss == "ce" {
 			idx := viz.Thin(len(b.Kappa1), c6ScatterMax)
-			sc, err := viz.LogLog(viz.LogLogSpec{Title: r.Label + ": stiff samples align with sharp directions", XName: "κ_p1 (leading curvature of h_p)",
+			figs.Add(viz.LogLog(viz.LogLogSpec{Title: r.Label + ": stiff samples align with sharp directions", XName: "κ_p1 (leading curvature of h_p)",
 				YName: fmt.Sprintf("Σ_{i≤%d} (u_p1·v_i)²", b.TopK), Guides: []float64{},
-				Series: []viz.XYSeries{{Name: "samples", X: viz.Pick(b.Kappa1, idx), Y: viz.Pick(b.Align, idx), Mask: true}}})
-			if err != nil {
-				return nil, fmt.Errorf("claims: C6a figure: %w", err)
-			}
-			figs = append(figs, sc)
+				Series: []viz.XYSeries{{Name: "samples", X: viz.Pick(b.Kappa1, idx), Y: viz.Pick(b.Align, idx), Mask: true}}}))
 		}
-	}
-	fk, err := viz.LogLog(viz.LogLogSpec{Title: "Effective curvature κ_eff = [E h²]_ii / H_ii vs H_ii (fit: top N')", XName: "H_ii", YName: "κ_eff",
-		Series: keff, Guides: []float64{0, 1}})
-	if err != nil {
-		return nil, fmt.Errorf("claims: C6a figure: %w", err)
-	}
-	fh, err := viz.Histogram(viz.HistogramSpec{Title: "Leading per-sample curvature κ_p1 (log bins, κ_p1 > 0)", XName: "κ_p1", LogBins: true, LogCounts: true, Series: hist})
-	if err != nil {
-		return nil, fmt.Errorf("claims: C6a figure: %w", err)
-	}
-	var lines []viz.XYSeries
-	for _, b := range runs {
 		kx, ay := c6Positive(b.Kappa1, b.Align)
 		mx, my := viz.BinnedMeans(kx, ay, 10)
-		lines = append(lines, viz.XYSeries{Name: b.Run.Label, X: mx, Y: my})
+		lines = append(lines, viz.XYSeries{Name: r.Label, X: mx, Y: my})
 	}
-	fl, err := viz.Lines(viz.LineSpec{Title: "Mean alignment with the top directions of H per decile of κ_p1", XName: "κ_p1 (decile median)",
-		YName: "mean Σ_{i≤C} (u_p1·v_i)²", LogX: true, Series: lines, Symbols: true})
-	if err != nil {
+	figs.Add(viz.Histogram(viz.HistogramSpec{Title: "Leading per-sample curvature κ_p1 (log bins, κ_p1 > 0)", XName: "κ_p1", LogBins: true, LogCounts: true, Series: hist}))
+	figs.Add(viz.Lines(viz.LineSpec{Title: "Mean alignment with the top directions of H per decile of κ_p1", XName: "κ_p1 (decile median)",
+		YName: "mean Σ_{i≤C} (u_p1·v_i)²", LogX: true, Series: lines, Symbols: true}))
+	var err error
+	if rep.Figures, err = figs.Result(); err != nil {
 		return nil, fmt.Errorf("claims: C6a figure: %w", err)
 	}
-	rep.Figures = append([]*viz.Figure{fk}, figs...)
-	rep.Figures = append(rep.Figures, fh, fl)
 	rep.Criteria = C6aCriteria(runs)
 	rep.decide()
 	return rep, nil
@@ -392,7 +362,7 @@ func c6Positive(kappa1, y []float64) (kx, ky []float64) {
 
 // c6WhereFails describes the genuine failures of a bound: the worst relative excess and how
 // far down the spectrum they sit.
-func c6WhereFails(c C6BoundCheck) string {
+func c6WhereFails(c fit.BoundViolations) string {
 	if c.Real == 0 {
 		return "no genuine failure"
 	}

@@ -193,25 +193,14 @@ func (r *Report) Print(w io.Writer) {
 func (r *Report) Show() error { return viz.Show(r.Items()...) }
 
 // progressBar shows progress events as one bar per notebook cell, relabelled for each run and
-// stage (a new bar per stage stacked bars in the cell), or, outside a notebook, as the lines of
-// an experiment.Printer on stderr.
+// stage (viz.Tasks; a new bar per stage stacked bars in the cell), or, outside a notebook, as
+// the lines of an experiment.Printer on stderr.
 func progressBar() func(experiment.Event) {
 	if !viz.IsNotebook() {
 		return experiment.NewPrinter(os.Stderr).Event
 	}
-	var bar *viz.Progress
-	var run, stage string
-	return func(ev experiment.Event) {
-		label, total := ev.Run+" "+ev.Stage, max(ev.Total, 1)
-		switch {
-		case bar == nil:
-			bar = viz.NewProgress(label, total)
-		case ev.Run != run || ev.Stage != stage:
-			bar.Restart(label, total)
-		}
-		run, stage = ev.Run, ev.Stage
-		bar.Update(ev.Done, ev.Message)
-	}
+	var tasks viz.Tasks
+	return func(ev experiment.Event) { tasks.Update(ev.Run+" "+ev.Stage, ev.Done, max(ev.Total, 1), ev.Message) }
 }
 
 // Func is the signature of every claim function.

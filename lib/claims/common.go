@@ -3,18 +3,9 @@ package claims
 import (
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/noisecurv/noisecurv/lib/fit"
 )
-
-// joinOr joins s with "; ", or returns empty when s is empty.
-func joinOr(s []string, empty string) string {
-	if len(s) == 0 {
-		return empty
-	}
-	return strings.Join(s, "; ")
-}
 
 // fmtDigits formats v with the given number of significant digits ("n/a" for NaN).
 func fmtDigits(v float64, digits int) string {

@@ -77,37 +77,6 @@ var c3Metrics = []c3Metric{
 	{"spearman", "Spearman ρ(K_ii, λ_i)", false, false},
 }
 
-// c3Series is metric key of matrix q on window prefix over the snapshots of r: epochs, data
-// values and random-baseline values (NaN where missing).
-func c3Series(r *experiment.Result, q, prefix, key string) (epochs, data, random []float64) {
-	for _, s := range r.Snapshots {
-		if len(s.Layers) == 0 {
-			continue
-		}
-		cs, ok := s.Layers[0].Commute[q]
-		d, rn := math.NaN(), math.NaN()
-		if w, haar, found := cs.Window(prefix); ok && found {
-			d, rn = w.Metric(key), haar.Metric(key)
-		}
-		epochs = append(epochs, float64(s.Epoch))
-		data = append(data, d)
-		random = append(random, rn)
-	}
-	return epochs, data, random
-}
-
-// c3Gammas is the fitted exponent of fit key over the snapshots of r.
-func c3Gammas(r *experiment.Result, key experiment.FitKey) (epochs, gamma []float64) {
-	for _, s := range r.Snapshots {
-		if len(s.Layers) == 0 {
-			continue
-		}
-		epochs = append(epochs, float64(s.Epoch))
-		gamma = append(gamma, s.Layers[0].Gamma(key))
-	}
-	return epochs, gamma
-}
-
 // c3FmtSummary prints a mean over seeds, with its spread when there are several.
 func c3FmtSummary(v []float64, digits int) string {
 	s := fit.Aggregate(v)
@@ -154,7 +123,7 @@ func Commutation(ctx context.Context, o Options) (*Report, error) {
 	for _, key := range []experiment.FitKey{experiment.MatC.V1(), experiment.MatCovar.V1(), experiment.MatEh2.V1()} {
 		var first, last []float64
 		for _, r := range results {
-			_, g := c3Gammas(r, key)
+			_, g := r.GammaSeries(key)
 			if len(g) > 0 {
 				first = append(first, g[0])
 				last = append(last, g[len(g)-1])
@@ -203,16 +172,6 @@ const c3Draws = 9
 // c3MinZ is how many null standard deviations the data must sit below a null's mean.
 const c3MinZ = 3
 
-// zBelow is (mean(null) − v) / sd(null): how many null standard deviations v lies below the
-// null's draws (NaN with fewer than 3 draws).
-func zBelow(v float64, null []float64) float64 {
-	if len(null) < 3 {
-		return math.NaN()
-	}
-	s := fit.Aggregate(null)
-	return (s.Mean - v) / s.Std
-}
-
 // C3Criteria test "C and H approximately commute" on the top window with the paper's
 // normalized commutator |[PCP, PHP]|_F / (|PCP|_F |PHP|_F): the data must lie 3 null
 // standard deviations below the null's mean, against Haar draws and against the diagonal-
@@ -233,10 +192,10 @@ func C3Criteria(top C3Stats, all ...C3Stats) []Criterion {
 			Statistic: "z = (null mean − data) / null sd, normalized commutator", Kind: Core, Sense: Above,
 			Measured: Point(math.NaN()), Threshold: c3MinZ, ThresholdWhy: "3 null standard deviations"}
 		if len(n.draws) >= 4 {
-			c.Measured = Point(zBelow(top.Data.Commutator, n.draws[1:]))
+			c.Measured = Point(fit.ZBelow(top.Data.Commutator, n.draws[1:]))
 			c.Measured.Band = fmt.Sprintf("data %s vs null %s ± %s, %d draws", fmtG(top.Data.Commutator),
 				fmtG(fit.Aggregate(n.draws[1:]).Mean), fmtG(fit.Aggregate(n.draws[1:]).Std), len(n.draws)-1)
-			c.ControlName, c.Control = n.ctl, ptr(Point(zBelow(n.draws[0], n.draws[1:])))
+			c.ControlName, c.Control = n.ctl, ptr(Point(fit.ZBelow(n.draws[0], n.draws[1:])))
 		}
 		out = append(out, c)
 	}
@@ -288,7 +247,7 @@ func C3Measure(ctx context.Context, o Options, seed uint64) ([]C3Stats, error) {
 // c3Figures draws Fig. 1: γ vs epoch, commutators vs epoch with random baselines, Spearman
 // vs epoch, off-diagonal ratio and diagonal energy vs epoch, and the heat maps.
 func c3Figures(r *experiment.Result, final *experiment.Layer) ([]*viz.Figure, error) {
-	var figs []*viz.Figure
+	var figs viz.Figures
 	// γ vs epoch.
 	var gs []viz.XYSeries
 	for _, q := range []struct {
@@ -297,19 +256,15 @@ func c3Figures(r *experiment.Result, final *experiment.Layer) ([]*viz.Figure, er
 	}{
 		{experiment.MatC.V1(), "C (Eq. 2), v1"}, {experiment.MatCovar.V1(), "Covar (minibatch), v1"}, {experiment.MatEh2.V1(), "E h² (AWD), v1"}, {experiment.MatC.V2(), "C (Eq. 2), v2"},
 	} {
-		x, y := c3Gammas(r, q.key)
+		x, y := r.GammaSeries(q.key)
 		x, y = viz.Finite(x, y, false)
 		if len(x) > 0 {
 			gs = append(gs, viz.XYSeries{Name: q.name, X: x, Y: y})
 		}
 	}
 	if len(gs) > 0 {
-		f, err := viz.Lines(viz.LineSpec{Title: "Fitted γ vs epoch (" + r.Config.Name() + ")", XName: "epoch", YName: "γ",
-			Series: gs, Refs: []viz.RefLine{{Y: 1, Label: "γ = 1"}, {Y: 2, Label: "γ = 2"}}})
-		if err != nil {
-			return nil, err
-		}
-		figs = append(figs, f)
+		figs.Add(viz.Lines(viz.LineSpec{Title: "Fitted γ vs epoch (" + r.Config.Name() + ")", XName: "epoch", YName: "γ",
+			Series: gs, Refs: []viz.RefLine{{Y: 1, Label: "γ = 1"}, {Y: 2, Label: "γ = 2"}}}))
 	}
 	windows := []string{"full", "top", "bulk"}
 	wname := func(prefix string) string {
@@ -325,7 +280,7 @@ func c3Figures(r *experiment.Result, final *experiment.Layer) ([]*viz.Figure, er
 			}
 			var ss []viz.XYSeries
 			for _, prefix := range windows {
-				x, d, rn := c3Series(r, q, prefix, m.Key)
+				x, d, rn := r.CommuteSeries(q, prefix, m.Key)
 				if xd, yd := viz.Finite(x, d, m.Log); len(xd) > 0 {
 					ss = append(ss, viz.XYSeries{Name: wname(prefix) + " data", X: xd, Y: yd})
 				}
@@ -333,15 +288,10 @@ func c3Figures(r *experiment.Result, final *experiment.Layer) ([]*viz.Figure, er
 					ss = append(ss, viz.XYSeries{Name: wname(prefix) + " random", X: xr, Y: yr})
 				}
 			}
-			if len(ss) == 0 {
-				continue
+			if len(ss) > 0 {
+				figs.Add(viz.Lines(viz.LineSpec{Title: fmt.Sprintf("%s of %s vs epoch (data vs random)", m.Label, q),
+					XName: "epoch", YName: m.Label, LogY: m.Log, Series: ss, Symbols: true}))
 			}
-			f, err := viz.Lines(viz.LineSpec{Title: fmt.Sprintf("%s of %s vs epoch (data vs random)", m.Label, q),
-				XName: "epoch", YName: m.Label, LogY: m.Log, Series: ss, Symbols: true})
-			if err != nil {
-				return nil, err
-			}
-			figs = append(figs, f)
 		}
 	}
 	// Heat maps of symlog(Vᵀ C V) on the top modes, data vs random.
@@ -349,19 +299,13 @@ func c3Figures(r *experiment.Result, final *experiment.Layer) ([]*viz.Figure, er
 		z    [][]float64
 		name string
 	}{{final.Heat, "data"}, {final.HeatRandom, "random rotation (same spectrum)"}} {
-		if len(h.z) == 0 {
-			continue
+		if len(h.z) > 0 {
+			figs.Add(viz.HeatMap(viz.HeatMapSpec{
+				Title: fmt.Sprintf("symlog(Vᵀ C V), top %d modes, %s, epoch %d", len(h.z), h.name, r.Snapshots[len(r.Snapshots)-1].Epoch),
+				Z:     h.z, XName: "mode j", YName: "mode i", Width: 560, Height: 520,
+				ValueName: "symlog (linear below 1e-3 × max of the block)",
+			}))
 		}
-		f, err := viz.HeatMap(viz.HeatMapSpec{
-			Title: fmt.Sprintf("symlog(Vᵀ C V), top %d modes, %s, epoch %d", len(h.z), h.name, r.Snapshots[len(r.Snapshots)-1].Epoch),
-			Z:     h.z, XName: "mode j", YName: "mode i",
-			ValueName: "symlog (linear below 1e-3 × max of the block)",
-		})
-		if err != nil {
-			return nil, err
-		}
-		f.Width, f.Height = 560, 520
-		figs = append(figs, f)
 	}
-	return figs, nil
+	return figs.Result()
 }

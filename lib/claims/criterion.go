@@ -93,6 +93,16 @@ func (e Estimate) hi() float64 {
 	return math.Max(e.Hi, e.Value)
 }
 
+// widen extends the band to contain v (an unknown end becomes v).
+func (e *Estimate) widen(v float64) {
+	if math.IsNaN(e.Lo) || v < e.Lo {
+		e.Lo = v
+	}
+	if math.IsNaN(e.Hi) || v > e.Hi {
+		e.Hi = v
+	}
+}
+
 // String formats the estimate as "v [lo, hi]".
 func (e Estimate) String() string {
 	s := fmtG(e.Value)

@@ -45,14 +45,11 @@ const (
 // eigenvectors: all D at the final epoch, the top c2TopK by Lanczos at the others.
 type DualityEpoch = experiment.AWDEpoch
 
-// DualExactness is the check l(x_q; W) = l(x_p; W + ΔW*_p) on matched pairs (p, q).
-type DualExactness = awd.Exactness
-
 // DualityData is everything claim C2 measures (cached under the run's key).
 type DualityData struct {
 	Config experiment.Config
 	Epochs []DualityEpoch // ascending; the last is the end of training
-	Exact  DualExactness
+	Exact  awd.Exactness  // l(x_q; W) = l(x_p; W + ΔW*_p) on matched pairs (p, q)
 	// Proportionality on the full eigenbasis of the final model, from the cached run
 	// (experiment.Result), top-N' directions: log C_ii on log [E h²]_ii, for CE and MSE.
 	PropCE, PropMSE fit.Result
@@ -144,11 +141,8 @@ func dualityMeasure(ctx context.Context, o Options, h *experiment.Handle) (*Dual
 
 // c2Fit is a v1 log-log fit of y on x over the first nPrime points (NaN slope on failure).
 func c2Fit(x, y []float64, nPrime int) fit.Result {
-	r, err := fit.LogLog(x, y, fit.Options{TopN: nPrime})
-	if err != nil {
-		return fit.Result{Slope: math.NaN(), R2: math.NaN()}
-	}
-	r.Used = nil
+	r, _ := fit.LogLogOrNaN(x, y, fit.Options{TopN: nPrime})
+	r.Used = nil // DualityData is cached; the used indices are not needed
 	return r
 }
 
@@ -245,7 +239,7 @@ func c2Rows(d *DualityData) []Row {
 // c2Figures: Fig. 4 norms vs epoch, per-direction ratios at the final epoch, median ratios
 // vs epoch, and the C vs E h² proportionality.
 func c2Figures(d *DualityData) ([]*viz.Figure, error) {
-	var figs []*viz.Figure
+	var figs viz.Figures
 	x := make([]float64, len(d.Epochs))
 	for i, e := range d.Epochs {
 		x[i] = float64(e.Epoch)
@@ -257,7 +251,7 @@ func c2Figures(d *DualityData) ([]*viz.Figure, error) {
 		}
 		return viz.XYSeries{Name: name, X: x, Y: y, Mask: true}
 	}
-	f, err := viz.Lines(viz.LineSpec{Title: "C2 / Fig. 4: Frobenius norms of the AWD terms vs epoch (" + d.Config.Name() + ")",
+	figs.Add(viz.Lines(viz.LineSpec{Title: "C2 / Fig. 4: Frobenius norms of the AWD terms vs epoch (" + d.Config.Name() + ")",
 		XName: "epoch", YName: "|·|_F", LogY: true, Symbols: true, Series: []viz.XYSeries{
 			series("C (Eq. 2)", func(e DualityEpoch) float64 { return e.NormC }),
 			series("C^hh", func(e DualityEpoch) float64 { return e.Norms.HH }),
@@ -269,25 +263,17 @@ func c2Figures(d *DualityData) ([]*viz.Figure, error) {
 			series("C^hh,SD,WD", func(e DualityEpoch) float64 { return e.Norms.HHSDWD }),
 			series("(σ_w²/2B) E h²", func(e DualityEpoch) float64 { return e.Norms.Iso }),
 			series("exact Δg covariance", func(e DualityEpoch) float64 { return e.Norms.Exact }),
-		}})
-	if err != nil {
-		return nil, err
-	}
-	figs = append(figs, f)
+		}}))
 	// Median per-direction ratios (top modes common to every epoch) vs epoch.
 	k := c2TopK
-	f, err = viz.Lines(viz.LineSpec{Title: fmt.Sprintf("C2 / Fig. 4: median per-direction ratios over H's top %d modes vs epoch", k),
+	figs.Add(viz.Lines(viz.LineSpec{Title: fmt.Sprintf("C2 / Fig. 4: median per-direction ratios over H's top %d modes vs epoch", k),
 		XName: "epoch", YName: "median ratio", LogY: true, Symbols: true, Series: []viz.XYSeries{
 			series("C^hh_ii / C_ii", func(e DualityEpoch) float64 { return fit.MedianRatio(e.HH, e.C, k) }),
 			series("Total_ii / C_ii", func(e DualityEpoch) float64 { return fit.MedianRatio(e.Total, e.C, k) }),
 			series("C^hh,SD_ii / C^hh_ii", func(e DualityEpoch) float64 { return fit.MedianRatio(e.HHSD, e.HH, k) }),
 			series("WD_ii / C^hh,SD_ii", func(e DualityEpoch) float64 { return fit.MedianRatio(e.HHSDWD, e.HHSD, k) }),
 			series("(σ²/2B)[E h²]_ii / C_ii", func(e DualityEpoch) float64 { return fit.MedianRatio(e.Iso, e.C, k) }),
-		}, Refs: []viz.RefLine{{Y: 1, Label: "ratio 1"}}})
-	if err != nil {
-		return nil, err
-	}
-	figs = append(figs, f)
+		}, Refs: []viz.RefLine{{Y: 1, Label: "ratio 1"}}}))
 	// Per-direction ratios at the final epoch vs H_ii.
 	last := d.Epochs[len(d.Epochs)-1]
 	ratio := func(name string, num, den []float64) viz.XYSeries {
@@ -300,23 +286,16 @@ func c2Figures(d *DualityData) ([]*viz.Figure, error) {
 		}
 		return viz.XYSeries{Name: name, X: last.H, Y: y, Mask: true}
 	}
-	f, err = viz.LogLog(viz.LogLogSpec{Title: fmt.Sprintf("C2: per-direction ratios to C_ii vs H_ii, epoch %d (all %d modes)", last.Epoch, len(last.H)),
+	figs.Add(viz.LogLog(viz.LogLogSpec{Title: fmt.Sprintf("C2: per-direction ratios to C_ii vs H_ii, epoch %d (all %d modes)", last.Epoch, len(last.H)),
 		XName: "H_ii", YName: "A_ii / C_ii", Guides: []float64{}, Series: []viz.XYSeries{
 			ratio("C^hh_ii / C_ii", last.HH, last.C),
 			ratio("Total_ii / C_ii", last.Total, last.C),
 			ratio("(σ²/2B)[E h²]_ii / C_ii", last.Iso, last.C),
 			ratio("exact Δg cov._ii / C_ii", last.Exact, last.C),
-		}})
-	if err != nil {
-		return nil, err
-	}
-	figs = append(figs, f)
+		}}))
 	// C vs E h² and the AWD terms vs C at the final epoch.
 	nP := min(d.Config.NPrime, len(last.H))
-	fitOf := func(r fit.Result, xs []float64) *viz.Fit {
-		if math.IsNaN(r.Slope) {
-			return nil
-		}
+	fitOf := func(r fit.Result, xs []float64) *viz.Fit { // over the positive x of the top nP
 		lo, hi := math.Inf(1), math.Inf(-1)
 		for _, v := range xs[:min(nP, len(xs))] {
 			if v > 0 {
@@ -326,17 +305,13 @@ func c2Figures(d *DualityData) ([]*viz.Figure, error) {
 		if !(hi > lo) {
 			return nil
 		}
-		return &viz.Fit{Slope: r.Slope, Intercept: r.Intercept, R2: r.R2, N: r.N, XMin: lo, XMax: hi}
+		return viz.FitOver(r, lo, hi)
 	}
-	f, err = viz.LogLog(viz.LogLogSpec{Title: fmt.Sprintf("C2: C_ii vs [E_p h_p²]_ii in H's eigenbasis, epoch %d (fit: top %d)", last.Epoch, nP),
+	figs.Add(viz.LogLog(viz.LogLogSpec{Title: fmt.Sprintf("C2: C_ii vs [E_p h_p²]_ii in H's eigenbasis, epoch %d (fit: top %d)", last.Epoch, nP),
 		XName: "[E_p h_p²]_ii", YName: "C_ii", Guides: []float64{1}, Series: []viz.XYSeries{
 			{Name: "C_ii (Eq. 2)", X: last.Eh2, Y: last.C, Mask: true, Fit: fitOf(c2Fit(last.Eh2, last.C, nP), last.Eh2)},
 			{Name: "C^hh,SD_ii", X: last.Eh2, Y: last.HHSD, Mask: true, Fit: fitOf(c2Fit(last.Eh2, last.HHSD, nP), last.Eh2)},
 			{Name: "AWD total_ii", X: last.Eh2, Y: last.Total, Mask: true, Fit: fitOf(c2Fit(last.Eh2, last.Total, nP), last.Eh2)},
-		}})
-	if err != nil {
-		return nil, err
-	}
-	figs = append(figs, f)
-	return figs, nil
+		}}))
+	return figs.Result()
 }

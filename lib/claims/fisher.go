@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sort"
 	"time"
 
 	"github.com/noisecurv/noisecurv/lib/curv"
@@ -68,11 +67,8 @@ type FisherLoss struct {
 	Layer  *experiment.Layer // final epoch: eigenvalues and diagonals of H, C, F, EF, ...
 	N, D   int
 
-	// Dense comparisons (Frobenius).
-	RelFH    float64 // |F − H|_F / |H|_F (H = GGN exactly on this ReLU network)
-	RelEFF   float64 // |EF − F|_F / |F|_F
-	TrEFF    float64 // tr EF / tr F
-	MeanGrad float64 // |g gᵀ|_F / |EF|_F = |g|² / |EF|_F
+	// Dense comparisons of H, F and EF (Frobenius; H = GGN exactly on this ReLU network).
+	curv.FisherChain
 	// MeanGradDir is the median over the top-N' directions of (g·v_i)² / EF_ii = 1 − B C_ii/EF_ii.
 	MeanGradDir float64
 	NegH        int // eigenvalues of H <= 0
@@ -80,22 +76,14 @@ type FisherLoss struct {
 	// GGN from the Kronecker factors: two independent routes).
 	Probes []float64
 
-	// Logit Hessians: fraction of samples whose Q_p has a negative eigenvalue (below
-	// −1e-10 max|eig|) and the per-sample ratios λ_min(Q_p)/λ_max(Q_p).
+	// Per sample: ε_p = 1 − p_y, |g_p|², tr h_p (= tr GGN_p, exact here), the logit-level
+	// |G_p|² and tr Q_p, and λ_min(Q_p)/λ_max(Q_p); QIndefFrac is the fraction of samples
+	// whose logit Hessian Q_p is indefinite.
+	curv.PerSample
 	QIndefFrac float64
-	QMinRatio  []float64
-
-	// Per sample: ε_p = 1 − p_y (as the sum of the other probabilities), |g_p|², tr h_p
-	// (= tr GGN_p, exact here), and the logit-level |G_p|² and tr Q_p.
-	Eps, G2, TrH, LogitG2, TrQ []float64
-	// Log-log fits over the samples with 0 < ε <= EpsWindow (c1EpsWindow).
-	EpsWindow                   float64
-	FitG2Eps, FitTrEps, FitG2Tr fit.Result
-	FitErrs                     []string
-	// Ranges (min, max) of |G|²/ε² and tr Q/ε over those samples.
-	G2EpsRange, TrQEpsRange [2]float64
-	NearConv                int // samples in the fit window
-	Seconds                 float64
+	// The per-sample log-log slopes over the samples near convergence (c1EpsMax, c1MinNear).
+	curv.Scaling
+	Seconds float64
 }
 
 // FisherTanh is the residual check on a small tanh network (HVP route).
@@ -132,98 +120,23 @@ func FisherData(ctx context.Context, o Options, seed uint64, loss string) (*Fish
 	res, layer, p, f := st.Result, st.Layer, st.Problem, st.Factors
 	out := &FisherLoss{Loss: loss, Config: c, Result: res, Layer: layer, N: f.N, D: f.D}
 
-	fc, err := curv.CompareFisher(p)
-	if err != nil {
+	if out.FisherChain, err = curv.CompareFisher(p); err != nil {
 		return nil, err
 	}
-	out.RelFH, out.RelEFF, out.TrEFF, out.MeanGrad = fc.RelFH, fc.RelEFF, fc.TrEFF, fc.MeanGrad
-	out.MeanGradDir = c1MeanGradDir(layer.EF, layer.C, c.Batch, c.NPrime)
-	for _, v := range layer.Eigenvalues {
-		if v <= 0 {
-			out.NegH++
-		}
-	}
+	out.MeanGradDir = curv.MeanGradShare(layer.EF, layer.C, c.Batch, c.NPrime)
+	out.NegH = layer.NonPositive()
 	if out.Probes, err = curv.ResidualProbes(p, c1Probes, seed); err != nil {
 		return nil, err
 	}
 
 	// Per-sample scaling and logit Hessians.
-	ps, err := f.PerSample(set.Labels)
-	if err != nil {
+	if out.PerSample, err = f.PerSample(set.Labels); err != nil {
 		return nil, fmt.Errorf("claims: C1: %w", err)
 	}
-	out.Eps, out.G2, out.TrH, out.LogitG2, out.TrQ = ps.Eps, ps.G2, ps.TrH, ps.LogitG2, ps.TrQ
-	out.QMinRatio, out.QIndefFrac = ps.QMinRatio, float64(ps.QIndefinite)/float64(f.N)
-	c1FitScaling(out)
+	out.QIndefFrac = float64(out.QIndefinite) / float64(f.N)
+	out.Scaling = out.FitScaling(c1EpsMax, c1MinNear)
 	out.Seconds = time.Since(start).Seconds()
 	return out, nil
-}
-
-// c1FitScaling fits the per-sample log-log slopes over the near-converged samples and the
-// logit-level ratio ranges.
-func c1FitScaling(out *FisherLoss) {
-	out.EpsWindow = c1EpsWindow(out.Eps)
-	out.G2EpsRange = [2]float64{math.Inf(1), math.Inf(-1)}
-	out.TrQEpsRange = out.G2EpsRange
-	for i, e := range out.Eps {
-		if e > 0 && e <= out.EpsWindow && out.G2[i] > 0 && out.TrH[i] > 0 {
-			g, t := &out.G2EpsRange, &out.TrQEpsRange
-			g[0], g[1] = math.Min(g[0], out.LogitG2[i]/(e*e)), math.Max(g[1], out.LogitG2[i]/(e*e))
-			t[0], t[1] = math.Min(t[0], out.TrQ[i]/e), math.Max(t[1], out.TrQ[i]/e)
-		}
-	}
-	eps, g2, trh := c1Window(out)
-	out.NearConv = len(eps)
-	for _, q := range []struct {
-		dst  *fit.Result
-		x, y []float64
-		name string
-	}{{&out.FitG2Eps, eps, g2, "|g|² vs ε"}, {&out.FitTrEps, eps, trh, "tr h vs ε"}, {&out.FitG2Tr, trh, g2, "|g|² vs tr h"}} {
-		r, err := fit.LogLog(q.x, q.y, fit.Options{})
-		if err != nil {
-			r, out.FitErrs = fit.Result{Slope: math.NaN(), R2: math.NaN()}, append(out.FitErrs, q.name+": "+err.Error())
-		}
-		*q.dst = r
-	}
-}
-
-// c1EpsWindow is the upper end of the per-sample fit window: c1EpsMax when at least
-// c1MinNear samples have 0 < ε <= c1EpsMax (near convergence), otherwise the lower quartile
-// of the positive ε (a model far from convergence, e.g. softmax+MSE on the fast preset; the
-// asymptotic slopes then need not hold, and the rows say which window was used).
-func c1EpsWindow(eps []float64) float64 {
-	var pos []float64
-	near := 0
-	for _, e := range eps {
-		if e > 0 {
-			pos = append(pos, e)
-			if e <= c1EpsMax {
-				near++
-			}
-		}
-	}
-	if near >= c1MinNear || len(pos) == 0 {
-		return c1EpsMax
-	}
-	sort.Float64s(pos)
-	return pos[(len(pos)-1)/4]
-}
-
-// c1MeanGradDir is the median over the first nPrime directions (H's top modes) of
-// (g·v_i)² / EF_ii, recovered from Eq. 2 as 1 − B C_ii / EF_ii; directions with EF_ii <= 0
-// are skipped. NaN when none is left.
-func c1MeanGradDir(ef, c []float64, batch, nPrime int) float64 {
-	n := min(len(ef), len(c))
-	if nPrime > 0 {
-		n = min(n, nPrime)
-	}
-	var r []float64
-	for i := 0; i < n; i++ {
-		if ef[i] > 0 {
-			r = append(r, 1-float64(batch)*c[i]/ef[i])
-		}
-	}
-	return fit.Median(r)
 }
 
 // FisherTanhConfig is the tanh variant: the fast (or paper) MNIST MLP cross-entropy cell
@@ -260,7 +173,7 @@ func FisherTanhData(ctx context.Context, o Options, seed uint64) (*FisherTanh, e
 		return nil, err
 	}
 	out := &FisherTanh{Config: c, N: p.N()}
-	out.TrainAcc = FinalAcc(tr.History)
+	out.TrainAcc = tr.History.FinalTrainAcc()
 	g, err := curv.CompareGaussNewton(p) // not piecewise linear: D exact HVP passes
 	if err != nil {
 		return nil, err
@@ -321,7 +234,7 @@ func Fisher(ctx context.Context, o Options) (*Report, error) {
 // The links that hold by construction (ReLU's residual is 0, F = H for cross-entropy) are
 // identities; (c) EF ≠ F and (d) the mean gradient are reported.
 func C1Criteria(ce, mse *FisherLoss, th *FisherTanh, gammaC, gammaF Gamma) []Criterion {
-	relu := Point(math.Max(maxOf(ce.Probes), maxOf(mse.Probes)))
+	relu := Point(math.Max(fit.Max(ce.Probes), fit.Max(mse.Probes)))
 	scaling := func(eps, g2, tr []float64) Estimate {
 		fg, err1 := fit.LogLog(eps, g2, fit.Options{})
 		ft, err2 := fit.LogLog(eps, tr, fit.Options{})
@@ -332,7 +245,7 @@ func C1Criteria(ce, mse *FisherLoss, th *FisherTanh, gammaC, gammaF Gamma) []Cri
 		se := 2 * math.Hypot(fg.SlopeSE, ft.SlopeSE)
 		return Estimate{Value: d, Lo: d - se, Hi: d + se, Band: "±2 OLS standard errors"}
 	}
-	eps, g2, tr := c1Window(ce)
+	eps, g2, tr := ce.Window(ce.EpsWindow)
 	shuffled := append([]float64(nil), eps...)
 	rand.New(rand.NewPCG(1, 2)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 	return []Criterion{
@@ -357,30 +270,11 @@ func C1Criteria(ce, mse *FisherLoss, th *FisherTanh, gammaC, gammaF Gamma) []Cri
 	}
 }
 
-// c1Window returns the per-sample ε, |g_p|² and tr h_p of the samples in the fit window
-// (0 < ε <= EpsWindow, both others positive), as c1FitScaling fits them.
-func c1Window(f *FisherLoss) (eps, g2, tr []float64) {
-	for i, e := range f.Eps {
-		if e > 0 && e <= f.EpsWindow && f.G2[i] > 0 && f.TrH[i] > 0 {
-			eps, g2, tr = append(eps, e), append(g2, f.G2[i]), append(tr, f.TrH[i])
-		}
-	}
-	return eps, g2, tr
-}
-
-func maxOf(v []float64) float64 {
-	m := math.Inf(-1)
-	for _, x := range v {
-		m = math.Max(m, x)
-	}
-	return m
-}
-
 func c1Rows(ce, mse *FisherLoss, th *FisherTanh) []Row {
 	g := func(v float64) string { return fmtDigits(v, 3) }
 	var rows []Row
 	rows = append(rows,
-		Row{"final training accuracy, CE / MSE", fmt.Sprintf("%.4f / %.4f", FinalAcc(ce.Result.History), FinalAcc(mse.Result.History)), "CE 100%, MSE > 95%",
+		Row{"final training accuracy, CE / MSE", fmt.Sprintf("%.4f / %.4f", ce.Result.History.FinalTrainAcc(), mse.Result.History.FinalTrainAcc()), "CE 100%, MSE > 95%",
 			"below the paper's target the numbers describe a model far from convergence"},
 		Row{"(a) tr(H−GGN)/tr H, tanh net", g(th.TrResid), "≠ 0", fmt.Sprintf("N = %d, D = %d, %d HVP passes in %.0f s; median probe ratio %.3g", th.N, th.D, th.D, th.HVPSeconds, fit.Median(th.Probes))},
 		Row{"(b) |F−H|_F/|H|_F, softmax+MSE", g(mse.RelFH), "≠ 0", fmt.Sprintf("%.1f%% of samples have indefinite Q_p; H has %d eigenvalues ≤ 0", 100*mse.QIndefFrac, mse.NegH)},
@@ -406,7 +300,7 @@ func c1WindowNote(w float64) string {
 // c1Figures: diagonals vs H_ii for both losses, per-sample scaling, logit-Hessian
 // indefiniteness, residual probes.
 func c1Figures(ce, mse *FisherLoss, th *FisherTanh) ([]*viz.Figure, error) {
-	var figs []*viz.Figure
+	var figs viz.Figures
 	for _, fl := range []*FisherLoss{ce, mse} {
 		l := fl.Layer
 		nP := min(fl.Config.NPrime, len(l.H))
@@ -418,16 +312,12 @@ func c1Figures(ce, mse *FisherLoss, th *FisherTanh) ([]*viz.Figure, error) {
 		}{{experiment.MatF.V1(), "true Fisher F_ii", l.F}, {experiment.MatEF.V1(), "empirical Fisher EF_ii", l.EF}, {experiment.MatC.V1(), "C_ii (Eq. 2)", l.C}} {
 			s := viz.XYSeries{Name: q.name, X: l.H, Y: q.y, Mask: true}
 			if r, ok := l.Fit(q.key); ok && nP > 0 && l.H[nP-1] > 0 {
-				s.Fit = &viz.Fit{Slope: r.Slope, Intercept: r.Intercept, R2: r.R2, N: r.N, XMin: l.H[nP-1], XMax: l.H[0]}
+				s.Fit = viz.FitOver(r, l.H[nP-1], l.H[0])
 			}
 			ss = append(ss, s)
 		}
-		f, err := viz.LogLog(viz.LogLogSpec{Title: fmt.Sprintf("C1: diagonals in H's eigenbasis vs H_ii (%s, fit over top %d)", fl.Config.Name(), nP),
-			XName: "H_ii", YName: "A_ii", Series: ss})
-		if err != nil {
-			return nil, err
-		}
-		figs = append(figs, f)
+		figs.Add(viz.LogLog(viz.LogLogSpec{Title: fmt.Sprintf("C1: diagonals in H's eigenbasis vs H_ii (%s, fit over top %d)", fl.Config.Name(), nP),
+			XName: "H_ii", YName: "A_ii", Series: ss}))
 	}
 	// Per-sample scaling, CE.
 	var ss []viz.XYSeries
@@ -436,50 +326,29 @@ func c1Figures(ce, mse *FisherLoss, th *FisherTanh) ([]*viz.Figure, error) {
 		y    []float64
 		r    fit.Result
 	}{{"|g_p|²", ce.G2, ce.FitG2Eps}, {"tr h_p", ce.TrH, ce.FitTrEps}} {
-		s := viz.XYSeries{Name: q.name, X: ce.Eps, Y: q.y, Mask: true}
-		if !math.IsNaN(q.r.Slope) {
-			s.Fit = &viz.Fit{Slope: q.r.Slope, Intercept: q.r.Intercept, R2: q.r.R2, N: q.r.N, XMax: ce.EpsWindow}
-		}
-		ss = append(ss, s)
+		ss = append(ss, viz.XYSeries{Name: q.name, X: ce.Eps, Y: q.y, Mask: true, Fit: viz.FitOver(q.r, 0, ce.EpsWindow)})
 	}
-	f, err := viz.LogLog(viz.LogLogSpec{Title: "C1 (e): per-sample |g_p|² and tr h_p vs ε = 1 − p_y (" + ce.Config.Name() + ", fit ε ≤ " + fmtDigits(ce.EpsWindow, 2) + ")",
-		XName: "ε = 1 − p_y", YName: "per-sample value", Series: ss})
-	if err != nil {
-		return nil, err
-	}
-	figs = append(figs, f)
+	figs.Add(viz.LogLog(viz.LogLogSpec{Title: "C1 (e): per-sample |g_p|² and tr h_p vs ε = 1 − p_y (" + ce.Config.Name() + ", fit ε ≤ " + fmtDigits(ce.EpsWindow, 2) + ")",
+		XName: "ε = 1 − p_y", YName: "per-sample value", Series: ss}))
 	// |g_p|² vs tr h_p, both losses.
 	ss = nil
 	for _, fl := range []*FisherLoss{ce, mse} {
-		s := viz.XYSeries{Name: "|g_p|² vs tr h_p, " + fl.Loss, X: fl.TrH, Y: fl.G2, Mask: true}
-		if !math.IsNaN(fl.FitG2Tr.Slope) {
-			s.Fit = &viz.Fit{Slope: fl.FitG2Tr.Slope, Intercept: fl.FitG2Tr.Intercept, R2: fl.FitG2Tr.R2, N: fl.FitG2Tr.N}
-		}
-		ss = append(ss, s)
+		ss = append(ss, viz.XYSeries{Name: "|g_p|² vs tr h_p, " + fl.Loss, X: fl.TrH, Y: fl.G2, Mask: true, Fit: viz.FitOver(fl.FitG2Tr, 0, 0)})
 	}
-	if f, err = viz.LogLog(viz.LogLogSpec{Title: "C1 (e): per-sample gradient energy vs per-sample curvature (fits on the ε windows of the table)",
-		XName: "tr h_p", YName: "|g_p|²", Series: ss}); err != nil {
-		return nil, err
-	}
-	figs = append(figs, f)
+	figs.Add(viz.LogLog(viz.LogLogSpec{Title: "C1 (e): per-sample gradient energy vs per-sample curvature (fits on the ε windows of the table)",
+		XName: "tr h_p", YName: "|g_p|²", Series: ss}))
 	// Logit-Hessian indefiniteness (MSE; CE's Q_p is PSD).
 	var hs []viz.HistSeries
 	for _, fl := range []*FisherLoss{mse, ce} {
 		hs = append(hs, viz.HistSeries{Name: "λ_min(Q_p)/λ_max(Q_p), " + fl.Loss, Values: fl.QMinRatio})
 	}
-	if f, err = viz.Histogram(viz.HistogramSpec{Title: "C1 (b): logit Hessians Q_p are indefinite for softmax+MSE, PSD for CE",
-		XName: "λ_min / λ_max of Q_p", Series: hs, Bins: 40, LogCounts: true, FullRange: true}); err != nil {
-		return nil, err
-	}
-	figs = append(figs, f)
+	figs.Add(viz.Histogram(viz.HistogramSpec{Title: "C1 (b): logit Hessians Q_p are indefinite for softmax+MSE, PSD for CE",
+		XName: "λ_min / λ_max of Q_p", Series: hs, Bins: 40, LogCounts: true, FullRange: true}))
 	// Residual probes.
 	probe := func(name string, v []float64) viz.XYSeries { return viz.XYSeries{Name: name, Y: v, Mask: true} } // x = 1, 2, ...
-	if f, err = viz.Lines(viz.LineSpec{Title: "C1 (a): residual |(H − GGN) v| / |H v| on random probes",
+	figs.Add(viz.Lines(viz.LineSpec{Title: "C1 (a): residual |(H − GGN) v| / |H v| on random probes",
 		XName: "probe", YName: "relative residual", LogY: true, Symbols: true,
 		Series: []viz.XYSeries{probe("ReLU, CE", ce.Probes), probe("ReLU, MSE", mse.Probes), probe("tanh, CE", th.Probes)},
-		Refs:   []viz.RefLine{{Y: c1ExactTol, Label: "exactness threshold"}}}); err != nil {
-		return nil, err
-	}
-	figs = append(figs, f)
-	return figs, nil
+		Refs:   []viz.RefLine{{Y: c1ExactTol, Label: "exactness threshold"}}}))
+	return figs.Result()
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/noisecurv/noisecurv/lib/awd"
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/fit"
-	"github.com/noisecurv/noisecurv/lib/linalg"
 	"github.com/noisecurv/noisecurv/lib/nn"
 )
 
@@ -41,80 +40,6 @@ func c1TinyProblem(t testing.TB, act, loss string, n int, seed uint64) *curv.Pro
 		labels[p] = r.IntN(2) // two classes, so that same-class partners exist
 	}
 	return &curv.Problem{Model: m, Loss: lf, X: x, Labels: labels, Block: nn.Block{Layers: []string{"fc2"}}}
-}
-
-func TestC1FitScalingSynthetic(t *testing.T) {
-	// |g|² = 1.5 ε², tr h = 1.8 ε exactly, plus far-from-converged samples outside the window.
-	out := &FisherLoss{}
-	for i := 0; i < 200; i++ {
-		e := math.Pow(10, -8+7*float64(i)/199)
-		out.Eps = append(out.Eps, e)
-		out.G2 = append(out.G2, 1.5*e*e)
-		out.TrH = append(out.TrH, 1.8*e)
-		out.LogitG2 = append(out.LogitG2, 1.5*e*e)
-		out.TrQ = append(out.TrQ, 1.8*e)
-	}
-	out.Eps = append(out.Eps, 0.5, 0) // outside the window / ε = 0 (masked)
-	out.G2 = append(out.G2, 7, 0)
-	out.TrH = append(out.TrH, 7, 0)
-	out.LogitG2 = append(out.LogitG2, 7, 0)
-	out.TrQ = append(out.TrQ, 7, 0)
-	c1FitScaling(out)
-	if out.EpsWindow != c1EpsMax {
-		t.Fatalf("window %g, want %g", out.EpsWindow, c1EpsMax)
-	}
-	for _, f := range []struct {
-		name string
-		r    fit.Result
-		want float64
-	}{{"|g|² vs ε", out.FitG2Eps, 2}, {"tr h vs ε", out.FitTrEps, 1}, {"|g|² vs tr h", out.FitG2Tr, 2}} {
-		if math.Abs(f.r.Slope-f.want) > 1e-9 {
-			t.Errorf("%s: slope %g, want %g", f.name, f.r.Slope, f.want)
-		}
-	}
-	if out.NearConv != 200 {
-		t.Errorf("NearConv = %d, want 200", out.NearConv)
-	}
-	if math.Abs(out.G2EpsRange[0]-1.5) > 1e-9 || math.Abs(out.TrQEpsRange[1]-1.8) > 1e-9 {
-		t.Errorf("ranges %v %v", out.G2EpsRange, out.TrQEpsRange)
-	}
-}
-
-func TestC1EpsWindow(t *testing.T) {
-	var near []float64
-	for i := 0; i < c1MinNear; i++ {
-		near = append(near, 0.01)
-	}
-	if w := c1EpsWindow(near); w != c1EpsMax {
-		t.Errorf("window %g with %d near-converged samples, want %g", w, c1MinNear, c1EpsMax)
-	}
-	far := []float64{0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9}
-	if w := c1EpsWindow(far); w != 0.3 {
-		t.Errorf("far window %g, want the lower quartile 0.3", w)
-	}
-}
-
-func TestC1Helpers(t *testing.T) {
-	if m := fit.Median([]float64{3, 1, 2}); m != 2 {
-		t.Errorf("median %g", m)
-	}
-	if m := fit.Median([]float64{4, 1, 2, 3}); m != 2.5 {
-		t.Errorf("median %g", m)
-	}
-	if !math.IsNaN(fit.Median(nil)) {
-		t.Error("median of nothing should be NaN")
-	}
-	a := mat.NewSymDense(2, []float64{1, 2, 2, 3})
-	b := mat.NewSymDense(2, []float64{1, 2, 2, 4})
-	if r, want := linalg.RelFrobenius(a, b), 1/math.Sqrt(1+8+16); math.Abs(r-want) > 1e-15 {
-		t.Errorf("relFrob %g, want %g", r, want)
-	}
-	// EF_ii = 2, (g·v_i)² = 0.5 → B C_ii = 1.5; the ratio is 0.25 in every direction.
-	ef := []float64{2, 2, 2, -1}
-	c := []float64{1.5 / 10, 1.5 / 10, 1.5 / 10, 0}
-	if r := c1MeanGradDir(ef, c, 10, 0); math.Abs(r-0.25) > 1e-12 {
-		t.Errorf("mean-gradient share %g, want 0.25", r)
-	}
 }
 
 func TestC2DualExactness(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/noisecurv/noisecurv/lib/experiment"
 	"github.com/noisecurv/noisecurv/lib/fit"
-	"github.com/noisecurv/noisecurv/lib/nn"
 )
 
 // An exponent γ from one run is one number; its uncertainty has three sources, which Gamma
@@ -20,34 +19,12 @@ import (
 //
 // The band a criterion tests is the union of mean ± 2 seed sd and the rule/window range.
 
-// WindowFit is one fit of a window sweep.
-type WindowFit struct {
-	Label  string // "v1 N'/2", "v1 N'", "v1 2N'", "v2"
-	Result fit.Result
-	Err    error
-}
-
-// WindowSweep refits matrix m against H_ii on layer l with rule v1 over the top N'/2, N' and
-// 2N' directions and with rule v2: how much γ depends on the window and rule.
-func WindowSweep(l *experiment.Layer, m experiment.Matrix, nPrime int) []WindowFit {
-	var out []WindowFit
-	for _, w := range []struct {
-		label string
-		rule  fit.Rule
-		n     int
-	}{{"v1 N'/2", fit.RuleV1, max(nPrime/2, 3)}, {"v1 N'", fit.RuleV1, nPrime}, {"v1 2N'", fit.RuleV1, 2 * nPrime}, {"v2", fit.RuleV2, 0}} {
-		r, err := l.Refit(experiment.FitKey{Matrix: m, Rule: w.rule}, w.n)
-		out = append(out, WindowFit{Label: w.label, Result: r, Err: err})
-	}
-	return out
-}
-
 // Gamma is one exponent over seeds with its three uncertainties (see above).
 type Gamma struct {
 	// Seeds are rule v1 at N' per seed, Mean and SD their mean and sample sd (NaN below 2).
 	Seeds    []float64
 	Mean, SD float64
-	// Sweep holds every seed's WindowSweep slopes (NaN where a fit failed); RuleLo and
+	// Sweep holds every seed's Layer.WindowSweep slopes (NaN where a fit failed); RuleLo and
 	// RuleHi bound them.
 	Sweep          [][]float64
 	RuleLo, RuleHi float64
@@ -72,7 +49,7 @@ func GammaOf(layers []*experiment.Layer, key experiment.FitKey, nPrime int) Gamm
 			}
 		}
 		var sw []float64
-		for _, w := range WindowSweep(l, key.Matrix, nPrime) {
+		for _, w := range l.WindowSweep(key.Matrix, nPrime) {
 			v := math.NaN()
 			if w.Err == nil {
 				v = w.Result.Slope
@@ -95,11 +72,12 @@ func GammaOf(layers []*experiment.Layer, key experiment.FitKey, nPrime int) Gamm
 // Estimate is the exponent as a criterion sees it: the mean over seeds, banded by
 // mean ± 2 seed sd and the rule/window range.
 func (g Gamma) Estimate() Estimate {
-	lo, hi := g.RuleLo, g.RuleHi
+	e := Estimate{Value: g.Mean, Lo: g.RuleLo, Hi: g.RuleHi, Band: g.BandName()}
 	if !math.IsNaN(g.SD) {
-		lo, hi = nanMin(lo, g.Mean-2*g.SD), nanMax(hi, g.Mean+2*g.SD)
+		e.widen(g.Mean - 2*g.SD)
+		e.widen(g.Mean + 2*g.SD)
 	}
-	return Estimate{Value: g.Mean, Lo: lo, Hi: hi, Band: g.BandName()}
+	return e
 }
 
 // BandName says what Estimate's band covers.
@@ -128,20 +106,6 @@ func (g Gamma) String() string {
 	return s
 }
 
-func nanMin(a, b float64) float64 {
-	if math.IsNaN(a) {
-		return b
-	}
-	return math.Min(a, b)
-}
-
-func nanMax(a, b float64) float64 {
-	if math.IsNaN(a) {
-		return b
-	}
-	return math.Max(a, b)
-}
-
 // Series is a set of runs that share everything but the seed (a Fig. 3 series, a Table 1
 // cell, one layer of the v2 network), reduced to what the power-law criteria test.
 type Series struct {
@@ -155,34 +119,6 @@ type Series struct {
 	// (CE 0.99, MSE 0.95): only trained series are evidence.
 	Acc     float64
 	Trained bool
-}
-
-// Training-accuracy targets: the paper trains CE to 100% (a few unfitted samples allowed)
-// and softmax+MSE past 95%.
-const (
-	accTargetCE  = 0.99
-	accTargetMSE = 0.95
-)
-
-// AccTarget is the training accuracy a run with this loss must reach to count.
-func AccTarget(loss string) float64 {
-	if loss == "ce" {
-		return accTargetCE
-	}
-	return accTargetMSE
-}
-
-// FinalAcc is the accuracy on the whole training subset after the last epoch (every claim
-// gates on it, never on the running minibatch accuracy), NaN when the run did not evaluate
-// it (the presets always do: early stopping needs it).
-func FinalAcc(h nn.History) float64 {
-	if len(h.Epochs) == 0 {
-		return math.NaN()
-	}
-	if e := h.Epochs[len(h.Epochs)-1]; e.Evaluated {
-		return e.TrainAcc
-	}
-	return math.NaN()
 }
 
 // SeriesOf reduces the results of one configuration over seeds (nil entries skipped) to a
@@ -201,14 +137,14 @@ func SeriesOf(label string, c experiment.Config, results []*experiment.Result, t
 			continue
 		}
 		layers = append(layers, l)
-		accs = append(accs, FinalAcc(r.History))
+		accs = append(accs, r.History.FinalTrainAcc())
 	}
 	r := fit.Rule(rule)
 	s.Emp = GammaOf(layers, experiment.FitKey{Matrix: experiment.MatC, Rule: r}, c.NPrime)
 	s.AWD = GammaOf(layers, experiment.FitKey{Matrix: experiment.MatEh2, Rule: r}, c.NPrime)
 	s.Fisher = GammaOf(layers, experiment.FitKey{Matrix: experiment.MatF, Rule: r}, c.NPrime)
 	s.Acc = fit.Aggregate(accs).Mean
-	s.Trained = s.Acc >= AccTarget(c.Loss)
+	s.Trained = s.Acc >= experiment.AccTarget(c.Loss)
 	return s
 }
 
@@ -250,7 +186,7 @@ func SeriesCriteria(ss []Series) []Criterion {
 		}
 		gate := ""
 		if !s.Trained {
-			gate = fmt.Sprintf(" — not counted: train accuracy %.4f < %g", s.Acc, AccTarget(s.Loss))
+			gate = fmt.Sprintf(" — not counted: train accuracy %.4f < %g", s.Acc, experiment.AccTarget(s.Loss))
 		}
 		out = append(out, Criterion{
 			Name: "1 ≤ γ ≤ 2: " + s.Label + gate, Statistic: "max(1 − γ_emp, γ_emp − 2)", Kind: kind(Bound), Sense: Below,
@@ -339,7 +275,7 @@ func absDiff(a, b Gamma) Estimate {
 	for i := 0; i < min(len(a.Sweep), len(b.Sweep)); i++ {
 		for j := 0; j < min(len(a.Sweep[i]), len(b.Sweep[i])); j++ {
 			if v := a.Sweep[i][j] - b.Sweep[i][j]; !math.IsNaN(v) {
-				e.Lo, e.Hi = nanMin(e.Lo, v), nanMax(e.Hi, v)
+				e.widen(v)
 			}
 		}
 	}
@@ -351,7 +287,7 @@ func absDiff(a, b Gamma) Estimate {
 // every claim reports the seed spread the cache can give.
 func withCachedSeeds(o Options, config func(seed uint64) (experiment.Config, error)) []*experiment.Result {
 	var out []*experiment.Result
-	for _, seed := range gridPaperSeeds {
+	for _, seed := range experiment.PaperSeeds() {
 		if slices.Contains(o.seeds(), seed) {
 			continue
 		}

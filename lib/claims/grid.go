@@ -2,9 +2,7 @@ package claims
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -28,149 +26,24 @@ const c7Statement = "Claim C7 (Table 1): the power law C_ii ∝ H_ii^γ between 
 // GridTable computes a small subset (GridDefault) and reads every other cell from the cache,
 // naming the command that computes what is missing.
 
-// GridSpec names one cell of the grid: dataset, model, loss and class count C'.
-type GridSpec struct {
-	Dataset, Model, Loss string
-	Classes              int
-}
-
 // GridDefault is the subset GridTable computes when it is not cached: the MNIST MLP with
 // cross-entropy and softmax+MSE for C' = 3 and 10, and the Fashion-MNIST MLP with
 // cross-entropy for C' = 10 (an extension: the paper has no Fashion-MNIST runs; the row is
 // skipped with a note when the dataset is not installed).
-var GridDefault = []GridSpec{
-	{"mnist", "mlp", "ce", 3},
-	{"mnist", "mlp", "ce", 10},
-	{"mnist", "mlp", "mse", 3},
-	{"mnist", "mlp", "mse", 10},
-	{"fashion-mnist", "mlp", "ce", 10},
+var GridDefault = []experiment.GridSpec{
+	{Dataset: "mnist", Model: "mlp", Loss: "ce", Classes: 3},
+	{Dataset: "mnist", Model: "mlp", Loss: "ce", Classes: 10},
+	{Dataset: "mnist", Model: "mlp", Loss: "mse", Classes: 3},
+	{Dataset: "mnist", Model: "mlp", Loss: "mse", Classes: 10},
+	{Dataset: "fashion-mnist", Model: "mlp", Loss: "ce", Classes: 10},
 }
-
-// gridExtensionRows are rows shown below the paper's grid (not in Table 1).
-var gridExtensionRows = []GridSpec{{Dataset: "fashion-mnist", Model: "mlp", Loss: "ce"}}
-
-// GridCell is one cell of the grid over the requested seeds, with whatever is cached.
-type GridCell struct {
-	GridSpec
-	// Extension marks cells outside the paper's Table 1 (Fashion-MNIST).
-	Extension bool
-	Seeds     []uint64
-	Configs   []experiment.Config  // one per seed
-	Results   []*experiment.Result // nil where the seed is neither cached nor computed
-	// Gamma summaries over the available seeds (mean ± sample std): rule v1 (top-N' window,
-	// Table 1's rule) and v2, for C (Eq. 2, γ_emp) and E_p[h_p²] (γ_AWD); GammaCovar is rule
-	// v1 on the minibatch estimator Covar, the covariance the authors' Table 1 is fitted on.
-	GammaEmp, GammaAWD, GammaEmpV2, GammaAWDV2, GammaCovar fit.Summary
-	// TrainAcc is the final training accuracy over the available seeds.
-	TrainAcc fit.Summary
-	// Note says why a cell that was asked for was skipped (dataset missing, ...).
-	Note string
-}
-
-// Label is "MNIST MLP CE, C'=3".
-func (c *GridCell) Label() string { return fmt.Sprintf("%s, C'=%d", c.RowLabel(), c.Classes) }
-
-// RowLabel is "MNIST MLP CE" (the row of Table 1).
-func (c *GridCell) RowLabel() string { return RowLabel(c.Dataset, c.Model, c.Loss) }
-
-// RowLabel names a Table 1 row: "MNIST MLP CE" for ("mnist", "mlp", "ce").
-func RowLabel(dataset, model, loss string) string {
-	ds := map[string]string{"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}[dataset]
-	if ds == "" {
-		ds = dataset
-	}
-	return fmt.Sprintf("%s %s %s", ds, strings.ToUpper(model), strings.ToUpper(loss))
-}
-
-// Available is the number of seeds with a result.
-func (c *GridCell) Available() int {
-	n := 0
-	for _, r := range c.Results {
-		if r != nil {
-			n++
-		}
-	}
-	return n
-}
-
-// Missing lists the seeds without a result.
-func (c *GridCell) Missing() []uint64 {
-	var out []uint64
-	for i, r := range c.Results {
-		if r == nil {
-			out = append(out, c.Seeds[i])
-		}
-	}
-	return out
-}
-
-// Command is the CLI command that computes this cell's missing seeds (empty when complete).
-// Paper rows use `noisecurv grid`, which computes the whole row (C' = 3, 6, 10) and skips
-// cached cells; extension cells use `noisecurv analyze` per seed.
-func (c *GridCell) Command(paper bool) string {
-	return gridCommand(c.GridSpec, c.Extension, c.Missing(), paper)
-}
-
-func gridCommand(s GridSpec, extension bool, missing []uint64, paper bool) string {
-	if len(missing) == 0 {
-		return ""
-	}
-	flag := ""
-	if paper {
-		flag = " --paper"
-	}
-	if !extension {
-		seeds := make([]string, len(missing))
-		for i, m := range missing {
-			seeds[i] = fmt.Sprint(m)
-		}
-		return fmt.Sprintf("go run ./cmd/noisecurv grid --seeds %s --datasets %s --models %s --losses %s%s",
-			strings.Join(seeds, ","), s.Dataset, s.Model, s.Loss, flag)
-	}
-	var cmds []string
-	for _, m := range missing {
-		cmds = append(cmds, fmt.Sprintf("go run ./cmd/noisecurv analyze --dataset %s --model %s --loss %s --classes %d --seed %d%s",
-			s.Dataset, s.Model, s.Loss, s.Classes, m, flag))
-	}
-	return strings.Join(cmds, "; ")
-}
-
-// summarize fills the gamma and accuracy summaries from the available results.
-func (c *GridCell) summarize() {
-	var emp, awd, emp2, awd2, cov, acc []float64
-	for _, r := range c.Results {
-		if r == nil {
-			continue
-		}
-		l, err := r.Final("")
-		if err != nil {
-			continue
-		}
-		emp = append(emp, l.Gamma(experiment.MatC.V1()))
-		awd = append(awd, l.Gamma(experiment.MatEh2.V1()))
-		emp2 = append(emp2, l.Gamma(experiment.MatC.V2()))
-		awd2 = append(awd2, l.Gamma(experiment.MatEh2.V2()))
-		cov = append(cov, l.Gamma(experiment.MatCovar.V1()))
-		acc = append(acc, FinalAcc(r.History))
-	}
-	c.GammaEmp, c.GammaAWD = fit.Aggregate(emp), fit.Aggregate(awd)
-	c.GammaEmpV2, c.GammaAWDV2 = fit.Aggregate(emp2), fit.Aggregate(awd2)
-	c.GammaCovar = fit.Aggregate(cov)
-	c.TrainAcc = fit.Aggregate(acc)
-}
-
-// gridPaperSeeds are the seeds Table 1 averages over.
-var gridPaperSeeds = []uint64{0, 1, 2, 3}
-
-// PaperSeeds returns the seeds Table 1 averages over.
-func PaperSeeds() []uint64 { return slices.Clone(gridPaperSeeds) }
 
 // gridSeeds are the seeds C7 shows: the paper's four and those of o. Cells are computed only
 // for o's seeds; the others are read from the cache when a grid run has put them there, so
 // a report after `noisecurv grid` averages every seed it finds.
 func gridSeeds(o Options) []uint64 {
 	seeds := slices.Clone(o.seeds())
-	for _, s := range gridPaperSeeds {
+	for _, s := range experiment.PaperSeeds() {
 		if !slices.Contains(seeds, s) {
 			seeds = append(seeds, s)
 		}
@@ -179,90 +52,37 @@ func gridSeeds(o Options) []uint64 {
 	return seeds
 }
 
-// gridLayout lists every cell to show, in Table 1's order, then the extension rows, with
-// the configs of the preset for each seed.
-func gridLayout(o Options) ([]*GridCell, error) {
-	seeds := gridSeeds(o)
-	var cells []*GridCell
-	byKey := map[GridSpec]*GridCell{}
-	for _, c := range experiment.Grid(seeds, !o.Paper, nil, nil, nil) {
-		s := GridSpec{c.Dataset, c.Model, c.Loss, c.Classes}
-		cell, ok := byKey[s]
-		if !ok {
-			cell = &GridCell{GridSpec: s}
-			byKey[s] = cell
-			cells = append(cells, cell)
-		}
-		cell.Seeds = append(cell.Seeds, c.Seed)
-		cell.Configs = append(cell.Configs, c)
-	}
-	for _, row := range gridExtensionRows {
-		for _, k := range []int{3, 6, 10} {
-			cell := &GridCell{GridSpec: GridSpec{row.Dataset, row.Model, row.Loss, k}, Extension: true}
-			for _, s := range seeds {
-				c, err := o.Preset(row.Dataset, row.Model, row.Loss, k, s)
-				if err != nil {
-					return nil, err
-				}
-				cell.Seeds = append(cell.Seeds, s)
-				cell.Configs = append(cell.Configs, c)
-			}
-			cells = append(cells, cell)
-		}
-	}
-	for _, c := range cells {
-		c.Results = make([]*experiment.Result, len(c.Configs))
-	}
-	return cells, nil
-}
-
 // GridData returns every cell of the grid (Table 1 plus the Fashion-MNIST extension row) for
-// the preset and seeds of o: the cells in compute are run (or loaded), all others are only
-// read from the cache. A Fashion-MNIST cell whose dataset cannot be loaded is skipped with a
-// note instead of failing the whole table.
-func GridData(ctx context.Context, o Options, compute []GridSpec) ([]*GridCell, error) {
-	cells, err := gridLayout(o)
-	if err != nil {
-		return nil, err
-	}
-	want := map[GridSpec]bool{}
+// the preset and seeds of o: the cells in compute are run (or loaded) for o's seeds, all
+// others are only read from the cache. A Fashion-MNIST cell whose dataset cannot be loaded is
+// skipped with a note instead of failing the whole table.
+func GridData(ctx context.Context, o Options, compute []experiment.GridSpec) ([]*experiment.GridCell, error) {
+	cells := experiment.Table1(gridSeeds(o), !o.Paper)
 	for _, s := range compute {
-		want[s] = true
-	}
-	found := map[GridSpec]bool{}
-	for _, cell := range cells {
-		found[cell.GridSpec] = true
-		for i, c := range cell.Configs {
-			if r, ok := experiment.Cached(c, o.Run); ok {
-				cell.Results[i] = r
-				continue
-			}
-			if !want[cell.GridSpec] || !slices.Contains(o.seeds(), c.Seed) || !o.runsModel(c.Model) {
-				continue
-			}
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			if c.Dataset != "mnist" {
-				// Check the data first: a missing optional dataset skips the cell.
-				if _, err := experiment.Data(c, o.Run); err != nil {
-					cell.Note = fmt.Sprintf("skipped: dataset %s is not available (%s); install Debian's dataset-%s or run `go run ./cmd/noisecurv data fetch %s`",
-						c.Dataset, NoteMissingData("C7", c.Dataset, err), c.Dataset, c.Dataset)
-					break
-				}
-			}
-			r, err := experiment.Run(ctx, c, o.Run)
-			if err != nil {
-				return nil, fmt.Errorf("claims: C7 %s seed %d: %w", cell.Label(), c.Seed, err)
-			}
-			cell.Results[i] = r
-		}
-		cell.summarize()
-	}
-	for _, s := range compute {
-		if !found[s] {
+		if !slices.ContainsFunc(cells, func(c *experiment.GridCell) bool { return c.GridSpec == s }) {
 			return nil, fmt.Errorf("claims: C7: cell %s C'=%d is not in the grid (want a Table 1 cell or the Fashion-MNIST MLP CE row)",
-				RowLabel(s.Dataset, s.Model, s.Loss), s.Classes)
+				experiment.RowLabel(s.Dataset, s.Model, s.Loss), s.Classes)
+		}
+	}
+	for _, cell := range cells {
+		cell.Load(o.Run)
+		pending := cell.Pending(o.seeds())
+		if len(pending) == 0 || !slices.Contains(compute, cell.GridSpec) || !o.runsModel(cell.Model) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if cell.Dataset != "mnist" {
+			// Check the data first: a missing optional dataset skips the cell.
+			if _, err := experiment.Data(pending[0], o.Run); err != nil {
+				cell.Note = fmt.Sprintf("skipped: dataset %s is not available (%s); install Debian's dataset-%s or run `go run ./cmd/noisecurv data fetch %s`",
+					cell.Dataset, NoteMissingData("C7", cell.Dataset, err), cell.Dataset, cell.Dataset)
+				continue
+			}
+		}
+		if err := cell.Compute(ctx, o.seeds(), o.Run); err != nil {
+			return nil, fmt.Errorf("claims: C7: %w", err)
 		}
 	}
 	return cells, nil
@@ -276,19 +96,6 @@ func gridPaperExpectation(loss string) string {
 	return "γ_emp ≈ 1; γ_AWD ≈ γ_emp"
 }
 
-// FmtSummary formats a summary over seeds as "1.234 ± 0.012" ("1.234" for one seed, "–"
-// for none).
-func FmtSummary(s fit.Summary) string {
-	switch {
-	case s.N == 0:
-		return "–"
-	case s.N == 1 || math.IsNaN(s.Std):
-		return fmt.Sprintf("%.3f", s.Mean)
-	default:
-		return fmt.Sprintf("%.3f ± %.3f", s.Mean, s.Std)
-	}
-}
-
 // GridTable checks claim C7 (Table 1): it computes the cells of GridDefault (cached after the
 // first run), reads every other cell of the paper's grid (and the Fashion-MNIST extension row)
 // from the cache, tabulates γ_emp and γ_AWD (mean ± std over seeds) for every cell with the
@@ -298,13 +105,13 @@ func GridTable(ctx context.Context, o Options) (*Report, error) {
 }
 
 // GridTableOf is GridTable with a chosen set of cells to compute.
-func GridTableOf(ctx context.Context, o Options, compute []GridSpec) (*Report, error) {
+func GridTableOf(ctx context.Context, o Options, compute []experiment.GridSpec) (*Report, error) {
 	rep := newReport(o, "C7", "The grid: the power law across datasets, architectures, losses and class counts", "07_grid.ipynb", c7Statement)
 	cells, err := GridData(ctx, o, compute)
 	if err != nil {
 		return nil, err
 	}
-	var computed []*GridCell
+	var computed []*experiment.GridCell
 	var paper, ext []Series
 	var missing []string
 	for _, c := range cells {
@@ -329,9 +136,9 @@ func GridTableOf(ctx context.Context, o Options, compute []GridSpec) (*Report, e
 			continue
 		}
 		sr := SeriesOf(c.Label(), c.Configs[0], c.Results, "", "v1")
-		row.Measured = fmt.Sprintf("γ_emp %s; γ_AWD %s; Covar %s (%d/%d seeds)", sr.Emp, FmtSummary(c.GammaAWD), FmtSummary(c.GammaCovar), c.Available(), len(c.Seeds))
-		l, _ := c.firstLayer()
-		note := fmt.Sprintf("v2: γ_emp %s, γ_AWD %s; train acc %s", FmtSummary(c.GammaEmpV2), FmtSummary(c.GammaAWDV2), FmtSummary(c.TrainAcc))
+		row.Measured = fmt.Sprintf("γ_emp %s; γ_AWD %s; Covar %s (%d/%d seeds)", sr.Emp, c.GammaAWD.Format(3, "–"), c.GammaCovar.Format(3, "–"), c.Available(), len(c.Seeds))
+		_, l, _ := c.First()
+		note := fmt.Sprintf("v2: γ_emp %s, γ_AWD %s; train acc %s", c.GammaEmpV2.Format(3, "–"), c.GammaAWDV2.Format(3, "–"), c.TrainAcc.Format(3, "–"))
 		if l != nil {
 			note += fmt.Sprintf("; D %d, N' %d", l.D, c.Configs[0].NPrime)
 		}
@@ -339,7 +146,7 @@ func GridTableOf(ctx context.Context, o Options, compute []GridSpec) (*Report, e
 			note += "; other seeds: " + cmd
 		}
 		if !sr.Trained {
-			note = fmt.Sprintf("UNDER-TRAINED: train acc %.3f below the paper's target %.2f, not evaluated; ", sr.Acc, AccTarget(c.Loss)) + note
+			note = fmt.Sprintf("UNDER-TRAINED: train acc %.3f below the paper's target %.2f, not evaluated; ", sr.Acc, experiment.AccTarget(c.Loss)) + note
 		}
 		computed = append(computed, c)
 		if c.Extension {
@@ -371,31 +178,19 @@ func GridTableOf(ctx context.Context, o Options, compute []GridSpec) (*Report, e
 	}
 	rep.decide(notes...)
 	if len(computed) > 0 {
-		sc, err := GridScatter(computed)
-		if err != nil {
+		var figs viz.Figures
+		figs.Add(GridScatter(computed))
+		figs.Add(GridByClasses(computed))
+		if rep.Figures, err = figs.Result(); err != nil {
 			return nil, fmt.Errorf("claims: C7 figure: %w", err)
 		}
-		by, err := GridByClasses(computed)
-		if err != nil {
-			return nil, fmt.Errorf("claims: C7 figure: %w", err)
-		}
-		rep.Figures = append(rep.Figures, sc, by)
 	}
 	return rep, nil
 }
 
-func (c *GridCell) firstLayer() (*experiment.Layer, error) {
-	for _, r := range c.Results {
-		if r != nil {
-			return r.Final("")
-		}
-	}
-	return nil, errors.New("claims: no result")
-}
-
 // gridGroups groups cells by row label in first-seen order.
-func gridGroups(cells []*GridCell) (labels []string, groups map[string][]*GridCell) {
-	groups = map[string][]*GridCell{}
+func gridGroups(cells []*experiment.GridCell) (labels []string, groups map[string][]*experiment.GridCell) {
+	groups = map[string][]*experiment.GridCell{}
 	for _, c := range cells {
 		k := c.RowLabel()
 		if _, ok := groups[k]; !ok {
@@ -413,7 +208,7 @@ func gridGroups(cells []*GridCell) (labels []string, groups map[string][]*GridCe
 // GridScatter draws γ_AWD against γ_emp, one point per cell with a result (means over seeds,
 // labelled by C', with a * when the cell is below the paper's training-accuracy target), one
 // series per row of the grid, and the line y = x.
-func GridScatter(cells []*GridCell) (*viz.Figure, error) {
+func GridScatter(cells []*experiment.GridCell) (*viz.Figure, error) {
 	labels, groups := gridGroups(cells)
 	var gs []viz.PointGroup
 	for _, k := range labels {
@@ -437,14 +232,14 @@ func GridScatter(cells []*GridCell) (*viz.Figure, error) {
 
 // GridByClasses draws γ_emp and γ_AWD (means over seeds) against the class count C', one pair
 // of series per row of the grid, with the reference γ = 1.
-func GridByClasses(cells []*GridCell) (*viz.Figure, error) {
+func GridByClasses(cells []*experiment.GridCell) (*viz.Figure, error) {
 	labels, groups := gridGroups(cells)
 	var series []viz.XYSeries
 	for _, k := range labels {
 		for _, q := range []struct {
 			name string
-			get  func(*GridCell) fit.Summary
-		}{{"γ_emp", func(c *GridCell) fit.Summary { return c.GammaEmp }}, {"γ_AWD", func(c *GridCell) fit.Summary { return c.GammaAWD }}} {
+			get  func(*experiment.GridCell) fit.Summary
+		}{{"γ_emp", func(c *experiment.GridCell) fit.Summary { return c.GammaEmp }}, {"γ_AWD", func(c *experiment.GridCell) fit.Summary { return c.GammaAWD }}} {
 			var x, y []float64
 			for _, c := range groups[k] {
 				if s := q.get(c); s.N > 0 && fit.IsFinite(s.Mean) {
@@ -462,10 +257,4 @@ func GridByClasses(cells []*GridCell) (*viz.Figure, error) {
 	}
 	return viz.Lines(viz.LineSpec{Title: "C7: γ vs number of classes C' (rule v1, mean over seeds)", XName: "classes C'", YName: "γ",
 		Series: series, Refs: []viz.RefLine{{Y: 1, Label: "γ = 1"}}, Symbols: true})
-}
-
-// Trained reports whether the cell's mean final training accuracy reaches the paper's target
-// for its loss (AccTarget); only such cells are evidence.
-func (c *GridCell) Trained() bool {
-	return c.TrainAcc.N > 0 && c.TrainAcc.Mean >= AccTarget(c.Loss)
 }

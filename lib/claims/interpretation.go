@@ -30,104 +30,6 @@ const (
 	c8ShareRatio  = 1.1 // CE: share of tr C / share of tr H in the top-k (whole spectrum)
 )
 
-// c8TenthContrast returns median(C_ii/H_ii) over the sharpest fraction frac of the first n
-// directions divided by the same median over their flattest fraction frac, counting only
-// directions where H_ii and C_ii are positive (n <= 0 or > len(h): all). R = 1 when C ∝ H,
-// R ≈ (H_sharp/H_flat)^(γ−1) for a power law. NaN with fewer than 2 usable directions.
-func c8TenthContrast(h, c []float64, n int, frac float64) float64 {
-	if n <= 0 || n > len(h) {
-		n = len(h)
-	}
-	var r []float64 // in H's order, sharpest first
-	for i := 0; i < n; i++ {
-		if h[i] > 0 && c[i] > 0 {
-			r = append(r, c[i]/h[i])
-		}
-	}
-	m := int(math.Round(frac * float64(len(r))))
-	if len(r) < 2 || m < 1 {
-		return math.NaN()
-	}
-	m = min(m, len(r)/2)
-	return fit.Percentile(r[:m], 50) / fit.Percentile(r[len(r)-m:], 50)
-}
-
-// c8Contrast returns the noise per unit curvature of the first k directions relative to that
-// of directions k+1..n (H's order, sharpest first):
-//
-//	R = (Σ_{i≤k} C_ii / Σ_{i≤k} H_ii) / (Σ_{k<i≤n} C_ii / Σ_{k<i≤n} H_ii),
-//
-// over the directions where both H_ii and C_ii are positive. R = 1 when C ∝ H; R > 1 when the
-// sharp directions carry more noise per unit curvature. n <= 0 or n > len(h) means all
-// directions. NaN when either group is empty.
-func c8Contrast(h, c []float64, k, n int) float64 {
-	if n <= 0 || n > len(h) {
-		n = len(h)
-	}
-	var ct, ht, cr, hr float64
-	var nt, nr int
-	for i := 0; i < n; i++ {
-		if !(h[i] > 0 && c[i] > 0) {
-			continue
-		}
-		if i < k {
-			ct, ht, nt = ct+c[i], ht+h[i], nt+1
-		} else {
-			cr, hr, nr = cr+c[i], hr+h[i], nr+1
-		}
-	}
-	if nt == 0 || nr == 0 {
-		return math.NaN()
-	}
-	return (ct / ht) / (cr / hr)
-}
-
-// c8CumShare returns S(k) = Σ_{i<k+1} max(v_i, 0) / Σ_i max(v_i, 0) for k = 1..len(v): the
-// share of the total carried by the first k directions (in the order given, H's sharpest
-// first). Negative entries (softmax+MSE's H) count as zero so the share stays in [0, 1].
-// An all-non-positive v gives NaN.
-func c8CumShare(v []float64) []float64 {
-	var tot float64
-	for _, x := range v {
-		if x > 0 {
-			tot += x
-		}
-	}
-	out := make([]float64, len(v))
-	var run float64
-	for i, x := range v {
-		if x > 0 {
-			run += x
-		}
-		if tot > 0 {
-			out[i] = run / tot
-		} else {
-			out[i] = math.NaN()
-		}
-	}
-	return out
-}
-
-// c8Ratio returns the points (H_ii, C_ii / H_ii) where both are positive.
-func c8Ratio(h, c []float64) (x, y []float64) {
-	for i := range h {
-		if h[i] > 0 && c[i] > 0 {
-			x = append(x, h[i])
-			y = append(y, c[i]/h[i])
-		}
-	}
-	return x, y
-}
-
-// c8Ranks is 1..n as float64 (the k axis of the share curves).
-func c8Ranks(n int) []float64 {
-	k := make([]float64, n)
-	for i := range k {
-		k[i] = float64(i + 1)
-	}
-	return k
-}
-
 // Interpretation illustrates claim C8 on the Fig. 3 runs: the noise per unit curvature
 // C_ii / H_ii against H_ii (its log-log slope is γ − 1), and the cumulative share of the
 // total noise tr C versus the share of the total curvature tr H carried by the k sharpest
@@ -146,13 +48,8 @@ func InterpretationWith(ctx context.Context, o Options, runs []PowerLawRun) (*Re
 	// Figure: C_ii / H_ii vs H_ii, offset vertically, with the v1 fit (slope γ − 1).
 	var rs []viz.XYSeries
 	for _, s := range ss {
-		vx, vc, hidden := viz.Visible(s.Layer.H, s.Layer.C)
-		x, y := c8Ratio(vx, vc)
-		name := s.Run.Label
-		if hidden > 0 {
-			name += fmt.Sprintf(" (%d near-null hidden)", hidden)
-		}
-		xs := viz.XYSeries{Name: name, X: x, Y: y, Mask: true}
+		xs := viz.VisibleSeries(s.Run.Label, s.Layer.H, s.Layer.C)
+		xs.X, xs.Y = fit.PositiveRatio(xs.X, xs.Y)
 		if f, ok := s.Fits[experiment.MatC.V1().String()]; ok {
 			vf := viz.FitLine(f, s.Layer.H)
 			vf.Slope -= 1 // log(C/H) = log C − log H: same intercept, slope γ − 1
@@ -161,27 +58,23 @@ func InterpretationWith(ctx context.Context, o Options, runs []PowerLawRun) (*Re
 		rs = append(rs, xs)
 	}
 	viz.Stack(rs, 1)
-	ratioFig, err := viz.LogLog(viz.LogLogSpec{Title: "Noise per unit curvature C_ii / H_ii vs H_ii (fit slope = γ_emp − 1)",
-		XName: "H_ii", YName: "C_ii / H_ii (offset)", Series: rs, Guides: []float64{0, 1}, Height: 520})
-	if err != nil {
-		return nil, fmt.Errorf("claims: C8 figure: %w", err)
-	}
-	viz.LegendRoom(ratioFig, 150)
+	var figs viz.Figures
+	viz.LegendRoom(figs.Add(viz.LogLog(viz.LogLogSpec{Title: "Noise per unit curvature C_ii / H_ii vs H_ii (fit slope = γ_emp − 1)",
+		XName: "H_ii", YName: "C_ii / H_ii (offset)", Series: rs, Guides: []float64{0, 1}, Height: 520})), 150)
 	// Figures: cumulative shares and their ratio vs k.
 	var shares, ratios []viz.XYSeries
 	type shareAt struct{ c, h float64 }
 	at := map[string]map[int]shareAt{}
 	for _, s := range ss {
-		sc, sh := c8CumShare(s.Layer.C), c8CumShare(s.Layer.H)
-		k := c8Ranks(len(sc))
-		shares = append(shares,
-			viz.XYSeries{Name: s.Run.Label + " noise S_C(k)", X: k, Y: sc},
-			viz.XYSeries{Name: s.Run.Label + " curvature S_H(k)", X: k, Y: sh})
+		sc, sh := fit.CumShare(s.Layer.C), fit.CumShare(s.Layer.H)
+		shares = append(shares, // X nil: k = 1, 2, ...
+			viz.XYSeries{Name: s.Run.Label + " noise S_C(k)", Y: sc},
+			viz.XYSeries{Name: s.Run.Label + " curvature S_H(k)", Y: sh})
 		q := make([]float64, len(sc))
 		for i := range q {
 			q[i] = sc[i] / sh[i]
 		}
-		ratios = append(ratios, viz.XYSeries{Name: s.Run.Label, X: k, Y: q, Mask: true})
+		ratios = append(ratios, viz.XYSeries{Name: s.Run.Label, Y: q, Mask: true})
 		at[s.Run.Label] = map[int]shareAt{}
 		for _, kk := range []int{1, c8ShareK, max(1, len(sc)/100), max(1, len(sc)/10)} {
 			if kk <= len(sc) {
@@ -189,23 +82,19 @@ func InterpretationWith(ctx context.Context, o Options, runs []PowerLawRun) (*Re
 			}
 		}
 	}
-	shareFig, err := viz.Lines(viz.LineSpec{Title: "Share of total noise vs share of total curvature in the k sharpest directions",
-		XName: "k (sharpest directions of H)", YName: "cumulative share", LogX: true, Series: shares})
-	if err != nil {
+	figs.Add(viz.Lines(viz.LineSpec{Title: "Share of total noise vs share of total curvature in the k sharpest directions",
+		XName: "k (sharpest directions of H)", YName: "cumulative share", LogX: true, Series: shares}))
+	figs.Add(viz.Lines(viz.LineSpec{Title: "Concentration S_C(k) / S_H(k) (> 1: noise more concentrated than curvature)",
+		XName: "k", YName: "S_C(k) / S_H(k)", LogX: true, LogY: true, Series: ratios, Refs: []viz.RefLine{{Y: 1, Label: "C ∝ H"}}}))
+	if rep.Figures, err = figs.Result(); err != nil {
 		return nil, fmt.Errorf("claims: C8 figure: %w", err)
 	}
-	ratioShareFig, err := viz.Lines(viz.LineSpec{Title: "Concentration S_C(k) / S_H(k) (> 1: noise more concentrated than curvature)",
-		XName: "k", YName: "S_C(k) / S_H(k)", LogX: true, LogY: true, Series: ratios, Refs: []viz.RefLine{{Y: 1, Label: "C ∝ H"}}})
-	if err != nil {
-		return nil, fmt.Errorf("claims: C8 figure: %w", err)
-	}
-	rep.Figures = []*viz.Figure{ratioFig, shareFig, ratioShareFig}
 
 	for _, s := range ss {
 		win := s.Config.NPrime
 		paperR := map[bool]string{true: "> 1 (CE)", false: "≈ 1 (MSE)"}[s.Run.Loss == "ce"]
 		rep.Rows = append(rep.Rows, Row{Quantity: fmt.Sprintf("%s: Σ C/Σ H of top-%d vs directions %d..%d", s.Run.Label, c8ShareK, c8ShareK+1, win),
-			Measured: fmt.Sprintf("×%.2f", c8Contrast(s.Layer.H, s.Layer.C, c8ShareK, win)), Paper: paperR, Note: "the outlier directions vs the next ones"})
+			Measured: fmt.Sprintf("×%.2f", fit.PooledContrast(s.Layer.H, s.Layer.C, c8ShareK, win)), Paper: paperR, Note: "the outlier directions vs the next ones"})
 		for _, kk := range []int{1, c8ShareK, max(1, s.Layer.D/100), max(1, s.Layer.D/10)} {
 			if a, ok := at[s.Run.Label][kk]; ok {
 				rep.Rows = append(rep.Rows, Row{Quantity: fmt.Sprintf("%s: top-%d share of tr C vs of tr H", s.Run.Label, kk),
@@ -231,7 +120,7 @@ func InterpretationWith(ctx context.Context, o Options, runs []PowerLawRun) (*Re
 //	          control: F
 func C8Criteria(label string, h, c, f []float64, win int) []Criterion {
 	share := func(y []float64) Estimate {
-		sy, sh := c8CumShare(y), c8CumShare(h)
+		sy, sh := fit.CumShare(y), fit.CumShare(h)
 		if len(sy) < c8ShareK {
 			return Point(math.NaN())
 		}
@@ -253,12 +142,12 @@ func C8Criteria(label string, h, c, f []float64, win int) []Criterion {
 		{Name: label + ": the slope of C_ii/H_ii is γ_emp − 1 (restates C4)", Statistic: "|slope(C/H vs H) − (γ_emp − 1)|", Kind: Identity, Sense: Below,
 			Measured: Point(restate), Threshold: 1e-9, ThresholdWhy: "rounding"},
 		{Name: label + ": noise per unit curvature rises with sharpness", Statistic: "median C/H, sharpest tenth ÷ flattest tenth of N'", Kind: Core, Sense: Above,
-			Measured: Point(c8TenthContrast(h, c, win, c8TenthFrac)), Threshold: c8ContrastMin, ThresholdWhy: "a 50% excess"},
+			Measured: Point(fit.EndContrast(h, c, win, c8TenthFrac)), Threshold: c8ContrastMin, ThresholdWhy: "a 50% excess"},
 		{Name: label + fmt.Sprintf(": the %d sharpest directions carry more noise than curvature", c8ShareK), Statistic: "top-10 share of tr C ÷ share of tr H", Kind: Core, Sense: Above,
 			Measured: share(c), Threshold: c8ShareRatio, ThresholdWhy: "a 10% excess"},
 	}
 	if f != nil {
-		out[1].ControlName, out[1].Control = "the true Fisher F", ptr(Point(c8TenthContrast(h, f, win, c8TenthFrac)))
+		out[1].ControlName, out[1].Control = "the true Fisher F", ptr(Point(fit.EndContrast(h, f, win, c8TenthFrac)))
 		out[2].ControlName, out[2].Control = "the true Fisher F", ptr(share(f))
 	}
 	return out

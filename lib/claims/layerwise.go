@@ -45,19 +45,16 @@ func (l *LayerFits) Gamma(key experiment.FitKey) fit.Summary { return fit.Aggreg
 
 var lwKeys = []experiment.FitKey{experiment.MatC.V2(), experiment.MatEh2.V2(), experiment.MatCovar.V2(), experiment.MatC.V1(), experiment.MatEh2.V1(), experiment.MatCovar.V1()}
 
-// LayerWiseData runs (or loads) the v2 run for every seed and collects the per-layer fits.
-func LayerWiseData(ctx context.Context, o Options) ([]*LayerFits, *experiment.Result, error) {
-	var layers []*LayerFits
-	var first *experiment.Result
+// LayerWiseData runs (or loads) the v2 run for every seed of o and collects the per-layer
+// fits; results are the runs, one per seed.
+func LayerWiseData(ctx context.Context, o Options) (layers []*LayerFits, results []*experiment.Result, err error) {
 	for si, seed := range o.seeds() {
 		c := LayerWiseConfig(o, seed)
 		r, err := experiment.Run(ctx, c, o.Run)
 		if err != nil {
 			return nil, nil, fmt.Errorf("claims: v2 layer-wise seed %d: %w", seed, err)
 		}
-		if si == 0 {
-			first = r
-		}
+		results = append(results, r)
 		for ti, target := range c.Targets {
 			l, err := r.Final(target)
 			if err != nil {
@@ -71,7 +68,7 @@ func LayerWiseData(ctx context.Context, o Options) ([]*LayerFits, *experiment.Re
 			}
 		}
 	}
-	return layers, first, nil
+	return layers, results, nil
 }
 
 // LayerPanel draws diagonal key's matrix against H_ii for several layers in one log-log
@@ -122,22 +119,15 @@ func LayerGammaFigure(layers []*LayerFits) (*viz.Figure, error) {
 // explore).
 func LayerWise(ctx context.Context, o Options) (*Report, error) {
 	rep := newReport(o, "v2", "Layer-wise exponents in a deeper MLP", "08_layerwise.ipynb", v2Statement)
-	layers, first, err := LayerWiseData(ctx, o)
+	layers, results, err := LayerWiseData(ctx, o)
 	if err != nil {
 		return nil, err
 	}
+	first := results[0]
 	c := first.Config
 	var ls []*experiment.Layer
 	var names []string
 	var series []Series
-	results := []*experiment.Result{first}
-	for _, seed := range o.seeds()[1:] {
-		r, err := experiment.Run(ctx, LayerWiseConfig(o, seed), o.Run)
-		if err != nil {
-			return nil, err
-		}
-		results = append(results, r)
-	}
 	results = append(results, withCachedSeeds(o, func(seed uint64) (experiment.Config, error) { return LayerWiseConfig(o, seed), nil })...)
 	for _, l := range layers {
 		ls = append(ls, l.First)
@@ -154,7 +144,7 @@ func LayerWise(ctx context.Context, o Options) (*Report, error) {
 		} {
 			row := Row{Quantity: l.Target + ": " + k.name, Paper: k.paper}
 			if f, ok := l.First.Fit(k.key); ok {
-				row.Measured = FmtSummary(l.Gamma(k.key))
+				row.Measured = l.Gamma(k.key).Format(3, "–")
 				row.Note = fmt.Sprintf("seed 0: R² %.3f, %d points of %d", f.R2, f.N, f.Window)
 				if f.CI != nil {
 					row.Note += fmt.Sprintf(", 95%% CI [%.3f, %.3f]", f.CI.Lo, f.CI.Hi)
@@ -169,23 +159,17 @@ func LayerWise(ctx context.Context, o Options) (*Report, error) {
 		series = append(series, sr)
 		rep.Rows = append(rep.Rows, Row{Quantity: l.Target + ": γ_emp (C, v2) with its uncertainties", Measured: sr.Emp.String(), Paper: "1 ≤ γ ≤ 2"})
 	}
-	acc := FinalAcc(first.History)
+	acc := first.History.FinalTrainAcc()
 	rep.Rows = append(rep.Rows, Row{Quantity: "setup", Measured: fmt.Sprintf("hidden %v, N %d, %d epochs, train acc %.4f", c.Hidden, first.N, len(first.History.Epochs), acc),
 		Paper: "784-50-50-50-50-10, 2000/class, CE"})
 
-	emp, err := LayerPanel("v2: C_ii vs H_ii per layer, rule v2 fits (offset 2 decades per layer)", "C_ii (offset)", experiment.MatC.V2(), ls, names, c.NPrime, 2)
-	if err != nil {
+	var figs viz.Figures
+	figs.Add(LayerPanel("v2: C_ii vs H_ii per layer, rule v2 fits (offset 2 decades per layer)", "C_ii (offset)", experiment.MatC.V2(), ls, names, c.NPrime, 2))
+	figs.Add(LayerPanel("v2: [E_p h_p²]_ii vs H_ii per layer, rule v2 fits (offset 2 decades per layer)", "[E h²]_ii (offset)", experiment.MatEh2.V2(), ls, names, c.NPrime, 2))
+	figs.Add(LayerGammaFigure(layers))
+	if rep.Figures, err = figs.Result(); err != nil {
 		return nil, err
 	}
-	awd, err := LayerPanel("v2: [E_p h_p²]_ii vs H_ii per layer, rule v2 fits (offset 2 decades per layer)", "[E h²]_ii (offset)", experiment.MatEh2.V2(), ls, names, c.NPrime, 2)
-	if err != nil {
-		return nil, err
-	}
-	gf, err := LayerGammaFigure(layers)
-	if err != nil {
-		return nil, err
-	}
-	rep.Figures = []*viz.Figure{emp, awd, gf}
 	rep.Criteria = SeriesCriteria(series)
 	rep.decide(fmt.Sprintf("Rule v2, seeds: %d.", len(results)))
 

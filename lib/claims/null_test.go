@@ -128,7 +128,8 @@ func nullV2(t *testing.T) {
 // fisherLoss is a synthetic FisherLoss whose samples have |g_p|² ∝ ε^a and tr h_p ∝ ε^b.
 func fisherLoss(a, b, relFH float64) *FisherLoss {
 	r := rand.New(rand.NewPCG(3, 4))
-	f := &FisherLoss{RelFH: relFH, Probes: []float64{1e-15}, EpsWindow: 0.1}
+	f := &FisherLoss{Probes: []float64{1e-15}}
+	f.RelFH, f.EpsWindow = relFH, 0.1
 	for i := 0; i < 500; i++ {
 		e := math.Pow(10, -1-4*r.Float64())
 		f.Eps = append(f.Eps, e)

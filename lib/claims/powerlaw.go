@@ -120,12 +120,7 @@ func c4Panel(title, yName string, key experiment.FitKey, ss []*PowerLawSeries) (
 		if y == nil {
 			return nil, fmt.Errorf("claims: %s has no %s diagonal", s.Run.Label, key.Matrix)
 		}
-		vx, vy, hidden := viz.Visible(s.Layer.H, y)
-		name := s.Run.Label
-		if hidden > 0 {
-			name += fmt.Sprintf(" (%d near-null hidden)", hidden)
-		}
-		xs := viz.XYSeries{Name: name, X: vx, Y: vy, Mask: true}
+		xs := viz.VisibleSeries(s.Run.Label, s.Layer.H, y)
 		if f, ok := s.Fits[key.String()]; ok {
 			xs.Fit = viz.FitLine(f, s.Layer.H)
 		}
@@ -133,20 +128,8 @@ func c4Panel(title, yName string, key experiment.FitKey, ss []*PowerLawSeries) (
 	}
 	viz.Stack(series, 2.5)
 	f, err := viz.LogLog(viz.LogLogSpec{Title: title, XName: "H_ii (eigenvalue of H)", YName: yName, Series: series, Height: 560})
-	if err != nil {
-		return nil, err
-	}
 	viz.LegendRoom(f, 150)
-	return f, nil
-}
-
-// c4FmtFit formats a fit as "γ [lo, hi], R² r" for tables.
-func c4FmtFit(f fit.Result) string {
-	s := fmt.Sprintf("%.3f", f.Slope)
-	if f.CI != nil {
-		s += fmt.Sprintf(" [%.3f, %.3f]", f.CI.Lo, f.CI.Hi)
-	}
-	return s + fmt.Sprintf(", R² %.3f", f.R2)
+	return f, err
 }
 
 // PowerLaw checks claims C4 and C5 (Fig. 3): the power law C_ii ~ H_ii^γ in H's eigenbasis
@@ -178,19 +161,14 @@ func PowerLawWith(ctx context.Context, o Options, runs []PowerLawRun) (*Report, 
 	for i, pr := range runs {
 		results[i] = append(results[i], withCachedSeeds(o, func(seed uint64) (experiment.Config, error) { return PowerLawConfig(o, pr, seed) })...)
 	}
-	emp, err := c4Panel("Empirical: C_ii vs H_ii (Eq. 2), rule v1 fits", "C_ii (offset)", experiment.MatC.V1(), first)
-	if err != nil {
+	var figs viz.Figures
+	figs.Add(c4Panel("Empirical: C_ii vs H_ii (Eq. 2), rule v1 fits", "C_ii (offset)", experiment.MatC.V1(), first))
+	figs.Add(c4Panel("AWD: [E_p h_p²]_ii vs H_ii, rule v1 fits", "[E h²]_ii (offset)", experiment.MatEh2.V1(), first))
+	figs.Add(c4Panel("Empirical, minibatch estimator: Covar_ii vs H_ii, rule v1 fits", "Covar_ii (offset)", experiment.MatCovar.V1(), first))
+	var err error
+	if rep.Figures, err = figs.Result(); err != nil {
 		return nil, fmt.Errorf("claims: C4-C5 figure: %w", err)
 	}
-	awd, err := c4Panel("AWD: [E_p h_p²]_ii vs H_ii, rule v1 fits", "[E h²]_ii (offset)", experiment.MatEh2.V1(), first)
-	if err != nil {
-		return nil, fmt.Errorf("claims: C4-C5 figure: %w", err)
-	}
-	cov, err := c4Panel("Empirical, minibatch estimator: Covar_ii vs H_ii, rule v1 fits", "Covar_ii (offset)", experiment.MatCovar.V1(), first)
-	if err != nil {
-		return nil, fmt.Errorf("claims: C4-C5 figure: %w", err)
-	}
-	rep.Figures = []*viz.Figure{emp, awd, cov}
 
 	var series []Series
 	var findings []string

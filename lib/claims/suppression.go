@@ -175,13 +175,9 @@ func (s *C6Suppression) Report(o Options) (*Report, error) {
 		}
 		rep.Rows = append(rep.Rows, Row{Quantity: "γ (" + row.Name + ")", Measured: fmt.Sprintf("%.3f", row.Fit.Slope), Paper: c6Expect(row.Edit), Note: note})
 	}
-	var cvh []*viz.Figure
+	var figs viz.Figures
 	for _, row := range s.Rows {
-		f, err := s.panelCH(row)
-		if err != nil {
-			return nil, err
-		}
-		cvh = append(cvh, f)
+		figs.Add(s.panelCH(row))
 	}
 	var gap, nc, nh []viz.XYSeries
 	for _, row := range s.Rows {
@@ -191,13 +187,8 @@ func (s *C6Suppression) Report(o Options) (*Report, error) {
 		nc = append(nc, viz.XYSeries{Name: row.Name + fmt.Sprintf(" (slope %.2f)", row.CVsOrig.Slope), X: s.Rows[0].Eh2, Y: row.Eh2, Mask: true})
 		nh = append(nh, viz.XYSeries{Name: row.Name + fmt.Sprintf(" (slope %.2f)", row.HVsOrig.Slope), X: s.Rows[0].H, Y: row.H, Mask: true})
 	}
-	figs := cvh
 	if len(gap) > 0 {
-		f, err := viz.Lines(viz.LineSpec{Title: "Gap metric, mean over the top-N' directions", XName: "k (modes kept)", YName: "cumulative share of Σ κ² w", Series: gap, Symbols: true})
-		if err != nil {
-			return nil, fmt.Errorf("claims: C6b figure: %w", err)
-		}
-		figs = append(figs, f)
+		figs.Add(viz.Lines(viz.LineSpec{Title: "Gap metric, mean over the top-N' directions", XName: "k (modes kept)", YName: "cumulative share of Σ κ² w", Series: gap, Symbols: true}))
 	}
 	for _, q := range []struct {
 		title, x, y string
@@ -206,29 +197,23 @@ func (s *C6Suppression) Report(o Options) (*Report, error) {
 		{"New vs original C_ii = [E h²]_ii", "original C_ii", "new C_ii", nc},
 		{"New vs original H_ii", "original H_ii", "new H_ii", nh},
 	} {
-		f, err := viz.LogLog(viz.LogLogSpec{Title: q.title, XName: q.x, YName: q.y, Series: q.series, Guides: []float64{1}})
-		if err != nil {
-			return nil, fmt.Errorf("claims: C6b figure: %w", err)
-		}
-		figs = append(figs, f)
+		figs.Add(viz.LogLog(viz.LogLogSpec{Title: q.title, XName: q.x, YName: q.y, Series: q.series, Guides: []float64{1}}))
 	}
-	sf, err := s.panelSpectra(s.Rows[0])
-	if err != nil {
-		return nil, err
+	figs.Add(s.panelSpectra(s.Rows[0]))
+	var err error
+	if rep.Figures, err = figs.Result(); err != nil {
+		return nil, fmt.Errorf("claims: C6b figure: %w", err)
 	}
-	rep.Figures = append(figs, sf)
 	rep.Criteria = C6bCriteria(s.Rows)
 	rep.decide()
 	return rep, nil
 }
 
+// The panels of Fig. 5's rows (Grid); the first two also appear in Report.
+
 func (s *C6Suppression) panelCH(row fit.SuppressionRow) (*viz.Figure, error) {
-	f, err := viz.LogLog(viz.LogLogSpec{Title: "C_ii vs H_ii: " + row.Name, XName: "H_ii", YName: "C_ii = [E h²]_ii",
+	return viz.LogLog(viz.LogLogSpec{Title: "C_ii vs H_ii: " + row.Name, XName: "H_ii", YName: "C_ii = [E h²]_ii",
 		Series: []viz.XYSeries{{Name: row.Name, X: row.H, Y: row.Eh2, Mask: true, Fit: viz.FitLine(row.Fit, row.H)}}})
-	if err != nil {
-		return nil, fmt.Errorf("claims: C6b figure: %w", err)
-	}
-	return f, nil
 }
 
 func (s *C6Suppression) panelSpectra(row fit.SuppressionRow) (*viz.Figure, error) {
@@ -236,11 +221,7 @@ func (s *C6Suppression) panelSpectra(row fit.SuppressionRow) (*viz.Figure, error
 	for _, p := range s.Samples {
 		ser = append(ser, viz.Spectrum{Name: fmt.Sprintf("sample %d", p), Values: append([]float64(nil), row.Kappa[p*s.K:(p+1)*s.K]...), Mask: true})
 	}
-	f, err := viz.Spectra(viz.SpectraSpec{Title: "Per-sample spectra κ_pm vs m: " + row.Name, YName: "κ_pm", LinearRank: true, Series: ser})
-	if err != nil {
-		return nil, fmt.Errorf("claims: C6b figure: %w", err)
-	}
-	return f, nil
+	return viz.Spectra(viz.SpectraSpec{Title: "Per-sample spectra κ_pm vs m: " + row.Name, YName: "κ_pm", LinearRank: true, Series: ser})
 }
 
 func (s *C6Suppression) panelGap(row fit.SuppressionRow) (*viz.Figure, error) {
@@ -260,11 +241,7 @@ func (s *C6Suppression) panelGap(row fit.SuppressionRow) (*viz.Figure, error) {
 	if row.GapMean != nil {
 		ser = append(ser, viz.XYSeries{Name: "mean", Y: row.GapMean})
 	}
-	f, err := viz.Lines(viz.LineSpec{Title: "Gap metric: " + row.Name, XName: "k", YName: "cumulative share", Series: ser, Symbols: true})
-	if err != nil {
-		return nil, fmt.Errorf("claims: C6b figure: %w", err)
-	}
-	return f, nil
+	return viz.Lines(viz.LineSpec{Title: "Gap metric: " + row.Name, XName: "k", YName: "cumulative share", Series: ser, Symbols: true})
 }
 
 func (s *C6Suppression) panelVsOrig(row fit.SuppressionRow, what string) (*viz.Figure, error) {
@@ -272,12 +249,8 @@ func (s *C6Suppression) panelVsOrig(row fit.SuppressionRow, what string) (*viz.F
 	if what == "H" {
 		x, y, f = s.Rows[0].H, row.H, row.HVsOrig
 	}
-	fig, err := viz.LogLog(viz.LogLogSpec{Title: "new vs original " + what + "_ii: " + row.Name, XName: "original " + what + "_ii", YName: "new " + what + "_ii",
+	return viz.LogLog(viz.LogLogSpec{Title: "new vs original " + what + "_ii: " + row.Name, XName: "original " + what + "_ii", YName: "new " + what + "_ii",
 		Series: []viz.XYSeries{{Name: row.Name, X: x, Y: y, Mask: true, Fit: viz.FitLine(f, x)}}, Guides: []float64{1}})
-	if err != nil {
-		return nil, fmt.Errorf("claims: C6b figure: %w", err)
-	}
-	return fig, nil
 }
 
 // Grid is the full Fig. 5: one row per edit, columns C vs H (with γ), gap metric vs k,
@@ -286,16 +259,17 @@ func (s *C6Suppression) Grid() (*viz.Grid, error) {
 	vsOrig := func(what string) func(fit.SuppressionRow) (*viz.Figure, error) {
 		return func(row fit.SuppressionRow) (*viz.Figure, error) { return s.panelVsOrig(row, what) }
 	}
-	var figs []*viz.Figure
+	var figs viz.Figures
 	for _, row := range s.Rows {
 		for _, panel := range []func(fit.SuppressionRow) (*viz.Figure, error){s.panelCH, s.panelGap, s.panelSpectra, vsOrig("C"), vsOrig("H")} {
-			f, err := panel(row)
-			if err != nil {
-				return nil, err
+			if f := figs.Add(panel(row)); f != nil {
+				f.Height = 300
 			}
-			f.Height = 300
-			figs = append(figs, f)
 		}
 	}
-	return viz.NewGrid(fmt.Sprintf("Fig. 5 (%s): rows = edits; columns = C vs H, gap metric, sample spectra, new vs original C, new vs original H", s.Run.Label), 5, figs...), nil
+	list, err := figs.Result()
+	if err != nil {
+		return nil, fmt.Errorf("claims: C6b figure: %w", err)
+	}
+	return viz.NewGrid(fmt.Sprintf("Fig. 5 (%s): rows = edits; columns = C vs H, gap metric, sample spectra, new vs original C, new vs original H", s.Run.Label), 5, list...), nil
 }

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/noisecurv/noisecurv/lib/fit"
 )
 
 // PerSample holds per-sample scalars of the target layer, computed from the Kronecker factors
@@ -90,6 +93,79 @@ func (f *Factors) PerSample(labels []int) (PerSample, error) {
 		}
 	}
 	return d, nil
+}
+
+// Scaling is the per-sample scaling near convergence (the derivation above): log-log slopes
+// of |g_p|² and tr h_p on ε_p (2 and 1 for cross-entropy) and of |g_p|² on tr h_p (2) over
+// the samples in the window 0 < ε_p <= EpsWindow, and the ranges there of the logit-level
+// ratios |G_p|²/ε² (in [1, 2] for cross-entropy) and tr Q_p/ε (in [1 − ε, 2]).
+type Scaling struct {
+	EpsWindow float64
+	NearConv  int // samples in the window
+	// The fits; NaN slope and R² where a fit failed, FitErrs saying why.
+	FitG2Eps, FitTrEps, FitG2Tr fit.Result
+	FitErrs                     []string
+	G2EpsRange, TrQEpsRange     [2]float64 // (min, max)
+}
+
+// ConvergenceWindow is the upper end of the per-sample fit window: epsMax when at least
+// minNear samples have 0 < ε <= epsMax (near convergence), otherwise the lower quartile of
+// the positive ε (a model far from convergence, e.g. softmax+MSE on a short run, where the
+// asymptotic slopes need not hold).
+func (d PerSample) ConvergenceWindow(epsMax float64, minNear int) float64 {
+	var pos []float64
+	near := 0
+	for _, e := range d.Eps {
+		if e > 0 {
+			pos = append(pos, e)
+			if e <= epsMax {
+				near++
+			}
+		}
+	}
+	if near >= minNear || len(pos) == 0 {
+		return epsMax
+	}
+	sort.Float64s(pos)
+	return pos[(len(pos)-1)/4]
+}
+
+// Window returns ε_p, |g_p|² and tr h_p of the samples with 0 < ε_p <= epsWindow whose
+// |g_p|² and tr h_p are positive (the points FitScaling fits).
+func (d PerSample) Window(epsWindow float64) (eps, g2, tr []float64) {
+	for i, e := range d.Eps {
+		if e > 0 && e <= epsWindow && d.G2[i] > 0 && d.TrH[i] > 0 {
+			eps, g2, tr = append(eps, e), append(g2, d.G2[i]), append(tr, d.TrH[i])
+		}
+	}
+	return eps, g2, tr
+}
+
+// FitScaling fits the per-sample scaling over the window ConvergenceWindow(epsMax, minNear).
+func (d PerSample) FitScaling(epsMax float64, minNear int) Scaling {
+	s := Scaling{EpsWindow: d.ConvergenceWindow(epsMax, minNear)}
+	s.G2EpsRange = [2]float64{math.Inf(1), math.Inf(-1)}
+	s.TrQEpsRange = s.G2EpsRange
+	for i, e := range d.Eps {
+		if e > 0 && e <= s.EpsWindow && d.G2[i] > 0 && d.TrH[i] > 0 {
+			g, t := &s.G2EpsRange, &s.TrQEpsRange
+			g[0], g[1] = math.Min(g[0], d.LogitG2[i]/(e*e)), math.Max(g[1], d.LogitG2[i]/(e*e))
+			t[0], t[1] = math.Min(t[0], d.TrQ[i]/e), math.Max(t[1], d.TrQ[i]/e)
+		}
+	}
+	eps, g2, trh := d.Window(s.EpsWindow)
+	s.NearConv = len(eps)
+	for _, q := range []struct {
+		dst  *fit.Result
+		x, y []float64
+		name string
+	}{{&s.FitG2Eps, eps, g2, "|g|² vs ε"}, {&s.FitTrEps, eps, trh, "tr h vs ε"}, {&s.FitG2Tr, trh, g2, "|g|² vs tr h"}} {
+		var err error
+		if *q.dst, err = fit.LogLogOrNaN(q.x, q.y, fit.Options{}); err != nil {
+			s.FitErrs = append(s.FitErrs, q.name+": "+err.Error())
+		}
+	}
+	return s
 }
 
 // ResidualProbes returns |(H − GGN) v| / |H v| for k seeded Gaussian probes v, with H v from

@@ -238,3 +238,64 @@ func TestSpectraDiagonals(t *testing.T) {
 		}
 	}
 }
+
+func TestFitScalingSynthetic(t *testing.T) {
+	// |g|² = 1.5 ε², tr h = 1.8 ε exactly, plus far-from-converged samples outside the window.
+	var d PerSample
+	for i := 0; i < 200; i++ {
+		e := math.Pow(10, -8+7*float64(i)/199)
+		d.Eps = append(d.Eps, e)
+		d.G2 = append(d.G2, 1.5*e*e)
+		d.TrH = append(d.TrH, 1.8*e)
+		d.LogitG2 = append(d.LogitG2, 1.5*e*e)
+		d.TrQ = append(d.TrQ, 1.8*e)
+	}
+	d.Eps = append(d.Eps, 0.5, 0) // outside the window / ε = 0 (masked)
+	d.G2 = append(d.G2, 7, 0)
+	d.TrH = append(d.TrH, 7, 0)
+	d.LogitG2 = append(d.LogitG2, 7, 0)
+	d.TrQ = append(d.TrQ, 7, 0)
+	s := d.FitScaling(0.1, 100)
+	if s.EpsWindow != 0.1 {
+		t.Fatalf("window %g, want 0.1", s.EpsWindow)
+	}
+	for _, f := range []struct {
+		name  string
+		slope float64
+		want  float64
+	}{{"|g|² vs ε", s.FitG2Eps.Slope, 2}, {"tr h vs ε", s.FitTrEps.Slope, 1}, {"|g|² vs tr h", s.FitG2Tr.Slope, 2}} {
+		if math.Abs(f.slope-f.want) > 1e-9 {
+			t.Errorf("%s: slope %g, want %g", f.name, f.slope, f.want)
+		}
+	}
+	if s.NearConv != 200 || len(s.FitErrs) != 0 {
+		t.Errorf("NearConv = %d (want 200), errors %v", s.NearConv, s.FitErrs)
+	}
+	if math.Abs(s.G2EpsRange[0]-1.5) > 1e-9 || math.Abs(s.TrQEpsRange[1]-1.8) > 1e-9 {
+		t.Errorf("ranges %v %v", s.G2EpsRange, s.TrQEpsRange)
+	}
+	// Far from convergence the window is the lower quartile of ε (here one sample): every fit
+	// fails with a NaN slope and says why.
+	far := PerSample{Eps: []float64{0.5, 0.6}, G2: []float64{1, 1}, TrH: []float64{1, 1}, LogitG2: []float64{1, 1}, TrQ: []float64{1, 1}}
+	if s := far.FitScaling(0.1, 100); s.EpsWindow != 0.5 || s.NearConv != 1 || !math.IsNaN(s.FitG2Eps.Slope) || len(s.FitErrs) != 3 {
+		t.Errorf("empty window: %+v", s)
+	}
+}
+
+func TestConvergenceWindow(t *testing.T) {
+	var near PerSample
+	for i := 0; i < 100; i++ {
+		near.Eps = append(near.Eps, 0.01)
+	}
+	if w := near.ConvergenceWindow(0.1, 100); w != 0.1 {
+		t.Errorf("window %g with 100 near-converged samples, want 0.1", w)
+	}
+	far := PerSample{Eps: []float64{0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9}}
+	if w := far.ConvergenceWindow(0.1, 100); w != 0.3 {
+		t.Errorf("far window %g, want the lower quartile 0.3", w)
+	}
+	eps, g2, tr := PerSample{Eps: []float64{0.05, 0.05, 0.2, 0}, G2: []float64{1, 0, 1, 1}, TrH: []float64{2, 1, 1, 1}}.Window(0.1)
+	if len(eps) != 1 || g2[0] != 1 || tr[0] != 2 {
+		t.Errorf("Window = %v %v %v, want the one sample with ε ≤ 0.1 and positive |g|², tr h", eps, g2, tr)
+	}
+}

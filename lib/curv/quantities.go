@@ -6,6 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/lib/fit"
 	"github.com/noisecurv/noisecurv/lib/linalg"
 )
 
@@ -228,6 +229,24 @@ func CompareFisher(p *Problem) (FisherChain, error) {
 	out.TrEFF = mat.Trace(EF) / mat.Trace(F)
 	out.MeanGrad = gg / mat.Norm(EF, 2)
 	return out, nil
+}
+
+// MeanGradShare is the median over the first n directions (n <= 0: all) of the share of
+// the empirical Fisher that the mean gradient carries, (g·v_i)² / EF_ii, recovered from the
+// diagonals of Eq. 2, C = (EF − g gᵀ)/B, as 1 − B C_ii / EF_ii; directions with EF_ii <= 0
+// are skipped. NaN when none is left.
+func MeanGradShare(ef, c []float64, batch, n int) float64 {
+	m := min(len(ef), len(c))
+	if n > 0 {
+		m = min(m, n)
+	}
+	var r []float64
+	for i := 0; i < m; i++ {
+		if ef[i] > 0 {
+			r = append(r, 1-float64(batch)*c[i]/ef[i])
+		}
+	}
+	return fit.Median(r)
 }
 
 // GaussNewtonGap is the Gauss-Newton residual H − GGN of one problem, measured densely.

@@ -752,3 +752,21 @@ func TestCompareGaussNewton(t *testing.T) {
 		}
 	}
 }
+
+func TestMeanGradShare(t *testing.T) {
+	// EF_ii = 2, (g·v_i)² = 0.5 → B C_ii = 1.5; the share is 0.25 in every direction with
+	// EF_ii > 0 (the last is skipped).
+	ef := []float64{2, 2, 2, -1}
+	c := []float64{1.5 / 10, 1.5 / 10, 1.5 / 10, 0}
+	if r := MeanGradShare(ef, c, 10, 0); math.Abs(r-0.25) > 1e-12 {
+		t.Errorf("mean-gradient share %g, want 0.25", r)
+	}
+	// The first n directions only: 0.5 of direction 1, not the 0.25 of the others.
+	c[0] = 1.0 / 10
+	if r := MeanGradShare(ef, c, 10, 1); math.Abs(r-0.5) > 1e-12 {
+		t.Errorf("n = 1: %g, want 0.5", r)
+	}
+	if r := MeanGradShare([]float64{-1}, []float64{0}, 10, 0); !math.IsNaN(r) {
+		t.Errorf("no direction with EF_ii > 0: %g, want NaN", r)
+	}
+}

@@ -14,4 +14,9 @@
 // Eh2, F, EF) in H's eigenbasis and the power-law fits keyed by FitKey ("C/v1": log10 C_ii on
 // log10 H_ii with the v1 window). The stored maps are keyed by the keys' string form so that
 // cached Results stay decodable; use the typed accessors Fit, Gamma, Diagonal.
+//
+// Table1 lays out the paper's grid of runs as GridCells (one per dataset, model, loss and
+// class count, over several seeds): each reads its seeds from the cache (Load) or runs them
+// (Compute), summarises the exponents over seeds and names the command that computes the
+// seeds still missing.
 package experiment

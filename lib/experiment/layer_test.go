@@ -125,3 +125,35 @@ func TestLayerRefits(t *testing.T) {
 		t.Errorf("refits %v: C/v1 slope %g, %d points, %d used, CI %v (stored %v); want only C/v1 (no E h² diagonal)", got, f.Slope, f.N, len(f.Used), f.CI, stored.CI)
 	}
 }
+
+func TestLayerWindowSweep(t *testing.T) {
+	// An exact power law C = 3 H^1.3 with a kink after the top 30 directions (there C ∝ H):
+	// the windows that reach past it see a smaller slope.
+	l := &Layer{Target: "fc2"}
+	for i := 0; i < 200; i++ {
+		h := math.Pow(10, -float64(i)/50)
+		c := 3 * math.Pow(h, 1.3)
+		if i >= 30 {
+			c = 3 * math.Pow(l.H[29], 0.3) * h
+		}
+		l.H, l.C = append(l.H, h), append(l.C, c)
+	}
+	ws := l.WindowSweep(MatC, 30)
+	if len(ws) != 4 || ws[0].Label != "v1 N'/2" || ws[1].Label != "v1 N'" || ws[2].Label != "v1 2N'" || ws[3].Label != "v2" {
+		t.Fatalf("sweep %+v", ws)
+	}
+	for i, w := range ws {
+		if w.Err != nil {
+			t.Fatalf("%s: %v", w.Label, w.Err)
+		}
+		if n := []int{15, 30, 60}; i < 3 && w.Result.N != n[i] {
+			t.Errorf("%s: %d points, want %d", w.Label, w.Result.N, n[i])
+		}
+	}
+	if math.Abs(ws[0].Result.Slope-1.3) > 1e-9 || math.Abs(ws[1].Result.Slope-1.3) > 1e-9 || !(ws[2].Result.Slope < 1.3) {
+		t.Errorf("slopes %g, %g, %g: want 1.3 within the top 30, less beyond", ws[0].Result.Slope, ws[1].Result.Slope, ws[2].Result.Slope)
+	}
+	if ws := l.WindowSweep(MatEh2, 30); ws[0].Err == nil {
+		t.Error("a matrix without a diagonal: no error")
+	}
+}

@@ -260,6 +260,28 @@ func (l *Layer) Refits(nPrime int, keys ...FitKey) map[string]fit.Result {
 	return out
 }
 
+// WindowFit is one fit of a window sweep.
+type WindowFit struct {
+	Label  string // "v1 N'/2", "v1 N'", "v1 2N'", "v2"
+	Result fit.Result
+	Err    error
+}
+
+// WindowSweep refits matrix m against H_ii with rule v1 over the top N'/2, N' and 2N'
+// directions and with rule v2: how much γ depends on the window and the rule.
+func (l *Layer) WindowSweep(m Matrix, nPrime int) []WindowFit {
+	var out []WindowFit
+	for _, w := range []struct {
+		label string
+		rule  fit.Rule
+		n     int
+	}{{"v1 N'/2", fit.RuleV1, max(nPrime/2, 3)}, {"v1 N'", fit.RuleV1, nPrime}, {"v1 2N'", fit.RuleV1, 2 * nPrime}, {"v2", fit.RuleV2, 0}} {
+		r, err := l.Refit(FitKey{Matrix: m, Rule: w.rule}, w.n)
+		out = append(out, WindowFit{Label: w.label, Result: r, Err: err})
+	}
+	return out
+}
+
 func fitOptions(rule fit.Rule, nPrime, bootstrap int, seed uint64) fit.Options {
 	opt := fit.Options{Rule: rule, Bootstrap: bootstrap, Seed: seed}
 	if rule == fit.RuleV1 {

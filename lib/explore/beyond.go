@@ -61,7 +61,7 @@ func (r *BeyondRun) TrainAcc() float64 {
 	if r.Result == nil {
 		return math.NaN()
 	}
-	return claims.FinalAcc(r.Result.History)
+	return r.Result.History.FinalTrainAcc()
 }
 
 func beyondBase(o claims.Options, seed uint64) (experiment.Config, error) {
@@ -131,7 +131,7 @@ func BeyondFashion(ctx context.Context, o claims.Options, seed uint64) (runs []*
 				return runs, fmt.Sprintf("Fashion-MNIST skipped: dataset not available (%s); install Debian's dataset-fashion-mnist", claims.NoteMissingData("ext", ds, err)), nil
 			}
 		}
-		r, err := beyondRun(ctx, o, claims.RowLabel(ds, "mlp", "ce"), 0, c)
+		r, err := beyondRun(ctx, o, experiment.RowLabel(ds, "mlp", "ce"), 0, c)
 		if err != nil {
 			return nil, "", err
 		}

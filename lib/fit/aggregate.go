@@ -17,6 +17,18 @@ func (s Summary) String() string {
 	return fmt.Sprintf("%.4g ± %.2g (n=%d)", s.Mean, s.Std, s.N)
 }
 
+// Format writes the summary with the given number of decimals as "1.234 ± 0.012", "1.234"
+// for a single value, and none when there is no value.
+func (s Summary) Format(decimals int, none string) string {
+	switch {
+	case s.N == 0:
+		return none
+	case s.N == 1 || math.IsNaN(s.Std):
+		return fmt.Sprintf("%.*f", decimals, s.Mean)
+	}
+	return fmt.Sprintf("%.*f ± %.*f", decimals, s.Mean, decimals, s.Std)
+}
+
 // Aggregate returns the mean and sample standard deviation of the finite values of v
 // (NaN and ±Inf entries, e.g. from a failed seed, are skipped and not counted). An empty or
 // all-non-finite v gives Mean = Std = NaN and N = 0.

@@ -353,3 +353,15 @@ func TestCheckBoundsNullDirections(t *testing.T) {
 		t.Error("negative null accepted")
 	}
 }
+
+func TestLogLogOrNaN(t *testing.T) {
+	x := []float64{1, 10, 100, 1000}
+	r, err := LogLogOrNaN(x, []float64{2, 20, 200, 2000}, Options{})
+	if err != nil || math.Abs(r.Slope-1) > 1e-12 || r.N != 4 {
+		t.Errorf("exact line: %+v, %v", r, err)
+	}
+	r, err = LogLogOrNaN(x[:2], []float64{1, 2}, Options{}) // too few points
+	if err == nil || !math.IsNaN(r.Slope) || !math.IsNaN(r.R2) {
+		t.Errorf("failed fit: %+v, %v; want NaN slope and R² with the error", r, err)
+	}
+}

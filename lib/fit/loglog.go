@@ -68,6 +68,16 @@ func (o Options) rule() Rule {
 	return o.Rule
 }
 
+// LogLogOrNaN is LogLog reporting a failed fit as a Result with NaN slope and R² (so that
+// tables print "n/a" and criteria fail), with the error saying why.
+func LogLogOrNaN(x, y []float64, opt Options) (Result, error) {
+	r, err := LogLog(x, y, opt)
+	if err != nil {
+		return Result{Slope: math.NaN(), R2: math.NaN()}, err
+	}
+	return r, nil
+}
+
 // LogLog fits log10 y = b + γ log10 x by OLS over the points selected by opt.Rule (see the
 // package documentation for the exact V1 and V2 definitions). It returns an error for a
 // length mismatch, a NaN or infinite value anywhere in x or y, an unknown rule, bad V2

@@ -42,6 +42,35 @@ func Spread(v []float64) float64 {
 	return hi - lo
 }
 
+// Max returns the largest value of v: −Inf for an empty slice, NaN when any value is NaN
+// (math.Max's rule).
+func Max(v []float64) float64 {
+	m := math.Inf(-1)
+	for _, x := range v {
+		m = math.Max(m, x)
+	}
+	return m
+}
+
+// Min returns the smallest value of v: +Inf for an empty slice, NaN when any value is NaN.
+func Min(v []float64) float64 {
+	m := math.Inf(1)
+	for _, x := range v {
+		m = math.Min(m, x)
+	}
+	return m
+}
+
+// ZBelow is (mean(null) − v) / sd(null): how many standard deviations of a null's draws v
+// lies below their mean, over the finite draws (NaN with fewer than 3 draws).
+func ZBelow(v float64, null []float64) float64 {
+	if len(null) < 3 {
+		return math.NaN()
+	}
+	s := Aggregate(null)
+	return (s.Mean - v) / s.Std
+}
+
 // IsFinite reports whether a is neither NaN nor ±Inf.
 func IsFinite(a float64) bool { return isFinite(a) }
 

@@ -142,6 +142,19 @@ type History struct {
 	Steps int `json:"steps"`
 }
 
+// FinalTrainAcc is the accuracy on the whole training set after the last epoch, measured
+// with the final weights (unlike the running minibatch accuracy Acc); NaN when there is no
+// epoch or the last one was not evaluated (TrainConfig.EvalTrain or EarlyStop).
+func (h History) FinalTrainAcc() float64 {
+	if len(h.Epochs) == 0 {
+		return math.NaN()
+	}
+	if e := h.Epochs[len(h.Epochs)-1]; e.Evaluated {
+		return e.TrainAcc
+	}
+	return math.NaN()
+}
+
 // CosineLR is the learning rate of epoch e (0-based) under cosine annealing, the closed form of
 // PyTorch's CosineAnnealingLR stepped once per epoch:
 //

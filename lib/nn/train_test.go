@@ -634,3 +634,17 @@ func TestTrainCanceledInEvaluation(t *testing.T) {
 		t.Errorf("evaluate: %v", err)
 	}
 }
+
+func TestFinalTrainAcc(t *testing.T) {
+	h := History{Epochs: []EpochStats{{Epoch: 1, Acc: 0.5, TrainAcc: 0.6, Evaluated: true}, {Epoch: 2, Acc: 0.7, TrainAcc: 0.9, Evaluated: true}}}
+	if a := h.FinalTrainAcc(); a != 0.9 {
+		t.Errorf("FinalTrainAcc = %v, want the last epoch's full-train accuracy 0.9 (not the minibatch 0.7)", a)
+	}
+	h.Epochs[1].Evaluated = false
+	if a := h.FinalTrainAcc(); !math.IsNaN(a) {
+		t.Errorf("last epoch not evaluated: %v, want NaN", a)
+	}
+	if a := (History{}).FinalTrainAcc(); !math.IsNaN(a) {
+		t.Errorf("no epoch: %v, want NaN", a)
+	}
+}

@@ -132,7 +132,7 @@ func BuildSummary(o claims.Options, outs []Outcome) Summary {
 // CachedCells summarizes every cached Table 1 cell of o's preset (the paper's four seeds).
 func CachedCells(o claims.Options) []CellSummary {
 	var cells []CellSummary
-	for _, c := range experiment.Grid(claims.PaperSeeds(), !o.Paper, nil, nil, nil) {
+	for _, c := range experiment.Grid(experiment.PaperSeeds(), !o.Paper, nil, nil, nil) {
 		r, ok := experiment.Cached(c, o.Run)
 		if !ok {
 			continue
@@ -142,7 +142,7 @@ func CachedCells(o claims.Options) []CellSummary {
 			continue
 		}
 		cell := CellSummary{Name: c.Name(), Key: c.Key(), Dataset: c.Dataset, Model: c.Model, Loss: c.Loss, Classes: c.Classes,
-			Seed: c.Seed, NPrime: c.NPrime, TrainAcc: claims.FinalAcc(r.History), Epochs: len(r.History.Epochs), Gamma: map[string]float64{},
+			Seed: c.Seed, NPrime: c.NPrime, TrainAcc: r.History.FinalTrainAcc(), Epochs: len(r.History.Epochs), Gamma: map[string]float64{},
 			Precision: c.Precision, Backend: r.Backend, TrainSecs: math.Round(r.TrainSecs)}
 		for _, snap := range r.Snapshots {
 			for _, sl := range snap.Layers {
@@ -297,14 +297,7 @@ func (s Summary) Table1() string {
 					v = append(v, g)
 				}
 			}
-			a := fit.Aggregate(v)
-			if a.N == 0 {
-				return "n/a"
-			}
-			if a.N == 1 {
-				return fmt.Sprintf("%.3f", a.Mean)
-			}
-			return fmt.Sprintf("%.3f ± %.3f", a.Mean, a.Std)
+			return fit.Aggregate(v).Format(3, "n/a")
 		}
 		var seeds []string
 		var acc, wall []float64
@@ -315,7 +308,7 @@ func (s Summary) Table1() string {
 				wall = append(wall, w)
 			}
 		}
-		fmt.Fprintf(&b, "| %s, C'=%d | %s | %s | %s | %s | %s | %.3f | %d | %s |\n", claims.RowLabel(k.dataset, k.model, k.loss), k.classes,
+		fmt.Fprintf(&b, "| %s, C'=%d | %s | %s | %s | %s | %s | %.3f | %d | %s |\n", experiment.RowLabel(k.dataset, k.model, k.loss), k.classes,
 			stat(experiment.MatC.V1().String()), stat(experiment.MatEh2.V1().String()), stat(experiment.MatCovar.V1().String()), stat(experiment.MatC.V2().String()), strings.Join(seeds, ","), fit.Aggregate(acc).Mean, cs[0].NPrime, fmtWall(wall, cs))
 	}
 	fmt.Fprintf(&b, "\nFrom `%s`, commit %s, %s", s.Command, shortCommit(s.Commit), s.Generated)

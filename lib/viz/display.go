@@ -198,6 +198,26 @@ func (p *Progress) Restart(label string, total int) {
 	}
 }
 
+// Tasks shows a sequence of tasks as one Progress: the bar is made on the first Update and
+// restarted with the new label and total whenever the task changes, so that a notebook cell
+// shows one bar however many runs and stages it goes through. Not safe for concurrent use.
+type Tasks struct {
+	bar  *Progress
+	task string
+}
+
+// Update reports done of total steps of the named task, with an optional message.
+func (t *Tasks) Update(task string, done, total int, msg string) {
+	switch {
+	case t.bar == nil:
+		t.bar = NewProgress(task, total)
+	case task != t.task:
+		t.bar.Restart(task, total)
+	}
+	t.task = task
+	t.bar.Update(done, msg)
+}
+
 // Done removes the transient bar (in GoNB) and prints a final line with the elapsed time.
 func (p *Progress) Done(msg string) {
 	p.mu.Lock()

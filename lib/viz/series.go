@@ -1,6 +1,7 @@
 package viz
 
 import (
+	"fmt"
 	"math"
 	"sort"
 
@@ -31,6 +32,15 @@ func FitLine(f fit.Result, x []float64) *Fit {
 	return vf
 }
 
+// FitOver converts a fit of log10 y on log10 x into the line a log-log panel draws over
+// [xMin, xMax] (zero ends: the series' x range); nil when the fit failed (NaN slope).
+func FitOver(f fit.Result, xMin, xMax float64) *Fit {
+	if math.IsNaN(f.Slope) {
+		return nil
+	}
+	return &Fit{Slope: f.Slope, Intercept: f.Intercept, R2: f.R2, N: f.N, XMin: xMin, XMax: xMax}
+}
+
 // Visible returns the points (x_i, y_i) except those whose x is positive but below
 // NullFrac·max(x), and the number hidden that way. Non-positive and infinite points are
 // kept, so that a log-log panel's Mask counts them.
@@ -51,6 +61,16 @@ func Visible(x, y []float64) (vx, vy []float64, hidden int) {
 		}
 	}
 	return vx, vy, hidden
+}
+
+// VisibleSeries is the series of the points Visible keeps, with the number hidden added to
+// its name and Mask set (a log-log panel of eigen-directions).
+func VisibleSeries(name string, x, y []float64) XYSeries {
+	vx, vy, hidden := Visible(x, y)
+	if hidden > 0 {
+		name += fmt.Sprintf(" (%d near-null hidden)", hidden)
+	}
+	return XYSeries{Name: name, X: vx, Y: vy, Mask: true}
 }
 
 // Level is the height (log10 y) of a series at log10 x = lx: its fit line when it has one,
@@ -120,8 +140,11 @@ func Stack(series []XYSeries, gap float64) {
 }
 
 // LegendRoom moves a chart's plot area down by top pixels, below a legend whose long
-// entries would otherwise wrap over the data.
+// entries would otherwise wrap over the data (nothing for a nil figure: see Figures.Add).
 func LegendRoom(f *Figure, top int) {
+	if f == nil {
+		return
+	}
 	if g, ok := f.Option["grid"].(map[string]any); ok {
 		g["top"] = top
 	}

@@ -48,6 +48,12 @@ func TestVisibleAndLevel(t *testing.T) {
 	if hidden != 1 || len(vx) != 4 || vx[2] != -1e-6 || vy[3] != -1 {
 		t.Errorf("Visible: %v %v hidden %d", vx, vy, hidden)
 	}
+	if s := VisibleSeries("a", x, y); s.Name != "a (1 near-null hidden)" || len(s.X) != 4 || !s.Mask {
+		t.Errorf("VisibleSeries: %+v", s)
+	}
+	if s := VisibleSeries("b", x[:2], y[:2]); s.Name != "b" || len(s.Y) != 2 {
+		t.Errorf("VisibleSeries with nothing hidden: %+v", s)
+	}
 	if l := Level(&Fit{Intercept: 1, Slope: 2}, nil, -1); l != -1 {
 		t.Errorf("level from fit = %v, want -1", l)
 	}
@@ -108,5 +114,15 @@ func TestLogBinnedRatio(t *testing.T) {
 	}
 	if c, _ := LogBinnedRatio(x[:4], y[:4], 2, 0); len(c) != 0 {
 		t.Errorf("bins of fewer than 5 points kept: %v", c)
+	}
+}
+
+func TestFitOver(t *testing.T) {
+	f := FitOver(fit.Result{Slope: 1.5, Intercept: -2, R2: 0.9, N: 30}, 1e-3, 1)
+	if f == nil || f.Slope != 1.5 || f.Intercept != -2 || f.R2 != 0.9 || f.N != 30 || f.XMin != 1e-3 || f.XMax != 1 {
+		t.Errorf("FitOver = %+v", f)
+	}
+	if f := FitOver(fit.Result{Slope: math.NaN()}, 0, 1); f != nil {
+		t.Errorf("a failed fit drew %+v, want nil", f)
 	}
 }

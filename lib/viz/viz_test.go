@@ -536,6 +536,28 @@ func TestProgressRestart(t *testing.T) {
 	}
 }
 
+// TestTasks: one bar across tasks, restarted (counting from zero under the new label) only
+// when the task changes.
+func TestTasks(t *testing.T) {
+	var buf bytes.Buffer
+	old := stderrOut
+	stderrOut = &buf
+	defer func() { stderrOut = old }()
+	var ts Tasks
+	ts.Update("run-a train", 4, 4, "")
+	bar := ts.bar
+	ts.Update("run-a analyze", 1, 2, "fc2")
+	ts.Update("run-a analyze", 2, 2, "fc3")
+	if ts.bar != bar || bar.Label != "run-a analyze" || bar.Total != 2 {
+		t.Errorf("bar %p (first %p): label %q total %d", ts.bar, bar, bar.Label, bar.Total)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "run-a train: 4/4") || !strings.HasPrefix(lines[1], "run-a analyze: 1/2") ||
+		!strings.HasPrefix(lines[2], "run-a analyze: 2/2") {
+		t.Errorf("progress lines:\n%s", buf.String())
+	}
+}
+
 func TestTableAlignment(t *testing.T) {
 	for c, want := range map[string]bool{
 		"1.13": true, "-1.48e17": true, "1.126 [1.120, 1.132]": true, "0.96 ± 0.01": true,

@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"gonum.org/v1/gonum/stat"
+
+	"github.com/noisecurv/noisecurv/lib/fit"
 )
 
 // numberFormatter prints axis ticks compactly: 1e-5, 2.5e3, 0.125.
@@ -336,10 +338,10 @@ func LogLog(spec LogLogSpec) (*Figure, error) {
 		if p.fit != nil && len(p.x) > 0 {
 			x0, x1 := p.fit.XMin, p.fit.XMax
 			if !(x0 > 0) {
-				x0 = math.Max(minOf(p.x), math.Pow(10, v.x0))
+				x0 = math.Max(fit.Min(p.x), math.Pow(10, v.x0))
 			}
 			if !(x1 > 0) {
-				x1 = math.Min(maxOf(p.x), math.Pow(10, v.x1))
+				x1 = math.Min(fit.Max(p.x), math.Pow(10, v.x1))
 			}
 			line := func(x float64) float64 { return math.Pow(10, p.fit.Intercept+p.offset) * math.Pow(x, p.fit.Slope) }
 			series = append(series, map[string]any{
@@ -480,10 +482,10 @@ func logView(ps []prepared, maxDec float64) view {
 		if p.fit != nil && len(p.x) > 0 {
 			lo, hi := p.fit.XMin, p.fit.XMax
 			if !(lo > 0) {
-				lo = minOf(p.x)
+				lo = fit.Min(p.x)
 			}
 			if !(hi > 0) {
-				hi = maxOf(p.x)
+				hi = fit.Max(p.x)
 			}
 			wx0, wx1 = math.Min(wx0, math.Log10(lo)), math.Max(wx1, math.Log10(hi))
 		}
@@ -568,22 +570,6 @@ func countBelow(v []float64, t float64) int {
 	return n
 }
 
-func minOf(v []float64) float64 {
-	m := math.Inf(1)
-	for _, x := range v {
-		m = math.Min(m, x)
-	}
-	return m
-}
-
-func maxOf(v []float64) float64 {
-	m := math.Inf(-1)
-	for _, x := range v {
-		m = math.Max(m, x)
-	}
-	return m
-}
-
 // Lines draws line series vs x (e.g. γ vs epoch) with horizontal reference lines.
 // Reference lines are real two-point series over the x range, so the axis always
 // includes them and the legend can toggle them.
@@ -606,7 +592,7 @@ func lines(b string, spec LineSpec) (*Figure, error) {
 			return nil, err
 		}
 		if len(p.x) > 0 {
-			xMin, xMax = math.Min(xMin, minOf(p.x)), math.Max(xMax, maxOf(p.x))
+			xMin, xMax = math.Min(xMin, fit.Min(p.x)), math.Max(xMax, fit.Max(p.x))
 		}
 		if spec.LogY {
 			for _, y := range p.y {
