@@ -7,13 +7,10 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/internal/testkit"
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/nn"
 )
-
-func newRNG(seed uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(seed, seed^0x9E3779B97F4A7C15))
-}
 
 // randData returns n samples of dimension d ~ N(0,1) and labels cycling through classes
 // (shuffled).
@@ -45,7 +42,7 @@ func smallProblem(t testing.TB, n int, loss string, seed uint64) *curv.Problem {
 			p.Value[i] *= 2.5
 		}
 	}
-	x, labels := randData(newRNG(seed+100), n, 7, 3)
+	x, labels := randData(testkit.NewRand(seed+100), n, 7, 3)
 	l, err := nn.LossByName(loss)
 	if err != nil {
 		t.Fatal(err)

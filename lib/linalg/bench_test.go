@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/internal/testkit"
 	"github.com/noisecurv/noisecurv/lib/linalg"
 )
 
@@ -68,7 +69,7 @@ func BenchmarkSymRankK(b *testing.B) {
 	for _, s := range gramShapes {
 		b.Run(s.name, func(b *testing.B) {
 			skipUnlessSelected(b, s.name)
-			a := randDense(newRand(100), s.n, s.d, 0)
+			a := randDense(testkit.NewRand(100), s.n, s.d, 0)
 			dst := mat.NewSymDense(s.d, nil)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -86,7 +87,7 @@ func BenchmarkMulTA(b *testing.B) {
 	for _, s := range gramShapes {
 		b.Run(s.name, func(b *testing.B) {
 			skipUnlessSelected(b, s.name)
-			rng := newRand(101)
+			rng := testkit.NewRand(101)
 			a, c := randDense(rng, s.n, s.d, 0), randDense(rng, s.n, s.d, 0)
 			dst := mat.NewDense(s.d, s.d, nil)
 			b.ResetTimer()
@@ -106,7 +107,7 @@ func BenchmarkEigSym(b *testing.B) {
 			skipUnlessSelected(b, s.name)
 			// A Gram matrix, like the curvature matrices: PSD with a decaying
 			// spectrum.
-			g := randDense(newRand(102), 2*s.d, s.d, 0)
+			g := randDense(testkit.NewRand(102), 2*s.d, s.d, 0)
 			a := mat.NewSymDense(s.d, nil)
 			linalg.SymRankK(a, 1/float64(2*s.d), g, 0)
 			b.ResetTimer()
@@ -130,7 +131,7 @@ func BenchmarkDiagOfVtAV(b *testing.B) {
 	for _, s := range eigShapes {
 		b.Run(s.name, func(b *testing.B) {
 			skipUnlessSelected(b, s.name)
-			rng := newRand(103)
+			rng := testkit.NewRand(103)
 			a := randSym(rng, s.d)
 			v := randDense(rng, s.d, s.d, 0)
 			full := mat.NewDense(s.d, s.d, nil)
@@ -181,7 +182,7 @@ func BenchmarkRank1Trap(b *testing.B) {
 	}{{"small_N2000_d500", 2000, 500}, {"paper_N2000_d2500", 2000, 2500}} {
 		b.Run(s.name, func(b *testing.B) {
 			skipUnlessSelected(b, s.name)
-			a := randDense(newRand(100), s.n, s.d, 0)
+			a := randDense(testkit.NewRand(100), s.n, s.d, 0)
 			dst := mat.NewSymDense(s.d, nil)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

@@ -5,23 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"regexp"
 	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
-)
 
-// trRand is the project's seeded PCG stream.
-func trRand(seed uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(seed, seed^0x9E3779B97F4A7C15))
-}
+	"github.com/noisecurv/noisecurv/internal/testkit"
+)
 
 // trBlobs returns n samples of dim features in `classes` well separated Gaussian clusters
 // (centers 4 apart on the first axes, noise 0.3), a linearly separable problem.
 func trBlobs(seed uint64, n, dim, classes int) (*mat.Dense, []int) {
-	rng := trRand(seed)
+	rng := testkit.NewRand(seed)
 	x := mat.NewDense(n, dim, nil)
 	y := make([]int, n)
 	for i := range n {
@@ -513,7 +509,7 @@ func TestTrainValidation(t *testing.T) {
 }
 
 func trBenchData(n, features, classes int) (*mat.Dense, []int) {
-	rng := trRand(1)
+	rng := testkit.NewRand(1)
 	x := mat.NewDense(n, features, nil)
 	raw := x.RawMatrix().Data
 	for i := range raw {
@@ -577,7 +573,7 @@ func TestTrainDiverged(t *testing.T) {
 	// Random labels: not separable, so an overshooting step cannot be rescued by the data.
 	// With clipping at 5 (the paper's setting) the loss stays finite, near 1e18: only the
 	// divergence check stops the run.
-	rng := newRand(3)
+	rng := testkit.NewRand(3)
 	x, y := randDense(rng, 40, 5, 1), randLabels(rng, 40, 3)
 	spec := MLP(5, []int{8}, 3, KindReLU)
 	ce := trLoss(t, "ce")
