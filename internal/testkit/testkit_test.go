@@ -41,3 +41,48 @@ func TestNear(t *testing.T) {
 		}
 	}
 }
+
+// TestRandomClassification: x is n×dim and the draw order is the one the tests were written
+// with (a sample's features, then its label; sample after sample), so switching a test to it
+// keeps that test's data bit for bit.
+func TestRandomClassification(t *testing.T) {
+	const n, dim, classes = 40, 6, 3
+	x, labels := RandomClassification(NewRand(5), n, dim, classes)
+	if r, c := x.Dims(); r != n || c != dim || len(labels) != n {
+		t.Fatalf("x %dx%d, %d labels; want %dx%d, %d", r, c, len(labels), n, dim, n)
+	}
+	ref := NewRand(5)
+	for i := range n {
+		for j := range dim {
+			if v := ref.NormFloat64(); x.At(i, j) != v {
+				t.Fatalf("x[%d,%d] = %v, want %v", i, j, x.At(i, j), v)
+			}
+		}
+		if l := ref.IntN(classes); labels[i] != l {
+			t.Fatalf("label %d = %d, want %d", i, labels[i], l)
+		}
+	}
+}
+
+// TestUniformClassification: x is n×dim, all features are drawn (row by row) before the
+// labels, as in the benchmarks it replaced.
+func TestUniformClassification(t *testing.T) {
+	const n, dim, classes = 30, 7, 10
+	x, labels := UniformClassification(NewRand(1), n, dim, classes)
+	if r, c := x.Dims(); r != n || c != dim || len(labels) != n {
+		t.Fatalf("x %dx%d, %d labels; want %dx%d, %d", r, c, len(labels), n, dim, n)
+	}
+	ref := NewRand(1)
+	for i := range n {
+		for j := range dim {
+			if v := ref.Float64(); x.At(i, j) != v {
+				t.Fatalf("x[%d,%d] = %v, want %v", i, j, x.At(i, j), v)
+			}
+		}
+	}
+	for i := range n {
+		if l := ref.IntN(classes); labels[i] != l {
+			t.Fatalf("label %d = %d, want %d", i, labels[i], l)
+		}
+	}
+}

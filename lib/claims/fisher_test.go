@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/internal/testkit"
 	"github.com/noisecurv/noisecurv/lib/awd"
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/fit"
@@ -31,15 +32,8 @@ func c1TinyProblem(t testing.TB, act, loss string, n int, seed uint64) *curv.Pro
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := rand.New(rand.NewPCG(seed+1, 7))
-	x := mat.NewDense(n, 8, nil)
-	labels := make([]int, n)
-	for p := 0; p < n; p++ {
-		for j := 0; j < 8; j++ {
-			x.Set(p, j, r.NormFloat64())
-		}
-		labels[p] = r.IntN(2) // two classes, so that same-class partners exist
-	}
+	// Two classes, so that same-class partners exist.
+	x, labels := testkit.RandomClassification(rand.New(rand.NewPCG(seed+1, 7)), n, 8, 2)
 	return &curv.Problem{Model: m, Loss: lf, X: x, Labels: labels, Block: nn.Block{Layers: []string{"fc2"}}}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/internal/testkit"
 	"github.com/noisecurv/noisecurv/lib/linalg"
 	"github.com/noisecurv/noisecurv/lib/nn"
 )
@@ -42,16 +43,7 @@ func benchProblem(b *testing.B, s benchSize) *Problem {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	x := mat.NewDense(s.n, 784, nil)
-	raw := x.RawMatrix().Data
-	for i := range raw {
-		raw[i] = rng.Float64()
-	}
-	labels := make([]int, s.n)
-	for i := range labels {
-		labels[i] = rng.IntN(10)
-	}
+	x, labels := testkit.UniformClassification(rand.New(rand.NewPCG(1, 2)), s.n, 784, 10)
 	p := &Problem{Model: m, Loss: nn.CrossEntropy{}, X: x, Labels: labels, Block: nn.Block{Layers: []string{"fc2"}}}
 	benchCache[s.name] = p
 	return p
@@ -325,15 +317,7 @@ func BenchmarkHessianSquareDiagonals(b *testing.B) {
 		b.Fatal(err)
 	}
 	const n = 50
-	rng := rand.New(rand.NewPCG(3, 4))
-	x := mat.NewDense(n, 784, nil)
-	for i := range x.RawMatrix().Data {
-		x.RawMatrix().Data[i] = rng.Float64()
-	}
-	labels := make([]int, n)
-	for i := range labels {
-		labels[i] = rng.IntN(10)
-	}
+	x, labels := testkit.UniformClassification(rand.New(rand.NewPCG(3, 4)), n, 784, 10)
 	p := &Problem{Model: m, Loss: nn.CrossEntropy{}, X: x, Labels: labels, Block: nn.Block{Layers: []string{"fc2"}}}
 	b.Run("dense", func(b *testing.B) {
 		for b.Loop() {

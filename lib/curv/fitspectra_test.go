@@ -2,11 +2,11 @@ package curv
 
 import (
 	"math"
-	"math/rand/v2"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/internal/testkit"
 	"github.com/noisecurv/noisecurv/lib/nn"
 )
 
@@ -18,16 +18,7 @@ func TestFitSpectraMatchesDense(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := rand.New(rand.NewPCG(7, 7^0x9E3779B97F4A7C15))
-	n := 40
-	x := mat.NewDense(n, 6, nil)
-	labels := make([]int, n)
-	for i := 0; i < n; i++ {
-		for j := 0; j < 6; j++ {
-			x.Set(i, j, r.NormFloat64())
-		}
-		labels[i] = r.IntN(3)
-	}
+	x, labels := testkit.RandomClassification(testkit.NewRand(7), 40, 6, 3)
 	for _, lossName := range []string{"ce", "mse"} {
 		loss, err := nn.LossByName(lossName)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/internal/testkit"
 	"github.com/noisecurv/noisecurv/lib/nn"
 )
 
@@ -57,16 +58,7 @@ func makeProblem(t testing.TB, c netCase, seed uint64) *Problem {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(seed+1, 7))
-	in := c.spec.In.Size()
-	x := mat.NewDense(c.n, in, nil)
-	labels := make([]int, c.n)
-	for p := 0; p < c.n; p++ {
-		for j := 0; j < in; j++ {
-			x.Set(p, j, rng.NormFloat64())
-		}
-		labels[p] = rng.IntN(m.Classes())
-	}
+	x, labels := testkit.RandomClassification(rand.New(rand.NewPCG(seed+1, 7)), c.n, c.spec.In.Size(), m.Classes())
 	return &Problem{Model: m, Loss: loss, X: x, Labels: labels, Block: c.block}
 }
 

@@ -14,8 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"gonum.org/v1/gonum/mat"
-
+	"github.com/noisecurv/noisecurv/internal/testkit"
 	"github.com/noisecurv/noisecurv/lib/data"
 )
 
@@ -322,15 +321,10 @@ func TestCacheBadInput(t *testing.T) {
 
 // randomSet is a set of n random 4x4 one-channel images with random labels in 0..classes-1.
 func randomSet(n, classes int) *data.Set {
-	r := rand.New(rand.NewPCG(1, 2))
-	x := mat.NewDense(n, 16, nil)
-	labels := make([]int, n)
+	x, labels := testkit.RandomClassification(rand.New(rand.NewPCG(1, 2)), n, 16, classes)
 	idx := make([]int, n)
-	for i := range n {
-		for j := range 16 {
-			x.Set(i, j, r.NormFloat64())
-		}
-		labels[i], idx[i] = r.IntN(classes), i
+	for i := range idx {
+		idx[i] = i
 	}
 	return &data.Set{Name: "random", X: x, Labels: labels, Channels: 1, Height: 4, Width: 4, Classes: classes, Indices: idx}
 }

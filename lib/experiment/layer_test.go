@@ -2,11 +2,9 @@ package experiment
 
 import (
 	"math"
-	"math/rand/v2"
 	"testing"
 
-	"gonum.org/v1/gonum/mat"
-
+	"github.com/noisecurv/noisecurv/internal/testkit"
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/fit"
 	"github.com/noisecurv/noisecurv/lib/nn"
@@ -19,16 +17,7 @@ func tinyProblem(t *testing.T, act string, ls []string) *curv.Problem {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(5, 5^0x9E3779B97F4A7C15))
-	n := 40
-	x := mat.NewDense(n, 6, nil)
-	labels := make([]int, n)
-	for i := 0; i < n; i++ {
-		for j := 0; j < 6; j++ {
-			x.Set(i, j, rng.NormFloat64())
-		}
-		labels[i] = rng.IntN(3)
-	}
+	x, labels := testkit.RandomClassification(testkit.NewRand(5), 40, 6, 3)
 	loss, err := nn.LossByName("ce")
 	if err != nil {
 		t.Fatal(err)

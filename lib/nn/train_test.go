@@ -508,24 +508,10 @@ func TestTrainValidation(t *testing.T) {
 	}
 }
 
-func trBenchData(n, features, classes int) (*mat.Dense, []int) {
-	rng := testkit.NewRand(1)
-	x := mat.NewDense(n, features, nil)
-	raw := x.RawMatrix().Data
-	for i := range raw {
-		raw[i] = rng.Float64()
-	}
-	y := make([]int, n)
-	for i := range y {
-		y[i] = rng.IntN(classes)
-	}
-	return x, y
-}
-
 // BenchmarkTrainEpochMNISTMLP times one epoch of the paper's MNIST MLP (784-50-50-10) on
 // 20000 synthetic samples, B = 50 (400 steps).
 func BenchmarkTrainEpochMNISTMLP(b *testing.B) {
-	x, y := trBenchData(20000, 784, 10)
+	x, y := testkit.UniformClassification(testkit.NewRand(1), 20000, 784, 10)
 	m := trModel(b, MNISTMLP(), 1)
 	ce := trLoss(b, "ce")
 	b.ResetTimer()
@@ -540,7 +526,7 @@ func BenchmarkTrainEpochMNISTMLP(b *testing.B) {
 // BenchmarkTrainEpochCNN times one epoch of the paper's CNN on 1000 synthetic 1x28x28
 // images, B = 50 (20 steps).
 func BenchmarkTrainEpochCNN(b *testing.B) {
-	x, y := trBenchData(1000, 784, 10)
+	x, y := testkit.UniformClassification(testkit.NewRand(1), 1000, 784, 10)
 	m := trModel(b, CNN(Shape{1, 28, 28}), 1)
 	ce := trLoss(b, "ce")
 	b.ResetTimer()
