@@ -6,6 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/internal/nntest"
 	"github.com/noisecurv/noisecurv/internal/testkit"
 	"github.com/noisecurv/noisecurv/lib/nn"
 )
@@ -14,17 +15,10 @@ import (
 // fit.Spectra assembled from curv's per-sample spectra reproduces v_iᵀ H v_i and
 // v_iᵀ E[h²] v_i of the dense matrices in every eigen-direction of H.
 func TestFitSpectraMatchesDense(t *testing.T) {
-	m, err := nn.Build(nn.MLP(6, []int{5, 4}, 3, "relu"), 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := nntest.Model(t, nn.MLP(6, []int{5, 4}, 3, "relu"), 3, 1)
 	x, labels := testkit.RandomClassification(testkit.NewRand(7), 40, 6, 3)
 	for _, lossName := range []string{"ce", "mse"} {
-		loss, err := nn.LossByName(lossName)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := &Problem{Model: m, Loss: loss, X: x, Labels: labels, Block: nn.Block{Layers: []string{"fc2"}}}
+		p := &Problem{Model: m, Loss: nntest.Loss(t, lossName), X: x, Labels: labels, Block: nn.Block{Layers: []string{"fc2"}}}
 		f, err := p.Factors()
 		if err != nil {
 			t.Fatal(err)

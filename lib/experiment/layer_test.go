@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/noisecurv/noisecurv/internal/nntest"
 	"github.com/noisecurv/noisecurv/internal/testkit"
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/fit"
@@ -13,16 +14,9 @@ import (
 // tinyProblem is a 6-5-4-3 MLP (act) on random data, target block ls.
 func tinyProblem(t *testing.T, act string, ls []string) *curv.Problem {
 	t.Helper()
-	m, err := nn.Build(nn.MLP(6, []int{5, 4}, 3, act), 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := nntest.Model(t, nn.MLP(6, []int{5, 4}, 3, act), 3, 1)
 	x, labels := testkit.RandomClassification(testkit.NewRand(5), 40, 6, 3)
-	loss, err := nn.LossByName("ce")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &curv.Problem{Model: m, Loss: loss, X: x, Labels: labels, Block: nn.Block{Layers: ls}}
+	return &curv.Problem{Model: m, Loss: nntest.Loss(t, "ce"), X: x, Labels: labels, Block: nn.Block{Layers: ls}}
 }
 
 func maxRel(a, b []float64) float64 {
