@@ -166,9 +166,9 @@ func buildLimit(spec Spec, maxParams int, limitName string) (*Model, error) {
 		case KindFlatten:
 			l = &Flatten{In: shape, name: ls.Name}
 		case KindReLU:
-			l = &ReLU{In: shape, name: ls.Name}
+			l = &ReLU{elementwise{In: shape, name: ls.Name}}
 		case KindTanh:
-			l = &Tanh{In: shape, name: ls.Name}
+			l = &Tanh{elementwise{In: shape, name: ls.Name}}
 		}
 		m.Layers = append(m.Layers, l)
 		resolved.Layers[i] = ls
