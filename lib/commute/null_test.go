@@ -209,3 +209,18 @@ func TestShuffleCorrelationsIsScaleAware(t *testing.T) {
 		t.Errorf("commutator z: correlations null %.2f (want |z| <= 3), entries null %.2f (want at least 1.5 above it)", zc, ze)
 	}
 }
+
+// TestNullKindString pins the names the reports print, and the form of an unnamed value.
+func TestNullKindString(t *testing.T) {
+	for k, want := range map[NullKind]string{
+		NullPermuteModes:        "permute-modes",
+		NullShuffleEntries:      "shuffle-entries",
+		NullShuffleCorrelations: "shuffle-correlations",
+		NullKind(3):             "NullKind(3)",
+		NullKind(-1):            "NullKind(-1)",
+	} {
+		if got := k.String(); got != want {
+			t.Errorf("NullKind %d: %q, want %q", int(k), got, want)
+		}
+	}
+}

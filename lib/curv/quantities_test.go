@@ -752,3 +752,12 @@ func TestCompareGaussNewton(t *testing.T) {
 		}
 	}
 }
+
+// TestMethodString pins the method names, and the form of an unnamed value.
+func TestMethodString(t *testing.T) {
+	for m, want := range map[Method]string{Auto: "auto", Factorized: "factorized", HVP: "hvp", Method(3): "Method(3)", Method(-2): "Method(-2)"} {
+		if got := m.String(); got != want {
+			t.Errorf("Method %d: %q, want %q", int(m), got, want)
+		}
+	}
+}

@@ -402,3 +402,21 @@ func TestStiffShuffleBreaksAlignment(t *testing.T) {
 		t.Errorf("γ original %.4f (want 4/3), collapse %.4f (want 1), shuffle %.4f (want ≈ 1)", g0, gc, gs)
 	}
 }
+
+// TestEditString pins the edit names the suppression table prints, and the form of an
+// unnamed value.
+func TestEditString(t *testing.T) {
+	for e, want := range map[Edit]string{
+		EditOriginal:      "original",
+		EditCut:           "cut@k=1",
+		EditStiffPreserve: "cut@k=1+stiff-preserve",
+		EditStiffCollapse: "cut@k=1+stiff-mean-collapse",
+		EditStiffShuffle:  "cut@k=1+stiff-shuffle (control)",
+		Edit(5):           "Edit(5)",
+		Edit(-1):          "Edit(-1)",
+	} {
+		if got := e.String(); got != want {
+			t.Errorf("Edit %d: %q, want %q", int(e), got, want)
+		}
+	}
+}
