@@ -27,3 +27,12 @@ func TestMLPLayerName(t *testing.T) {
 		}
 	}
 }
+
+// TestKindString pins the criterion kinds the reports print, and the form of an unnamed value.
+func TestKindString(t *testing.T) {
+	for k, want := range map[Kind]string{Core: "core", Bound: "bound", Identity: "identity", Reported: "reported", Kind(4): "Kind(4)", Kind(-1): "Kind(-1)"} {
+		if got := k.String(); got != want {
+			t.Errorf("Kind %d: %q, want %q", int(k), got, want)
+		}
+	}
+}
