@@ -3,7 +3,10 @@ package testkit
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // TestNewRandIsTheProjectStream: NewRand(seed) draws the same numbers as the PCG the library
@@ -47,42 +50,51 @@ func TestNear(t *testing.T) {
 // keeps that test's data bit for bit.
 func TestRandomClassification(t *testing.T) {
 	const n, dim, classes = 40, 6, 3
-	x, labels := RandomClassification(NewRand(5), n, dim, classes)
-	if r, c := x.Dims(); r != n || c != dim || len(labels) != n {
-		t.Fatalf("x %dx%d, %d labels; want %dx%d, %d", r, c, len(labels), n, dim, n)
-	}
 	ref := NewRand(5)
-	for i := range n {
-		for j := range dim {
-			if v := ref.NormFloat64(); x.At(i, j) != v {
-				t.Fatalf("x[%d,%d] = %v, want %v", i, j, x.At(i, j), v)
-			}
+	var wantX []float64
+	var wantLabels []int
+	for range n {
+		for range dim {
+			wantX = append(wantX, ref.NormFloat64())
 		}
-		if l := ref.IntN(classes); labels[i] != l {
-			t.Fatalf("label %d = %d, want %d", i, labels[i], l)
-		}
+		wantLabels = append(wantLabels, ref.IntN(classes))
 	}
+	x, labels := RandomClassification(NewRand(5), n, dim, classes)
+	sameProblem(t, x, labels, n, dim, wantX, wantLabels)
 }
 
-// TestUniformClassification: x is n×dim, all features are drawn (row by row) before the
-// labels, as in the benchmarks it replaced.
+// TestUniformClassification: all features are drawn (row by row) before the labels, as in
+// the benchmarks it replaced.
 func TestUniformClassification(t *testing.T) {
 	const n, dim, classes = 30, 7, 10
-	x, labels := UniformClassification(NewRand(1), n, dim, classes)
-	if r, c := x.Dims(); r != n || c != dim || len(labels) != n {
-		t.Fatalf("x %dx%d, %d labels; want %dx%d, %d", r, c, len(labels), n, dim, n)
-	}
 	ref := NewRand(1)
+	wantX := make([]float64, n*dim)
+	for i := range wantX {
+		wantX[i] = ref.Float64()
+	}
+	wantLabels := make([]int, n)
+	for i := range wantLabels {
+		wantLabels[i] = ref.IntN(classes)
+	}
+	x, labels := UniformClassification(NewRand(1), n, dim, classes)
+	sameProblem(t, x, labels, n, dim, wantX, wantLabels)
+}
+
+// sameProblem fails t unless x is n×dim with the row-major entries wantX and labels equals
+// wantLabels.
+func sameProblem(t *testing.T, x *mat.Dense, labels []int, n, dim int, wantX []float64, wantLabels []int) {
+	t.Helper()
+	if r, c := x.Dims(); r != n || c != dim {
+		t.Fatalf("x is %dx%d, want %dx%d", r, c, n, dim)
+	}
 	for i := range n {
 		for j := range dim {
-			if v := ref.Float64(); x.At(i, j) != v {
-				t.Fatalf("x[%d,%d] = %v, want %v", i, j, x.At(i, j), v)
+			if got, want := x.At(i, j), wantX[i*dim+j]; got != want {
+				t.Fatalf("x[%d,%d] = %v, want %v", i, j, got, want)
 			}
 		}
 	}
-	for i := range n {
-		if l := ref.IntN(classes); labels[i] != l {
-			t.Fatalf("label %d = %d, want %d", i, labels[i], l)
-		}
+	if !slices.Equal(labels, wantLabels) {
+		t.Fatalf("labels %v, want %v", labels, wantLabels)
 	}
 }
