@@ -3,13 +3,13 @@ package curv
 import (
 	"math/rand/v2"
 	"os"
-	"slices"
 	"testing"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/noisecurv/noisecurv/internal/testkit"
+	"github.com/noisecurv/noisecurv/lib/fit"
 	"github.com/noisecurv/noisecurv/lib/linalg"
 	"github.com/noisecurv/noisecurv/lib/nn"
 )
@@ -229,7 +229,7 @@ func BenchmarkKronProducts(b *testing.B) {
 					}
 					tk = append(tk, time.Since(t1).Seconds())
 				}
-				mk, mg := median(tk), median(tg)
+				mk, mg := fit.Median(tk), fit.Median(tg)
 				b.ReportMetric(mk, "s/kron")
 				b.ReportMetric(mg, "s/dgemm")
 				b.ReportMetric(mk/mg, "ratio")
@@ -249,22 +249,10 @@ func BenchmarkKronProducts(b *testing.B) {
 				linalg.SymRankK(ef, 1/float64(f.N), G, 0)
 				ts = append(ts, time.Since(t0).Seconds())
 			}
-			b.ReportMetric(median(ts), "s/dsyrk")
-			b.ReportMetric(linalg.FlopsSymRankK(f.N, f.D)/median(ts)/1e9, "GFLOP/s")
+			b.ReportMetric(fit.Median(ts), "s/dsyrk")
+			b.ReportMetric(linalg.FlopsSymRankK(f.N, f.D)/fit.Median(ts)/1e9, "GFLOP/s")
 		})
 	})
-}
-
-func median(x []float64) float64 {
-	s := slices.Clone(x)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // BenchmarkHVPRoute compares per-sample cost: the brute-force route (D exact HVP passes over a

@@ -2,7 +2,6 @@ package linalg_test
 
 import (
 	"flag"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/noisecurv/noisecurv/internal/testkit"
+	"github.com/noisecurv/noisecurv/lib/fit"
 	"github.com/noisecurv/noisecurv/lib/linalg"
 )
 
@@ -146,7 +146,7 @@ func BenchmarkDiagOfVtAV(b *testing.B) {
 				linalg.DiagOfVtAV(v, a)
 				td = append(td, time.Since(t1).Seconds())
 			}
-			md, mg := median(td), median(tg)
+			md, mg := fit.Median(td), fit.Median(tg)
 			fl := linalg.FlopsGemm(s.d, s.d, s.d)
 			b.ReportMetric(md, "s/diag")
 			b.ReportMetric(mg, "s/dgemm")
@@ -155,18 +155,6 @@ func BenchmarkDiagOfVtAV(b *testing.B) {
 			b.ReportMetric(fl/mg/1e9, "GFLOP/s-dgemm")
 		})
 	}
-}
-
-func median(x []float64) float64 {
-	s := slices.Clone(x)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // BenchmarkRank1Trap is the anti-pattern, for comparison with
