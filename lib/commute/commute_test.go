@@ -14,31 +14,17 @@ import (
 
 	"github.com/noisecurv/noisecurv/internal/testkit"
 	"github.com/noisecurv/noisecurv/lib/fit"
+	"github.com/noisecurv/noisecurv/lib/linalg"
 )
 
 // eigDesc returns the eigenvalues (descending) and eigenvectors (columns) of s.
-func eigDesc(t *testing.T, s mat.Symmetric) ([]float64, *mat.Dense) {
+func eigDesc(t *testing.T, s *mat.SymDense) ([]float64, *mat.Dense) {
 	t.Helper()
-	var es mat.EigenSym
-	if !es.Factorize(s, true) {
-		t.Fatal("EigenSym failed")
+	vals, vecs, err := linalg.EigSym(s)
+	if err != nil {
+		t.Fatal(err)
 	}
-	vals := es.Values(nil)
-	var vecs mat.Dense
-	es.VectorsTo(&vecs)
-	d := len(vals)
-	idx := make([]int, d)
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(a, b int) bool { return vals[idx[a]] > vals[idx[b]] })
-	lam := make([]float64, d)
-	v := mat.NewDense(d, d, nil)
-	for j, i := range idx {
-		lam[j] = vals[i]
-		v.SetCol(j, mat.Col(nil, i, &vecs))
-	}
-	return lam, v
+	return vals, vecs
 }
 
 // fromEig returns V diag(f) Vᵀ.
