@@ -9,16 +9,9 @@ import (
 // elementwise is what the activation layers share: a parameter-free layer whose output has
 // the shape of its input. The layer embedding it supplies Kind, Forward, Backward and their
 // tangent versions.
-type elementwise struct {
-	// In is the per-sample shape of the input, and of the output.
-	In   Shape
-	name string
-}
+type elementwise struct{ paramFree }
 
-func (e *elementwise) Name() string     { return e.name }
-func (e *elementwise) InShape() Shape   { return e.In }
-func (e *elementwise) OutShape() Shape  { return e.In }
-func (e *elementwise) Params() []*Param { return nil }
+func (e *elementwise) OutShape() Shape { return e.In }
 
 // mapRows returns a new n x In.Size() matrix whose row s is filled by f(s, out_s), the
 // samples in order. The caller has checked the operands f reads.
@@ -31,7 +24,7 @@ func (e *elementwise) mapRows(n int, f func(s int, out []float64)) *mat.Dense {
 }
 
 // ReLU is y = max(x, 0) elementwise; its derivative is taken as 0 at x = 0 (PyTorch). Its
-// field In (the per-sample shape) comes from the embedded elementwise; Build sets it.
+// field In, the per-sample shape, is promoted from the embedded paramFree; Build sets it.
 type ReLU struct{ elementwise }
 
 func (r *ReLU) Kind() string { return KindReLU }
@@ -70,7 +63,7 @@ func (r *ReLU) jvp(x, _, rx *mat.Dense) *mat.Dense                 { return r.ma
 func (r *ReLU) rBackward(x, _, _, _, _, rdy *mat.Dense) *mat.Dense { return r.mask(x, rdy) }
 
 // Tanh is y = tanh(x) elementwise, with tanh' = 1 - y^2 and tanh” = -2 y (1 - y^2). Its
-// field In (the per-sample shape) comes from the embedded elementwise; Build sets it.
+// field In, the per-sample shape, is promoted from the embedded paramFree; Build sets it.
 type Tanh struct{ elementwise }
 
 func (t *Tanh) Kind() string { return KindTanh }
