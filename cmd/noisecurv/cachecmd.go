@@ -20,13 +20,11 @@ out (rerun their shard). The source folders are only read.`,
 		examples: []string{"noisecurv cache merge results/shards/*/", "noisecurv cache merge --cache /scratch/cache node1-cache node2-cache"},
 	})
 	cacheDir := fs.String("cache", "", "cache folder to merge into (default results/cache)")
-	if len(args) == 0 || args[0] != "merge" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			return parse(fs, args, true)
-		}
-		return usagef("cache: want 'noisecurv cache merge SRC_CACHE_DIR...'")
+	rest, err := verb(fs, args, "merge", "cache: want 'noisecurv cache merge SRC_CACHE_DIR...'")
+	if err != nil {
+		return err
 	}
-	if err := parse(fs, args[1:], true); err != nil {
+	if err := parse(fs, rest, true); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {

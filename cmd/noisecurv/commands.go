@@ -33,15 +33,12 @@ the program, and keeps the verified copy in ./data (or --dir). Datasets already 
 		examples: []string{"noisecurv data fetch mnist", "noisecurv data fetch fashion-mnist cifar10 --dir /scratch/data"},
 	})
 	dir := fs.String("dir", "", "where verified copies go (default ./data in the repository)")
-	if len(args) == 0 || args[0] != "fetch" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			return parse(fs, args, true)
-		}
-		return usagef("data: want 'noisecurv data fetch NAME...' with NAME one of %s", strings.Join(datasets, ", "))
+	rest, err := verb(fs, args, "fetch", "data: want 'noisecurv data fetch NAME...' with NAME one of "+strings.Join(datasets, ", "))
+	if err != nil {
+		return err
 	}
 	// Accept the names before or after the flags.
 	var names []string
-	rest := args[1:]
 	for len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 		names = append(names, rest[0])
 		rest = rest[1:]

@@ -52,6 +52,19 @@ func parse(fs *flags, args []string, positional bool) error {
 	return nil
 }
 
+// verb returns the arguments after a sub-command's verb, name ("fetch" in 'noisecurv data
+// fetch'). When args do not start with name, -h prints the help (errHelp) and anything else
+// is the usage error want.
+func verb(fs *flags, args []string, name, want string) ([]string, error) {
+	if len(args) > 0 && args[0] == name {
+		return args[1:], nil
+	}
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		return nil, parse(fs, args, true)
+	}
+	return nil, usagef("%s", want)
+}
+
 func printHelp(w io.Writer, fs *flag.FlagSet, h help) {
 	fmt.Fprintf(w, "usage: noisecurv %s %s\n\n%s\n", h.name, h.args, strings.TrimSpace(h.about))
 	if len(h.examples) > 0 {

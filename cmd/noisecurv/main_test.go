@@ -69,6 +69,9 @@ func TestBadInput(t *testing.T) {
 		{[]string{"data", "fetch"}, "no dataset named", 2},
 		{[]string{"data", "fetch", "imagenet"}, `unknown dataset "imagenet": want mnist, fashion-mnist, cifar10`, 2},
 		{[]string{"data", "fetch", "--dir"}, "flag needs an argument", 2},
+		{[]string{"data", "get", "mnist"}, "noisecurv data fetch NAME", 2},
+		{[]string{"cache"}, "noisecurv cache merge SRC_CACHE_DIR", 2},
+		{[]string{"cache", "--cache", "x"}, "noisecurv cache merge SRC_CACHE_DIR", 2},
 		{train("--no-such-flag"), "flag provided but not defined: -no-such-flag", 2},
 		{train("--epochs", "0"), "flag --epochs = 0: want a positive integer", 2},
 		{train("--epochs", "-3"), "flag --epochs = -3: want a positive integer", 2},
@@ -181,7 +184,7 @@ func TestBadInput(t *testing.T) {
 // examples; reproduce and report differ, and the cell commands show the presets' defaults.
 func TestHelp(t *testing.T) {
 	texts := map[string]string{}
-	for _, cmd := range []string{"reproduce", "report", "train", "analyze", "grid", "data"} {
+	for _, cmd := range []string{"reproduce", "report", "train", "analyze", "grid", "data", "cache"} {
 		out, _, err := capture(t, cmd, "-h")
 		if !errors.Is(err, errHelp) || exitCode(err) != 0 {
 			t.Errorf("%s -h: err = %v (status %d), want errHelp (status 0, stop after the help)", cmd, err, exitCode(err))

@@ -8,6 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/internal/testkit"
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/linalg"
 	"github.com/noisecurv/noisecurv/lib/nn"
@@ -362,7 +363,7 @@ func TestAnalyzeRejects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, labels := randData(newRNG(2), 12, 5, 3)
+	x, labels := randData(testkit.NewRand(2), 12, 5, 3)
 	l, _ := nn.LossByName("ce")
 	p := &curv.Problem{Model: m, Loss: l, X: x, Labels: labels, Block: nn.Block{Layers: []string{"fc2"}}}
 	if _, err := Analyze(p, Options{}); !errors.Is(err, curv.ErrNotFactorizable) || !errors.Is(err, ErrInput) {

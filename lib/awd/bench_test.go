@@ -3,6 +3,7 @@ package awd
 import (
 	"testing"
 
+	"github.com/noisecurv/noisecurv/internal/testkit"
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/nn"
 )
@@ -15,7 +16,7 @@ func BenchmarkAnalyzeMNISTShape(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	x, labels := randData(newRNG(2), 2000, 784, 10)
+	x, labels := randData(testkit.NewRand(2), 2000, 784, 10)
 	l, _ := nn.LossByName("ce")
 	p := &curv.Problem{Model: m, Loss: l, X: x, Labels: labels, Block: nn.Block{Layers: []string{nn.MNISTMLPTarget}}}
 	// The eigenbasis of H is lib/curv's job (curv.Analysis with KeepVectors); time only AWD.

@@ -6,6 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/internal/testkit"
 	"github.com/noisecurv/noisecurv/lib/nn"
 )
 
@@ -29,7 +30,7 @@ func TestDualWeightExact(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rng := newRNG(uint64(3 + ci))
+			rng := testkit.NewRand(uint64(3 + ci))
 			n := 6
 			x, labels := randData(rng, 2*n, c.spec.In.Size(), 3)
 			k, err := m.LayerIndex(c.target)
@@ -78,7 +79,7 @@ func TestDualWeightExact(t *testing.T) {
 // TestDualWeightMinimalNorm checks that dW* is the minimum-Frobenius-norm solution: any
 // other solution dW* + N with N a = 0 is larger.
 func TestDualWeightMinimalNorm(t *testing.T) {
-	rng := newRNG(5)
+	rng := testkit.NewRand(5)
 	w := mat.NewDense(3, 4, nil)
 	for i := 0; i < 3; i++ {
 		for j := 0; j < 4; j++ {

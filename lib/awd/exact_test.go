@@ -6,6 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/internal/testkit"
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/nn"
 )
@@ -38,7 +39,7 @@ func TestCheckExactness(t *testing.T) {
 }
 
 func TestMatchRandom(t *testing.T) {
-	acts, labels := randData(newRNG(3), 200, 4, 3)
+	acts, labels := randData(testkit.NewRand(3), 200, 4, 3)
 	m, err := Match(acts, labels, MatchOptions{Seed: 5, Random: true})
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +71,7 @@ func TestFirstOrderConverges(t *testing.T) {
 	base := smallProblem(t, 1, "ce", 11)
 	base.Block = nn.Block{Layers: []string{"fc1"}}
 	x := base.X.RawRowView(0)
-	rng := newRNG(12)
+	rng := testkit.NewRand(12)
 	dx := make([]float64, len(x))
 	for j := range dx {
 		dx[j] = rng.NormFloat64()

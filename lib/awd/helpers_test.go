@@ -7,13 +7,11 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/internal/nntest"
+	"github.com/noisecurv/noisecurv/internal/testkit"
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/nn"
 )
-
-func newRNG(seed uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(seed, seed^0x9E3779B97F4A7C15))
-}
 
 // randData returns n samples of dimension d ~ N(0,1) and labels cycling through classes
 // (shuffled).
@@ -35,22 +33,10 @@ func randData(rng *rand.Rand, n, d, classes int) (*mat.Dense, []int) {
 // samples of 3 classes.
 func smallProblem(t testing.TB, n int, loss string, seed uint64) *curv.Problem {
 	t.Helper()
-	m, err := nn.Build(nn.MLP(7, []int{5, 4}, 3, "relu"), seed)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Larger weights give confident, curved outputs.
-	for _, p := range m.Params() {
-		for i := range p.Value {
-			p.Value[i] *= 2.5
-		}
-	}
-	x, labels := randData(newRNG(seed+100), n, 7, 3)
-	l, err := nn.LossByName(loss)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &curv.Problem{Model: m, Loss: l, X: x, Labels: labels, Block: nn.Block{Layers: []string{"fc2"}}}
+	m := nntest.Model(t, nn.MLP(7, []int{5, 4}, 3, "relu"), seed, 2.5)
+	x, labels := randData(testkit.NewRand(seed+100), n, 7, 3)
+	return &curv.Problem{Model: m, Loss: nntest.Loss(t, loss), X: x, Labels: labels, Block: nn.Block{Layers: []string{"fc2"}}}
 }
 
 // relFrob returns |a - b|_F / max(|b|_F, tiny).

@@ -6,10 +6,12 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/noisecurv/noisecurv/internal/testkit"
 )
 
 func TestMatchRules(t *testing.T) {
-	acts, labels := randData(newRNG(1), 300, 4, 3)
+	acts, labels := randData(testkit.NewRand(1), 300, 4, 3)
 	// Make sample 7 an exact duplicate of sample 8 when they share a class, to exercise the
 	// self-distance rule.
 	labels[7] = labels[8]

@@ -1,6 +1,7 @@
 package claims
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -25,5 +26,13 @@ func TestMLPLayerName(t *testing.T) {
 		if got := mlpLayerName(c, target, 7); got != want {
 			t.Errorf("%s: %q, want %q", target, got, want)
 		}
+	}
+}
+
+// TestKindString pins the criterion kinds the reports print, and the form of values with no
+// name.
+func TestKindString(t *testing.T) {
+	if got, want := fmt.Sprintf("%v|%v|%v|%v|%v|%v", Kind(-1), Core, Bound, Identity, Reported, Kind(4)), "Kind(-1)|core|bound|identity|reported|Kind(4)"; got != want {
+		t.Errorf("names %q, want %q", got, want)
 	}
 }

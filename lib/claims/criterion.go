@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/noisecurv/noisecurv/internal/enum"
 	"github.com/noisecurv/noisecurv/lib/viz"
 )
 
@@ -42,19 +43,9 @@ const (
 	Reported
 )
 
-func (k Kind) String() string {
-	switch k {
-	case Core:
-		return "core"
-	case Bound:
-		return "bound"
-	case Identity:
-		return "identity"
-	case Reported:
-		return "reported"
-	}
-	return fmt.Sprintf("Kind(%d)", int(k))
-}
+var kindNames = [...]string{Core: "core", Bound: "bound", Identity: "identity", Reported: "reported"}
+
+func (k Kind) String() string { return enum.Name(k, kindNames[:], "Kind") }
 
 // Sense is the side of the threshold on which a criterion passes.
 type Sense int

@@ -7,6 +7,8 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/internal/nntest"
+	"github.com/noisecurv/noisecurv/internal/testkit"
 	"github.com/noisecurv/noisecurv/lib/awd"
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/fit"
@@ -17,29 +19,10 @@ import (
 // so that the probabilities are far from uniform.
 func c1TinyProblem(t testing.TB, act, loss string, n int, seed uint64) *curv.Problem {
 	t.Helper()
-	m, err := nn.Build(nn.MLP(8, []int{6, 5}, 4, act), seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range m.Params() {
-		for i := range p.Value {
-			p.Value[i] *= 3
-		}
-	}
-	lf, err := nn.LossByName(loss)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := rand.New(rand.NewPCG(seed+1, 7))
-	x := mat.NewDense(n, 8, nil)
-	labels := make([]int, n)
-	for p := 0; p < n; p++ {
-		for j := 0; j < 8; j++ {
-			x.Set(p, j, r.NormFloat64())
-		}
-		labels[p] = r.IntN(2) // two classes, so that same-class partners exist
-	}
-	return &curv.Problem{Model: m, Loss: lf, X: x, Labels: labels, Block: nn.Block{Layers: []string{"fc2"}}}
+	m := nntest.Model(t, nn.MLP(8, []int{6, 5}, 4, act), seed, 3)
+	// Two classes, so that same-class partners exist.
+	x, labels := testkit.RandomClassification(rand.New(rand.NewPCG(seed+1, 7)), n, 8, 2)
+	return &curv.Problem{Model: m, Loss: nntest.Loss(t, loss), X: x, Labels: labels, Block: nn.Block{Layers: []string{"fc2"}}}
 }
 
 func TestC2DualExactness(t *testing.T) {

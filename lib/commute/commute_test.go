@@ -12,38 +12,19 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/internal/testkit"
 	"github.com/noisecurv/noisecurv/lib/fit"
+	"github.com/noisecurv/noisecurv/lib/linalg"
 )
 
-func newRand(seed uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(seed, seed^0x9E3779B97F4A7C15))
-}
-
-func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
-
 // eigDesc returns the eigenvalues (descending) and eigenvectors (columns) of s.
-func eigDesc(t *testing.T, s mat.Symmetric) ([]float64, *mat.Dense) {
+func eigDesc(t *testing.T, s *mat.SymDense) ([]float64, *mat.Dense) {
 	t.Helper()
-	var es mat.EigenSym
-	if !es.Factorize(s, true) {
-		t.Fatal("EigenSym failed")
+	vals, vecs, err := linalg.EigSym(s)
+	if err != nil {
+		t.Fatal(err)
 	}
-	vals := es.Values(nil)
-	var vecs mat.Dense
-	es.VectorsTo(&vecs)
-	d := len(vals)
-	idx := make([]int, d)
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(a, b int) bool { return vals[idx[a]] > vals[idx[b]] })
-	lam := make([]float64, d)
-	v := mat.NewDense(d, d, nil)
-	for j, i := range idx {
-		lam[j] = vals[i]
-		v.SetCol(j, mat.Col(nil, i, &vecs))
-	}
-	return lam, v
+	return vals, vecs
 }
 
 // fromEig returns V diag(f) Vᵀ.
@@ -68,7 +49,7 @@ func randomSym(d int, rng *rand.Rand) *mat.SymDense {
 
 func TestCommutingMatricesGiveZero(t *testing.T) {
 	const d = 30
-	rng := newRand(1)
+	rng := testkit.NewRand(1)
 	v := HaarOrthogonal(d, rng)
 	lam := make([]float64, d)
 	f := make([]float64, d)
@@ -86,7 +67,7 @@ func TestCommutingMatricesGiveZero(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, w := range m.Data {
-		if w.Commutator > 1e-12 || w.CommutatorAH > 1e-12 || w.OffDiagRatio > 1e-12 || !near(w.DiagEnergy, 1, 1e-12) || w.Spearman != 1 {
+		if w.Commutator > 1e-12 || w.CommutatorAH > 1e-12 || w.OffDiagRatio > 1e-12 || !testkit.Near(w.DiagEnergy, 1, 1e-12) || w.Spearman != 1 {
 			t.Errorf("%s: %+v, want commutators/off-diag 0, diag energy 1, Spearman 1", w.Window.Name, w)
 		}
 	}
@@ -100,7 +81,7 @@ func TestCommutingMatricesGiveZero(t *testing.T) {
 
 func TestWindowsMatchExplicitProjectors(t *testing.T) {
 	const d = 8
-	rng := newRand(3)
+	rng := testkit.NewRand(3)
 	a, h := randomSym(d, rng), randomSym(d, rng)
 	lam, v := eigDesc(t, h)
 	k, err := Rotate(a, v)
@@ -124,7 +105,7 @@ func TestWindowsMatchExplicitProjectors(t *testing.T) {
 		y.Mul(&php, &pap)
 		x.Sub(&x, &y)
 		want := mat.Norm(&x, 2) / (mat.Norm(&pap, 2) * mat.Norm(&php, 2))
-		if !near(got.Commutator, want, 1e-12) {
+		if !testkit.Near(got.Commutator, want, 1e-12) {
 			t.Errorf("%s: Commutator %v, explicit projector formula %v", w.Name, got.Commutator, want)
 		}
 		ah.Mul(a, h)
@@ -134,7 +115,7 @@ func TestWindowsMatchExplicitProjectors(t *testing.T) {
 		pcp.Mul(&pcp, &p)
 		pahp.Mul(&p, &ah)
 		pahp.Mul(&pahp, &p)
-		if want := mat.Norm(&pcp, 2) / mat.Norm(&pahp, 2); !near(got.CommutatorAH, want, 1e-12) {
+		if want := mat.Norm(&pcp, 2) / mat.Norm(&pahp, 2); !testkit.Near(got.CommutatorAH, want, 1e-12) {
 			t.Errorf("%s: CommutatorAH %v, explicit %v", w.Name, got.CommutatorAH, want)
 		}
 		// Diagonal energy and off-diagonal ratio from explicit K entries.
@@ -151,11 +132,11 @@ func TestWindowsMatchExplicitProjectors(t *testing.T) {
 				}
 			}
 		}
-		if !near(got.DiagEnergy, dg/(dg+off), 1e-12) {
+		if !testkit.Near(got.DiagEnergy, dg/(dg+off), 1e-12) {
 			t.Errorf("%s: DiagEnergy %v, want %v", w.Name, got.DiagEnergy, dg/(dg+off))
 		}
 		if n > 1 {
-			if want := math.Sqrt(off/float64(n*(n-1))) / math.Sqrt(dg/float64(n)); !near(got.OffDiagRatio, want, 1e-12) {
+			if want := math.Sqrt(off/float64(n*(n-1))) / math.Sqrt(dg/float64(n)); !testkit.Near(got.OffDiagRatio, want, 1e-12) {
 				t.Errorf("%s: OffDiagRatio %v, want %v", w.Name, got.OffDiagRatio, want)
 			}
 		} else if !math.IsNaN(got.OffDiagRatio) {
@@ -163,7 +144,7 @@ func TestWindowsMatchExplicitProjectors(t *testing.T) {
 		}
 	}
 	full, _ := Evaluate(k, lam, Full(d))
-	if c, _ := NormalizedCommutator(a, h); !near(full.Commutator, c, 1e-12) || c < 0.1 {
+	if c, _ := NormalizedCommutator(a, h); !testkit.Near(full.Commutator, c, 1e-12) || c < 0.1 {
 		t.Errorf("full-window commutator %v, explicit %v", full.Commutator, c)
 	}
 }
@@ -172,7 +153,7 @@ func TestHaarBaselineMagnitude(t *testing.T) {
 	// Documented property: a Haar-rotated matrix has a full-space normalized commutator with
 	// H of about sqrt(2/D) when both spectra are far from flat (here symmetric Gaussian).
 	const d = 200
-	rng := newRand(5)
+	rng := testkit.NewRand(5)
 	lam := make([]float64, d)
 	eigA := make([]float64, d)
 	for i := range lam {
@@ -193,10 +174,10 @@ func TestHaarBaselineMagnitude(t *testing.T) {
 	if s := math.Sqrt(2.0 / d); got < 0.5*s || got > 2*s {
 		t.Errorf("Haar baseline commutator %v, want about sqrt(2/D) = %v", got, s)
 	}
-	if !near(got, m.HaarCommutatorRMS, 0.05*m.HaarCommutatorRMS) {
+	if !testkit.Near(got, m.HaarCommutatorRMS, 0.05*m.HaarCommutatorRMS) {
 		t.Errorf("Haar baseline commutator %v, analytic RMS %v", got, m.HaarCommutatorRMS)
 	}
-	if de := m.Rand[0].DiagEnergy.Mean; !near(de, m.HaarDiagEnergy, 0.15*m.HaarDiagEnergy) {
+	if de := m.Rand[0].DiagEnergy.Mean; !testkit.Near(de, m.HaarDiagEnergy, 0.15*m.HaarDiagEnergy) {
 		t.Errorf("Haar baseline diag energy %v, analytic %v", de, m.HaarDiagEnergy)
 	}
 	if m.Data[0].Commutator != 0 || m.Data[0].DiagEnergy != 1 {
@@ -207,13 +188,13 @@ func TestHaarBaselineMagnitude(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got2 := m2.Rand[0].Commutator.Mean; !near(got2, m.HaarCommutatorRMS, 0.05*m.HaarCommutatorRMS) {
+	if got2 := m2.Rand[0].Commutator.Mean; !testkit.Near(got2, m.HaarCommutatorRMS, 0.05*m.HaarCommutatorRMS) {
 		t.Errorf("EigA baseline commutator %v, analytic %v", got2, m.HaarCommutatorRMS)
 	}
 }
 
 func TestHaarOrthogonal(t *testing.T) {
-	rng := newRand(11)
+	rng := testkit.NewRand(11)
 	q := HaarOrthogonal(6, rng)
 	var qtq mat.Dense
 	qtq.Mul(q.T(), q)
@@ -256,7 +237,7 @@ func TestHaarOrthogonal(t *testing.T) {
 	sort.Sort(sort.Reverse(sort.Float64Slice(eig)))
 	got, _ := eigDesc(t, r)
 	for i := range eig {
-		if !near(got[i], eig[i], 1e-13) {
+		if !testkit.Near(got[i], eig[i], 1e-13) {
 			t.Errorf("eigenvalues %v, want %v", got, eig)
 			break
 		}
@@ -264,7 +245,7 @@ func TestHaarOrthogonal(t *testing.T) {
 	rr := RandomRotate(r, rng)
 	got2, _ := eigDesc(t, rr)
 	for i := range eig {
-		if !near(got2[i], eig[i], 1e-13) {
+		if !testkit.Near(got2[i], eig[i], 1e-13) {
 			t.Errorf("RandomRotate eigenvalues %v, want %v", got2, eig)
 			break
 		}
@@ -282,14 +263,14 @@ func eye(d int) *mat.Dense {
 func TestRatiosHandComputed(t *testing.T) {
 	k := mat.NewSymDense(2, []float64{2, 1, 1, 4})
 	// off RMS 1, diag RMS sqrt((4+16)/2) = sqrt(10).
-	if r, _ := OffDiagRatio(k, Full(2)); !near(r, 1/math.Sqrt(10), 1e-15) {
+	if r, _ := OffDiagRatio(k, Full(2)); !testkit.Near(r, 1/math.Sqrt(10), 1e-15) {
 		t.Errorf("OffDiagRatio = %v, want 1/sqrt(10)", r)
 	}
-	if e, _ := DiagonalEnergy(k, Full(2)); !near(e, 20.0/22, 1e-15) {
+	if e, _ := DiagonalEnergy(k, Full(2)); !testkit.Near(e, 20.0/22, 1e-15) {
 		t.Errorf("DiagonalEnergy = %v, want 20/22", e)
 	}
 	// [K, Λ] with λ = (3, 1): off-diagonal entries ±1·(1−3): |[K,Λ]|² = 8, |K|² = 22, |λ|² = 10.
-	if c, _ := WindowCommutator(k, []float64{3, 1}, Full(2)); !near(c, math.Sqrt(8.0/220), 1e-15) {
+	if c, _ := WindowCommutator(k, []float64{3, 1}, Full(2)); !testkit.Near(c, math.Sqrt(8.0/220), 1e-15) {
 		t.Errorf("WindowCommutator = %v, want sqrt(8/220)", c)
 	}
 	diag := mat.NewSymDense(3, []float64{5, 0, 0, 0, -2, 0, 0, 0, 1})
@@ -301,7 +282,7 @@ func TestRatiosHandComputed(t *testing.T) {
 	}
 	// Spearman of diag(K) vs λ: diag (5, -2, 1) against λ (3, 2, 1) has ranks (3,1,2) vs (3,2,1).
 	m, _ := Evaluate(diag, []float64{3, 2, 1}, Full(3))
-	if !near(m.Spearman, 0.5, 1e-15) {
+	if !testkit.Near(m.Spearman, 0.5, 1e-15) {
 		t.Errorf("Spearman = %v, want 0.5", m.Spearman)
 	}
 }
@@ -335,7 +316,7 @@ func TestErrors(t *testing.T) {
 
 func TestSymlogAndBlocks(t *testing.T) {
 	for _, c := range []struct{ x, t, want float64 }{{0, 1, 0}, {9, 1, 1}, {-99, 1, -2}, {0.5, 0.5, math.Log10(2)}} {
-		if got := Symlog(c.x, c.t); !near(got, c.want, 1e-15) {
+		if got := Symlog(c.x, c.t); !testkit.Near(got, c.want, 1e-15) {
 			t.Errorf("Symlog(%v, %v) = %v, want %v", c.x, c.t, got, c.want)
 		}
 	}
@@ -349,7 +330,7 @@ func TestSymlogAndBlocks(t *testing.T) {
 	}
 	// Auto linthresh = 1e-3 · max|K| = 6e-3 over the full block.
 	s := SymlogBlock(k, 3, 0)
-	if !near(s[2][2], math.Log10(1+6/6e-3), 1e-12) {
+	if !testkit.Near(s[2][2], math.Log10(1+6/6e-3), 1e-12) {
 		t.Errorf("SymlogBlock auto = %v", s[2][2])
 	}
 }
@@ -357,7 +338,7 @@ func TestSymlogAndBlocks(t *testing.T) {
 // BenchmarkCompute: rotation plus one Haar baseline draw at D = 500 (run with -benchtime=1x).
 func BenchmarkCompute(b *testing.B) {
 	const d = 500
-	rng := newRand(1)
+	rng := testkit.NewRand(1)
 	a := randomSym(d, rng)
 	v := HaarOrthogonal(d, rng)
 	lam := make([]float64, d)
@@ -417,8 +398,8 @@ func TestProductsAvoidDsymm(t *testing.T) {
 
 func TestBaselineKeepsEveryDraw(t *testing.T) {
 	d := 12
-	a := randomSym(d, newRand(3))
-	lam, v := eigDesc(t, randomSym(d, newRand(4)))
+	a := randomSym(d, testkit.NewRand(3))
+	lam, v := eigDesc(t, randomSym(d, testkit.NewRand(4)))
 	m, err := Compute(a, lam, v, Options{Draws: 5, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -457,7 +438,7 @@ func TestComputeContextCanceled(t *testing.T) {
 // Compute gives it alone (the draws are shared, not consumed per matrix).
 func TestSpectrumDraw(t *testing.T) {
 	const d = 9
-	rng := newRand(3)
+	rng := testkit.NewRand(3)
 	q := HaarOrthogonal(d, rng)
 	mu := []float64{3, -2, 0, 1e-3, -1e-17, 5, 0.5, -0.25, 2}
 	got := spectrumDraw(q, mu)
@@ -466,7 +447,7 @@ func TestSpectrumDraw(t *testing.T) {
 	want.Mul(&want, q)
 	for i := 0; i < d; i++ {
 		for j := 0; j < d; j++ {
-			if !near(got.At(i, j), want.At(i, j), 1e-13) {
+			if !testkit.Near(got.At(i, j), want.At(i, j), 1e-13) {
 				t.Fatalf("spectrumDraw[%d,%d] = %v, want %v", i, j, got.At(i, j), want.At(i, j))
 			}
 		}

@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/internal/enum"
 	"github.com/noisecurv/noisecurv/lib/fit"
 )
 
@@ -43,17 +44,13 @@ const (
 	NullShuffleCorrelations
 )
 
-func (k NullKind) String() string {
-	switch k {
-	case NullPermuteModes:
-		return "permute-modes"
-	case NullShuffleEntries:
-		return "shuffle-entries"
-	case NullShuffleCorrelations:
-		return "shuffle-correlations"
-	}
-	return fmt.Sprintf("NullKind(%d)", int(k))
+var nullKindNames = [...]string{
+	NullPermuteModes:        "permute-modes",
+	NullShuffleEntries:      "shuffle-entries",
+	NullShuffleCorrelations: "shuffle-correlations",
 }
+
+func (k NullKind) String() string { return enum.Name(k, nullKindNames[:], "NullKind") }
 
 // NullOptions configures DiagonalNull.
 type NullOptions struct {

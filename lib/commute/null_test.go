@@ -1,6 +1,7 @@
 package commute
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -207,5 +208,13 @@ func TestShuffleCorrelationsIsScaleAware(t *testing.T) {
 	}
 	if zc, ze := z[NullShuffleCorrelations], z[NullShuffleEntries]; math.Abs(zc) > 3 || ze-zc < 1.5 {
 		t.Errorf("commutator z: correlations null %.2f (want |z| <= 3), entries null %.2f (want at least 1.5 above it)", zc, ze)
+	}
+}
+
+// TestNullKindString pins the names the reports print, and the form of values with no name.
+func TestNullKindString(t *testing.T) {
+	got := fmt.Sprintf("%v|%v|%v|%v|%v", NullKind(-1), NullPermuteModes, NullShuffleEntries, NullShuffleCorrelations, NullKind(3))
+	if want := "NullKind(-1)|permute-modes|shuffle-entries|shuffle-correlations|NullKind(3)"; got != want {
+		t.Errorf("names %q, want %q", got, want)
 	}
 }

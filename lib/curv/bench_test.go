@@ -3,12 +3,13 @@ package curv
 import (
 	"math/rand/v2"
 	"os"
-	"slices"
 	"testing"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/internal/testkit"
+	"github.com/noisecurv/noisecurv/lib/fit"
 	"github.com/noisecurv/noisecurv/lib/linalg"
 	"github.com/noisecurv/noisecurv/lib/nn"
 )
@@ -42,16 +43,7 @@ func benchProblem(b *testing.B, s benchSize) *Problem {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	x := mat.NewDense(s.n, 784, nil)
-	raw := x.RawMatrix().Data
-	for i := range raw {
-		raw[i] = rng.Float64()
-	}
-	labels := make([]int, s.n)
-	for i := range labels {
-		labels[i] = rng.IntN(10)
-	}
+	x, labels := testkit.UniformClassification(rand.New(rand.NewPCG(1, 2)), s.n, 784, 10)
 	p := &Problem{Model: m, Loss: nn.CrossEntropy{}, X: x, Labels: labels, Block: nn.Block{Layers: []string{"fc2"}}}
 	benchCache[s.name] = p
 	return p
@@ -237,7 +229,7 @@ func BenchmarkKronProducts(b *testing.B) {
 					}
 					tk = append(tk, time.Since(t1).Seconds())
 				}
-				mk, mg := median(tk), median(tg)
+				mk, mg := fit.Median(tk), fit.Median(tg)
 				b.ReportMetric(mk, "s/kron")
 				b.ReportMetric(mg, "s/dgemm")
 				b.ReportMetric(mk/mg, "ratio")
@@ -257,22 +249,10 @@ func BenchmarkKronProducts(b *testing.B) {
 				linalg.SymRankK(ef, 1/float64(f.N), G, 0)
 				ts = append(ts, time.Since(t0).Seconds())
 			}
-			b.ReportMetric(median(ts), "s/dsyrk")
-			b.ReportMetric(linalg.FlopsSymRankK(f.N, f.D)/median(ts)/1e9, "GFLOP/s")
+			b.ReportMetric(fit.Median(ts), "s/dsyrk")
+			b.ReportMetric(linalg.FlopsSymRankK(f.N, f.D)/fit.Median(ts)/1e9, "GFLOP/s")
 		})
 	})
-}
-
-func median(x []float64) float64 {
-	s := slices.Clone(x)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // BenchmarkHVPRoute compares per-sample cost: the brute-force route (D exact HVP passes over a
@@ -325,15 +305,7 @@ func BenchmarkHessianSquareDiagonals(b *testing.B) {
 		b.Fatal(err)
 	}
 	const n = 50
-	rng := rand.New(rand.NewPCG(3, 4))
-	x := mat.NewDense(n, 784, nil)
-	for i := range x.RawMatrix().Data {
-		x.RawMatrix().Data[i] = rng.Float64()
-	}
-	labels := make([]int, n)
-	for i := range labels {
-		labels[i] = rng.IntN(10)
-	}
+	x, labels := testkit.UniformClassification(rand.New(rand.NewPCG(3, 4)), n, 784, 10)
 	p := &Problem{Model: m, Loss: nn.CrossEntropy{}, X: x, Labels: labels, Block: nn.Block{Layers: []string{"fc2"}}}
 	b.Run("dense", func(b *testing.B) {
 		for b.Loop() {

@@ -188,24 +188,14 @@ func (f *Factors) extIndex(i, j int) int {
 }
 
 // toExt converts an internal vector to block layout (dst may be nil).
-func (f *Factors) toExt(dst, v []float64) []float64 {
-	if dst == nil {
-		dst = make([]float64, f.D)
-	}
-	if !f.Bias {
-		copy(dst, v)
-		return dst
-	}
-	for i := 0; i < f.Dout; i++ {
-		for j := 0; j < f.In; j++ {
-			dst[f.extIndex(i, j)] = v[i*f.In+j]
-		}
-	}
-	return dst
-}
+func (f *Factors) toExt(dst, v []float64) []float64 { return f.relayout(dst, v, true) }
 
-// toInt converts a block-layout vector to the internal layout.
-func (f *Factors) toInt(dst, v []float64) []float64 {
+// toInt converts a block-layout vector to the internal layout (dst may be nil).
+func (f *Factors) toInt(dst, v []float64) []float64 { return f.relayout(dst, v, false) }
+
+// relayout copies v into dst (allocated when nil), moving each entry from internal index
+// i*In+j to extIndex(i, j) when toExt and back otherwise. Without a bias the layouts agree.
+func (f *Factors) relayout(dst, v []float64, toExt bool) []float64 {
 	if dst == nil {
 		dst = make([]float64, f.D)
 	}
@@ -215,7 +205,11 @@ func (f *Factors) toInt(dst, v []float64) []float64 {
 	}
 	for i := 0; i < f.Dout; i++ {
 		for j := 0; j < f.In; j++ {
-			dst[i*f.In+j] = v[f.extIndex(i, j)]
+			if in, ext := i*f.In+j, f.extIndex(i, j); toExt {
+				dst[ext] = v[in]
+			} else {
+				dst[in] = v[ext]
+			}
 		}
 	}
 	return dst
@@ -241,21 +235,6 @@ func (f *Factors) symToExt(s *mat.SymDense) *mat.SymDense {
 				a, b = b, a
 			}
 			or.Data[a*or.Stride+b] = sr.Data[I*sr.Stride+J]
-		}
-	}
-	return out
-}
-
-// denseToExtRows permutes the rows of an internal D x k matrix into block layout.
-func (f *Factors) denseToExtRows(m *mat.Dense) *mat.Dense {
-	if !f.Bias {
-		return m
-	}
-	_, k := m.Dims()
-	out := mat.NewDense(f.D, k, nil)
-	for i := 0; i < f.Dout; i++ {
-		for j := 0; j < f.In; j++ {
-			copy(rowOf(out, f.extIndex(i, j)), rowOf(m, i*f.In+j))
 		}
 	}
 	return out
@@ -377,26 +356,31 @@ func (f *Factors) h2Fac() kfac {
 	return kfac{U: f.Jac, S: f.s2, r: f.Classes}
 }
 
-// fillM writes M_p = U_p^T S_p U_p (Dout x Dout, full, row-major) into m, using tmp (len r*Dout).
-func (k kfac) fillM(p, dout int, m, tmp []float64) {
-	U := rowOf(k.U, p)
-	r := k.r
-	var T []float64 // T = S_p U_p (r x dout)
+// su returns U_p and T = S_p U_p (both r x dout, row-major), T computed in tmp (len r*dout);
+// when S is the identity (nil), T is U_p itself.
+func (k kfac) su(p, dout int, tmp []float64) (U, T []float64) {
+	U = rowOf(k.U, p)
 	if k.S == nil {
-		T = U
-	} else {
-		S := rowOf(k.S, p)
-		T = tmp[:r*dout]
-		clear(T)
-		for a := 0; a < r; a++ {
-			ta := T[a*dout : (a+1)*dout]
-			for b := 0; b < r; b++ {
-				if s := S[a*r+b]; s != 0 {
-					axpy(ta, s, U[b*dout:(b+1)*dout])
-				}
+		return U, U
+	}
+	S, r := rowOf(k.S, p), k.r
+	T = tmp[:r*dout]
+	clear(T)
+	for a := 0; a < r; a++ {
+		ta := T[a*dout : (a+1)*dout]
+		for b := 0; b < r; b++ {
+			if s := S[a*r+b]; s != 0 {
+				axpy(ta, s, U[b*dout:(b+1)*dout])
 			}
 		}
 	}
+	return U, T
+}
+
+// fillM writes M_p = U_p^T S_p U_p (Dout x Dout, full, row-major) into m, using tmp (len r*Dout).
+func (k kfac) fillM(p, dout int, m, tmp []float64) {
+	U, T := k.su(p, dout, tmp)
+	r := k.r
 	for i := 0; i < dout; i++ {
 		for j := i; j < dout; j++ {
 			var s float64
@@ -417,22 +401,8 @@ func (k kfac) fillM(p, dout int, m, tmp []float64) {
 // (Dout(Dout+1)/2 entries), into u, using tmp (len r*Dout). Same sums in the same order as
 // fillM; columns of U_p that are zero (inactive ReLU units downstream) are skipped.
 func (k kfac) fillVech(p, dout int, u, tmp []float64) {
-	U := rowOf(k.U, p)
+	U, T := k.su(p, dout, tmp)
 	r := k.r
-	T := U // T = S_p U_p (r x dout)
-	if k.S != nil {
-		S := rowOf(k.S, p)
-		T = tmp[:r*dout]
-		clear(T)
-		for a := 0; a < r; a++ {
-			ta := T[a*dout : (a+1)*dout]
-			for b := 0; b < r; b++ {
-				if s := S[a*r+b]; s != 0 {
-					axpy(ta, s, U[b*dout:(b+1)*dout])
-				}
-			}
-		}
-	}
 	u = u[:dout*(dout+1)/2]
 	clear(u)
 	for a := 0; a < r; a++ {

@@ -2,11 +2,12 @@ package curv
 
 import (
 	"math"
-	"math/rand/v2"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/internal/nntest"
+	"github.com/noisecurv/noisecurv/internal/testkit"
 	"github.com/noisecurv/noisecurv/lib/nn"
 )
 
@@ -14,26 +15,10 @@ import (
 // fit.Spectra assembled from curv's per-sample spectra reproduces v_iᵀ H v_i and
 // v_iᵀ E[h²] v_i of the dense matrices in every eigen-direction of H.
 func TestFitSpectraMatchesDense(t *testing.T) {
-	m, err := nn.Build(nn.MLP(6, []int{5, 4}, 3, "relu"), 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := rand.New(rand.NewPCG(7, 7^0x9E3779B97F4A7C15))
-	n := 40
-	x := mat.NewDense(n, 6, nil)
-	labels := make([]int, n)
-	for i := 0; i < n; i++ {
-		for j := 0; j < 6; j++ {
-			x.Set(i, j, r.NormFloat64())
-		}
-		labels[i] = r.IntN(3)
-	}
+	m := nntest.Model(t, nn.MLP(6, []int{5, 4}, 3, "relu"), 3, 1)
+	x, labels := testkit.RandomClassification(testkit.NewRand(7), 40, 6, 3)
 	for _, lossName := range []string{"ce", "mse"} {
-		loss, err := nn.LossByName(lossName)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := &Problem{Model: m, Loss: loss, X: x, Labels: labels, Block: nn.Block{Layers: []string{"fc2"}}}
+		p := &Problem{Model: m, Loss: nntest.Loss(t, lossName), X: x, Labels: labels, Block: nn.Block{Layers: []string{"fc2"}}}
 		f, err := p.Factors()
 		if err != nil {
 			t.Fatal(err)

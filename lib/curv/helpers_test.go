@@ -7,6 +7,8 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/internal/nntest"
+	"github.com/noisecurv/noisecurv/internal/testkit"
 	"github.com/noisecurv/noisecurv/lib/nn"
 )
 
@@ -44,30 +46,9 @@ func smallCNN() nn.Spec {
 // probabilities are not all uniform, and draws random inputs and labels.
 func makeProblem(t testing.TB, c netCase, seed uint64) *Problem {
 	t.Helper()
-	m, err := nn.Build(c.spec, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range m.Params() {
-		for i := range p.Value {
-			p.Value[i] *= 2
-		}
-	}
-	loss, err := nn.LossByName(c.loss)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(seed+1, 7))
-	in := c.spec.In.Size()
-	x := mat.NewDense(c.n, in, nil)
-	labels := make([]int, c.n)
-	for p := 0; p < c.n; p++ {
-		for j := 0; j < in; j++ {
-			x.Set(p, j, rng.NormFloat64())
-		}
-		labels[p] = rng.IntN(m.Classes())
-	}
-	return &Problem{Model: m, Loss: loss, X: x, Labels: labels, Block: c.block}
+	m := nntest.Model(t, c.spec, seed, 2)
+	x, labels := testkit.RandomClassification(rand.New(rand.NewPCG(seed+1, 7)), c.n, c.spec.In.Size(), m.Classes())
+	return &Problem{Model: m, Loss: nntest.Loss(t, c.loss), X: x, Labels: labels, Block: c.block}
 }
 
 func block(bias bool, layers ...string) nn.Block { return nn.Block{Layers: layers, Bias: bias} }

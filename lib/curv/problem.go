@@ -8,6 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/internal/enum"
 	"github.com/noisecurv/noisecurv/lib/nn"
 )
 
@@ -26,17 +27,9 @@ const (
 	HVP
 )
 
-func (m Method) String() string {
-	switch m {
-	case Auto:
-		return "auto"
-	case Factorized:
-		return "factorized"
-	case HVP:
-		return "hvp"
-	}
-	return fmt.Sprintf("Method(%d)", int(m))
-}
+var methodNames = [...]string{Auto: "auto", Factorized: "factorized", HVP: "hvp"}
+
+func (m Method) String() string { return enum.Name(m, methodNames[:], "Method") }
 
 // ErrNotFactorizable is wrapped when the Kronecker factorization is asked for but does not
 // hold (joint blocks, non-dense targets, smooth activations downstream for Hessians).

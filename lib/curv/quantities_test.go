@@ -2,6 +2,7 @@ package curv
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -768,5 +769,12 @@ func TestMeanGradShare(t *testing.T) {
 	}
 	if r := MeanGradShare([]float64{-1}, []float64{0}, 10, 0); !math.IsNaN(r) {
 		t.Errorf("no direction with EF_ii > 0: %g, want NaN", r)
+	}
+}
+
+// TestMethodString pins the method names, and the form of values with no name.
+func TestMethodString(t *testing.T) {
+	if got, want := fmt.Sprintf("%v|%v|%v|%v|%v", Method(-2), Auto, Factorized, HVP, Method(3)), "Method(-2)|auto|factorized|hvp|Method(3)"; got != want {
+		t.Errorf("names %q, want %q", got, want)
 	}
 }

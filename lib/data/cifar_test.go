@@ -110,21 +110,3 @@ func cifarArchiveCases(t testing.TB) []cifarArchiveCase {
 		{"duplicate member", concatTar(t, map[string][]byte{cifarArchiveDir + "/data_batch_1.bin": cifarBatch(0, 1)}, 2), 0, "appears twice"},
 	}
 }
-
-// concatTar is a tar.gz holding the members n times over.
-func concatTar(t testing.TB, members map[string][]byte, n int) []byte {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	for range n {
-		for name, b := range members {
-			if err := tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(b))}); err != nil {
-				t.Fatal(err)
-			}
-			tw.Write(b)
-		}
-	}
-	tw.Close()
-	zw.Close()
-	return buf.Bytes()
-}

@@ -1,10 +1,8 @@
 package data
 
 import (
-	"bufio"
 	"context"
 	"crypto/md5"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -85,21 +83,17 @@ func logf(w io.Writer, format string, args ...any) {
 
 // verifyIDXFile checks that the decompressed bytes of path have f's SHA-256 and length.
 func verifyIDXFile(path string, f idxFile) error {
-	fh, err := os.Open(path)
+	var n int64
+	got, err := decompressedSHA256(path, func(r io.Reader) (err error) {
+		if n, err = io.Copy(io.Discard, r); err != nil {
+			return fmt.Errorf("after %d decompressed bytes: %w", n, err)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	defer fh.Close()
-	r, err := maybeGunzip(bufio.NewReaderSize(fh, 1<<20))
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	h := sha256.New()
-	n, err := io.Copy(h, r)
-	if err != nil {
-		return fmt.Errorf("%s: after %d decompressed bytes: %w", path, n, err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != f.sha256 {
+	if got != f.sha256 {
 		return &ChecksumError{File: path, Algorithm: fmt.Sprintf("SHA-256 of the %d decompressed bytes", n), Want: f.sha256, Got: got}
 	}
 	if n != f.bytes { // cannot happen with a matching digest; kept as a guard on the constants

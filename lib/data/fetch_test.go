@@ -2,6 +2,8 @@ package data
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"math"
 	"net/http"
@@ -378,4 +380,37 @@ func TestFetchUnreachable(t *testing.T) {
 	swapDataset(t, &d)
 	err := Fetch(CIFAR10, t.TempDir(), nil)
 	mustContain(t, err, "could not fetch cifar10", "download "+cifarURL)
+}
+
+// TestVerifyIDXFile: a good file passes gzipped or not; a wrong digest is a ChecksumError
+// naming the decompressed length; a truncated .gz names the file and how far it got.
+func TestVerifyIDXFile(t *testing.T) {
+	raw := idxLabels(1, 2, 3, 4, 5)
+	sum := sha256.Sum256(raw)
+	f := idxFile{base: "l", sha256: hex.EncodeToString(sum[:]), bytes: int64(len(raw))}
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, p := range []string{write("plain", raw), write("zipped.gz", gz(raw))} {
+		if err := verifyIDXFile(p, f); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	other := idxLabels(1, 2, 3, 4, 6)
+	err := verifyIDXFile(write("other.gz", gz(other)), f)
+	var ce *ChecksumError
+	if !errors.As(err, &ce) || ce.Algorithm != "SHA-256 of the 13 decompressed bytes" || ce.Want != f.sha256 {
+		t.Errorf("other bytes: err = %v (%+v), want a ChecksumError over the 13 decompressed bytes", err, ce)
+	}
+	z := gz(raw)
+	p := write("cut.gz", z[:len(z)-6])
+	mustContain(t, verifyIDXFile(p, f), p+": after ", " decompressed bytes: ")
+	if err := verifyIDXFile(filepath.Join(dir, "none"), f); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: err = %v, want ErrNotExist", err)
+	}
 }

@@ -86,15 +86,20 @@ func cifarTarGz(t testing.TB, members map[string][]byte) []byte {
 }
 
 // tarGzWith builds a tar.gz holding the given paths verbatim.
-func tarGzWith(t testing.TB, members map[string][]byte) []byte {
+func tarGzWith(t testing.TB, members map[string][]byte) []byte { return concatTar(t, members, 1) }
+
+// concatTar is a tar.gz holding the members n times over.
+func concatTar(t testing.TB, members map[string][]byte, n int) []byte {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(zw)
-	for n, b := range members {
-		if err := tw.WriteHeader(&tar.Header{Name: n, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(b))}); err != nil {
-			t.Fatal(err)
+	for range n {
+		for name, b := range members {
+			if err := tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(b))}); err != nil {
+				t.Fatal(err)
+			}
+			tw.Write(b)
 		}
-		tw.Write(b)
 	}
 	tw.Close()
 	zw.Close()

@@ -175,23 +175,33 @@ func loadIDX(d *dataset, dir string, train bool) (*Set, string, error) {
 // so the digest covers the whole file. A parse error is reported before a digest mismatch
 // because it says more (a truncated .gz, say).
 func readVerified(path string, f idxFile, parse func(io.Reader) error) error {
-	fh, err := os.Open(path)
+	got, err := decompressedSHA256(path, parse)
 	if err != nil {
 		return err
+	}
+	if got != f.sha256 {
+		return &ChecksumError{File: path, Algorithm: "SHA-256 of the decompressed bytes", Want: f.sha256, Got: got}
+	}
+	return nil
+}
+
+// decompressedSHA256 opens path, gunzips it if it is gzipped, hands the bytes to read and
+// returns the hex SHA-256 of what read consumed. Errors after opening name path.
+func decompressedSHA256(path string, read func(io.Reader) error) (string, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return "", err
 	}
 	defer fh.Close()
 	r, err := maybeGunzip(bufio.NewReaderSize(fh, 1<<20))
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return "", fmt.Errorf("%s: %w", path, err)
 	}
 	h := sha256.New()
-	if err := parse(io.TeeReader(r, h)); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	if err := read(io.TeeReader(r, h)); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != f.sha256 {
-		return &ChecksumError{File: path, Algorithm: "SHA-256 of the decompressed bytes", Want: f.sha256, Got: got}
-	}
-	return nil
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func widen(l []uint8) []int {

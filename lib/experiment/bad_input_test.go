@@ -14,8 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"gonum.org/v1/gonum/mat"
-
+	"github.com/noisecurv/noisecurv/internal/testkit"
 	"github.com/noisecurv/noisecurv/lib/data"
 )
 
@@ -66,7 +65,9 @@ func TestKeyDatasetsVerified(t *testing.T) {
 }
 
 // TestConfigBadInput is the config rows of the bad-input table: each gives an error naming
-// the field, and Key never panics.
+// the field, and Key never panics. Several rows once crashed a run or were used silently:
+// NaN label noise panicked in Key, label noise with one class panicked in IntN, a batch
+// larger than N gave a degenerate Covar fit printed as a normal result.
 func TestConfigBadInput(t *testing.T) {
 	base, _ := Paper("mnist", "mlp", "ce", 3, 0)
 	for _, tc := range []struct {
@@ -75,11 +76,12 @@ func TestConfigBadInput(t *testing.T) {
 		msg  string
 	}{
 		{"label noise NaN", func(c *Config) { c.LabelNoise = math.NaN() }, "label_noise = NaN"},
-		{"label noise 1", func(c *Config) { c.LabelNoise = 1 }, "label_noise = 1"},
+		{"label noise 1", func(c *Config) { c.LabelNoise = 1 }, "label_noise = 1: want a fraction in [0, 1)"},
 		{"label noise with 1 class", func(c *Config) { c.Classes, c.LabelNoise = 1, 0.5 }, "at least 2 classes"},
 		{"batch 1e13", func(c *Config) { c.Batch = 10000000000000 }, "batch = 10000000000000 exceeds the N = 6000 training samples"},
 		{"batch 1e9", func(c *Config) { c.Batch = 1000000000 }, "batch = 1000000000"},
 		{"batch > N", func(c *Config) { c.Batch = 6001 }, "exceeds the N = 6000"},
+		{"batch > N of a small subset", func(c *Config) { c.PerClass, c.Batch = 10, 31 }, "batch = 31 exceeds the N = 30"},
 		{"batch 0", func(c *Config) { c.Batch = 0 }, "batch = 0"},
 		{"batch negative", func(c *Config) { c.Batch = -5 }, "batch = -5"},
 		{"epochs 0", func(c *Config) { c.Epochs = 0 }, "epochs = 0"},
@@ -89,6 +91,9 @@ func TestConfigBadInput(t *testing.T) {
 		{"lr negative", func(c *Config) { c.LR = -0.1 }, "lr = -0.1"},
 		{"eta_min NaN", func(c *Config) { c.EtaMin = math.NaN() }, "eta_min = NaN"},
 		{"clip_norm -1", func(c *Config) { c.ClipNorm = -1 }, "clip_norm = -1"},
+		{"clip_norm Inf", func(c *Config) { c.ClipNorm = math.Inf(1) }, "clip_norm = +Inf"},
+		{"top_k negative", func(c *Config) { c.TopK = -3 }, "top_k = -3"},
+		{"top_k below n_prime", func(c *Config) { c.TopK = 10 }, "top_k = 10 is below n_prime = 300"},
 		{"cosine_tmax -1", func(c *Config) { c.CosineTMax = -1 }, "cosine_tmax = -1"},
 		{"dataset imagenet", func(c *Config) { c.Dataset = "imagenet" }, `dataset = "imagenet"`},
 		{"classes 11", func(c *Config) { c.Classes = 11 }, "classes = 11"},
@@ -106,6 +111,11 @@ func TestConfigBadInput(t *testing.T) {
 	c.LabelNoise = math.NaN()
 	if k := c.Key(); len(k) != 20 || k == base.Key() {
 		t.Errorf("NaN config key %q", k)
+	}
+	ok := base
+	ok.Batch, ok.TopK, ok.LabelNoise = 6000, 300, 0.2
+	if err := ok.Validate(); err != nil {
+		t.Errorf("batch = N, top_k = n_prime, label noise 0.2: %v", err)
 	}
 }
 
@@ -322,15 +332,10 @@ func TestCacheBadInput(t *testing.T) {
 
 // randomSet is a set of n random 4x4 one-channel images with random labels in 0..classes-1.
 func randomSet(n, classes int) *data.Set {
-	r := rand.New(rand.NewPCG(1, 2))
-	x := mat.NewDense(n, 16, nil)
-	labels := make([]int, n)
+	x, labels := testkit.RandomClassification(rand.New(rand.NewPCG(1, 2)), n, 16, classes)
 	idx := make([]int, n)
-	for i := range n {
-		for j := range 16 {
-			x.Set(i, j, r.NormFloat64())
-		}
-		labels[i], idx[i] = r.IntN(classes), i
+	for i := range idx {
+		idx[i] = i
 	}
 	return &data.Set{Name: "random", X: x, Labels: labels, Channels: 1, Height: 4, Width: 4, Classes: classes, Indices: idx}
 }

@@ -2,11 +2,10 @@ package experiment
 
 import (
 	"math"
-	"math/rand/v2"
 	"testing"
 
-	"gonum.org/v1/gonum/mat"
-
+	"github.com/noisecurv/noisecurv/internal/nntest"
+	"github.com/noisecurv/noisecurv/internal/testkit"
 	"github.com/noisecurv/noisecurv/lib/curv"
 	"github.com/noisecurv/noisecurv/lib/fit"
 	"github.com/noisecurv/noisecurv/lib/nn"
@@ -15,25 +14,9 @@ import (
 // tinyProblem is a 6-5-4-3 MLP (act) on random data, target block ls.
 func tinyProblem(t *testing.T, act string, ls []string) *curv.Problem {
 	t.Helper()
-	m, err := nn.Build(nn.MLP(6, []int{5, 4}, 3, act), 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(5, 5^0x9E3779B97F4A7C15))
-	n := 40
-	x := mat.NewDense(n, 6, nil)
-	labels := make([]int, n)
-	for i := 0; i < n; i++ {
-		for j := 0; j < 6; j++ {
-			x.Set(i, j, rng.NormFloat64())
-		}
-		labels[i] = rng.IntN(3)
-	}
-	loss, err := nn.LossByName("ce")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &curv.Problem{Model: m, Loss: loss, X: x, Labels: labels, Block: nn.Block{Layers: ls}}
+	m := nntest.Model(t, nn.MLP(6, []int{5, 4}, 3, act), 3, 1)
+	x, labels := testkit.RandomClassification(testkit.NewRand(5), 40, 6, 3)
+	return &curv.Problem{Model: m, Loss: nntest.Loss(t, "ce"), X: x, Labels: labels, Block: nn.Block{Layers: ls}}
 }
 
 func maxRel(a, b []float64) float64 {

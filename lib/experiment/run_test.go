@@ -62,34 +62,29 @@ func TestRunCachesAndIsDeterministic(t *testing.T) {
 			t.Fatalf("direction %d differs between two identical runs: not bit-identical", i)
 		}
 	}
+	// rerun runs c again in dirA: its log must say want, and its gamma must be la's.
+	rerun := func(what, want string) {
+		t.Helper()
+		var log bytes.Buffer
+		r, err := Run(ctx, c, Options{CacheDir: dirA, Log: &log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("%s: the log does not say %q:\n%s", what, want, log.String())
+		}
+		if l, _ := r.Final(""); l.Gamma(MatC.V1()) != la.Gamma(MatC.V1()) {
+			t.Errorf("%s: gamma %v != the first run's %v", what, l.Gamma(MatC.V1()), la.Gamma(MatC.V1()))
+		}
+	}
 	// The second call in the same cache is a hit and says so.
-	var log bytes.Buffer
-	c2, err := Run(ctx, c, Options{CacheDir: dirA, Log: &log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(log.String(), "cached") {
-		t.Errorf("second run did not come from the cache; log:\n%s", log.String())
-	}
-	if l2, _ := c2.Final(""); l2.Gamma(MatC.V1()) != la.Gamma(MatC.V1()) {
-		t.Errorf("cached gamma %v != computed %v", l2.Gamma(MatC.V1()), la.Gamma(MatC.V1()))
-	}
+	rerun("second run", "cached")
 	// A corrupted result entry is detected and recomputed, never used.
 	res := filepath.Join(dirA, c.Key()+"-result", "result.gob")
 	if err := os.WriteFile(res, []byte("garbage"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	log.Reset()
-	c3, err := Run(ctx, c, Options{CacheDir: dirA, Log: &log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(log.String(), "corrupt") {
-		t.Errorf("corruption not reported; log:\n%s", log.String())
-	}
-	if l3, _ := c3.Final(""); l3.Gamma(MatC.V1()) != la.Gamma(MatC.V1()) {
-		t.Errorf("recomputed gamma %v != original %v", l3.Gamma(MatC.V1()), la.Gamma(MatC.V1()))
-	}
+	rerun("run after corrupting the result", "corrupt")
 	rs, err := CachedResults(Options{CacheDir: dirA})
 	if err != nil || len(rs) != 1 {
 		t.Fatalf("CachedResults = %d results, err %v; want 1", len(rs), err)

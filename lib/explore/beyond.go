@@ -80,17 +80,17 @@ func beyondRun(ctx context.Context, o claims.Options, label string, x float64, c
 	return &BeyondRun{Label: label, X: x, Config: c, Result: r, Layer: l}, nil
 }
 
-// BeyondBatch runs study (a): the MNIST MLP CE cell trained and analysed with each batch size
-// (C of Eq. 2 uses the same B as training).
-func BeyondBatch(ctx context.Context, o claims.Options, seed uint64, batches []int) ([]*BeyondRun, error) {
+// beyondSweep runs the base cell once per value v of values, with edit applying v to the
+// config and returning the run's label and x value.
+func beyondSweep[T any](ctx context.Context, o claims.Options, seed uint64, values []T, edit func(c *experiment.Config, v T) (label string, x float64)) ([]*BeyondRun, error) {
 	var out []*BeyondRun
-	for _, b := range batches {
+	for _, v := range values {
 		c, err := beyondBase(o, seed)
 		if err != nil {
 			return nil, err
 		}
-		c.Batch = b
-		r, err := beyondRun(ctx, o, fmt.Sprintf("B = %d", b), float64(b), c)
+		label, x := edit(&c, v)
+		r, err := beyondRun(ctx, o, label, x, c)
 		if err != nil {
 			return nil, err
 		}
@@ -99,23 +99,22 @@ func BeyondBatch(ctx context.Context, o claims.Options, seed uint64, batches []i
 	return out, nil
 }
 
+// BeyondBatch runs study (a): the MNIST MLP CE cell trained and analysed with each batch size
+// (C of Eq. 2 uses the same B as training).
+func BeyondBatch(ctx context.Context, o claims.Options, seed uint64, batches []int) ([]*BeyondRun, error) {
+	return beyondSweep(ctx, o, seed, batches, func(c *experiment.Config, b int) (string, float64) {
+		c.Batch = b
+		return fmt.Sprintf("B = %d", b), float64(b)
+	})
+}
+
 // BeyondLabelNoiseRuns runs study (c): the same cell with a fraction of training labels
 // replaced by uniformly drawn wrong ones (experiment.Config.LabelNoise).
 func BeyondLabelNoiseRuns(ctx context.Context, o claims.Options, seed uint64, levels []float64) ([]*BeyondRun, error) {
-	var out []*BeyondRun
-	for _, q := range levels {
-		c, err := beyondBase(o, seed)
-		if err != nil {
-			return nil, err
-		}
+	return beyondSweep(ctx, o, seed, levels, func(c *experiment.Config, q float64) (string, float64) {
 		c.LabelNoise = q
-		r, err := beyondRun(ctx, o, fmt.Sprintf("label noise %g", q), q, c)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, nil
+		return fmt.Sprintf("label noise %g", q), q
+	})
 }
 
 // BeyondFashion runs study (d): the MLP CE cell on Fashion-MNIST and on MNIST. ok is false

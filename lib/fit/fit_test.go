@@ -3,23 +3,18 @@ package fit
 import (
 	"errors"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/noisecurv/noisecurv/internal/testkit"
 )
-
-func newRand(seed uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(seed, seed^0x9E3779B97F4A7C15))
-}
-
-func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 
 // plantedPowerLaw returns n points y = c x^gamma 10^(sigma ε), x log-uniform over 4 decades,
 // sorted by x descending like H_ii.
 func plantedPowerLaw(n int, c, gamma, sigma float64, seed uint64) (x, y []float64) {
-	rng := newRand(seed)
+	rng := testkit.NewRand(seed)
 	x = make([]float64, n)
 	y = make([]float64, n)
 	for i := range x {
@@ -38,13 +33,13 @@ func TestLogLogPlanted(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The OLS standard error is about 0.05/(1.15 sqrt(500)) ≈ 0.002; allow 10 of them.
-	if !near(r.Slope, gamma, 0.02) {
+	if !testkit.Near(r.Slope, gamma, 0.02) {
 		t.Errorf("slope = %v, want %v ± 0.02", r.Slope, gamma)
 	}
-	if !near(r.SlopeSE, 0.05/(math.Sqrt(500)*4/math.Sqrt(12)), 0.001) {
+	if !testkit.Near(r.SlopeSE, 0.05/(math.Sqrt(500)*4/math.Sqrt(12)), 0.001) {
 		t.Errorf("SlopeSE = %v, want about 0.0019", r.SlopeSE)
 	}
-	if !near(r.Intercept, math.Log10(3), 0.1) {
+	if !testkit.Near(r.Intercept, math.Log10(3), 0.1) {
 		t.Errorf("intercept = %v, want log10 3 = %v", r.Intercept, math.Log10(3))
 	}
 	if r.R2 < 0.99 || r.Spearman < 0.99 {
@@ -77,7 +72,7 @@ func TestLogLogExact(t *testing.T) {
 		if err != nil {
 			t.Fatal(rule, err)
 		}
-		if !near(r.Slope, 1.7, 1e-12) || !near(r.R2, 1, 1e-12) || !near(r.Intercept, math.Log10(0.5), 1e-12) || r.Spearman != 1 {
+		if !testkit.Near(r.Slope, 1.7, 1e-12) || !testkit.Near(r.R2, 1, 1e-12) || !testkit.Near(r.Intercept, math.Log10(0.5), 1e-12) || r.Spearman != 1 {
 			t.Errorf("%s: %+v, want slope 1.7, R2 1, Spearman 1", rule, r)
 		}
 	}
@@ -98,7 +93,7 @@ func TestLogLogV1Window(t *testing.T) {
 	if want := []int{0, 1, 3, 6}; !equalInts(r.Used, want) {
 		t.Errorf("Used = %v, want %v", r.Used, want)
 	}
-	if !near(r.Slope, 2, 1e-12) {
+	if !testkit.Near(r.Slope, 2, 1e-12) {
 		t.Errorf("slope %v, want 2", r.Slope)
 	}
 }
@@ -132,10 +127,10 @@ func TestLogLogV2HandComputed(t *testing.T) {
 	// sorted ly = {0,2,5,7,8,12,14,16,18,20}: P5(ly) = 0 + 0.45·(2−0) = 0.9
 	// drops ly=0 (lx=5). Remaining 8 points, sorted by x: 10,9,8,7,6,4,3,2; floor(0.8·8) = 6
 	// kept: lx 10,9,8,7,6,4 -> exactly on ly = 2 lx.
-	if p := Percentile(lx, 5); !near(p, 1.45, 1e-15) {
+	if p := Percentile(lx, 5); !testkit.Near(p, 1.45, 1e-15) {
 		t.Fatalf("P5(lx) = %v, want 1.45", p)
 	}
-	if p := Percentile(ly, 5); !near(p, 0.9, 1e-15) {
+	if p := Percentile(ly, 5); !testkit.Near(p, 0.9, 1e-15) {
 		t.Fatalf("P5(ly) = %v, want 0.9", p)
 	}
 	r, err := LogLog(x, y, Options{Rule: RuleV2})
@@ -148,7 +143,7 @@ func TestLogLogV2HandComputed(t *testing.T) {
 	if r.Dropped != 1 || r.N != 6 || r.Window != 11 {
 		t.Errorf("Dropped=%d N=%d Window=%d, want 1, 6, 11", r.Dropped, r.N, r.Window)
 	}
-	if !near(r.Slope, 2, 1e-12) || !near(r.Intercept, 0, 1e-10) || !near(r.R2, 1, 1e-12) {
+	if !testkit.Near(r.Slope, 2, 1e-12) || !testkit.Near(r.Intercept, 0, 1e-10) || !testkit.Near(r.R2, 1, 1e-12) {
 		t.Errorf("slope %v intercept %v R2 %v, want 2, 0, 1", r.Slope, r.Intercept, r.R2)
 	}
 }
@@ -167,7 +162,7 @@ func TestPercentile(t *testing.T) {
 		{[]float64{4, 1, 3, 2}, 0, 1},
 		{[]float64{1, 2, 3, 4, 5}, 62.5, 3.5},
 	} {
-		if got := Percentile(c.v, c.q); !near(got, c.want, 1e-14) {
+		if got := Percentile(c.v, c.q); !testkit.Near(got, c.want, 1e-14) {
 			t.Errorf("Percentile(%v, %v) = %v, want %v", c.v, c.q, got, c.want)
 		}
 	}
@@ -213,17 +208,17 @@ func TestSpearmanPearson(t *testing.T) {
 	}
 	// Ties, by hand: ranks x = [1, 2.5, 2.5, 4], ranks y = [1, 3, 2, 4];
 	// Σdx dy = 4.5, Σdx² = 4.5, Σdy² = 5, ρ = 4.5/sqrt(22.5) = 3/sqrt(10).
-	if r, _ := Spearman([]float64{1, 2, 2, 3}, []float64{1, 3, 2, 4}); !near(r, 3/math.Sqrt(10), 1e-15) {
+	if r, _ := Spearman([]float64{1, 2, 2, 3}, []float64{1, 3, 2, 4}); !testkit.Near(r, 3/math.Sqrt(10), 1e-15) {
 		t.Errorf("Spearman with ties = %v, want %v", r, 3/math.Sqrt(10))
 	}
 	if got := Ranks([]float64{10, 20, 20, 30, 20, 5}); !slices.Equal(got, []float64{2, 4, 4, 6, 4, 1}) {
 		t.Errorf("Ranks = %v", got)
 	}
-	if r, _ := Pearson(x, []float64{3, 5, 7, 9, 11}); !near(r, 1, 1e-15) {
+	if r, _ := Pearson(x, []float64{3, 5, 7, 9, 11}); !testkit.Near(r, 1, 1e-15) {
 		t.Errorf("Pearson linear = %v, want 1", r)
 	}
 	// By hand: x=[1,2,3], y=[1,3,2]: Σdxdy = 1, Σdx²=2, Σdy²=2 -> 0.5.
-	if r, _ := Pearson([]float64{1, 2, 3}, []float64{1, 3, 2}); !near(r, 0.5, 1e-15) {
+	if r, _ := Pearson([]float64{1, 2, 3}, []float64{1, 3, 2}); !testkit.Near(r, 0.5, 1e-15) {
 		t.Errorf("Pearson = %v, want 0.5", r)
 	}
 	if r, err := Spearman(x, []float64{2, 2, 2, 2, 2}); err != nil || !math.IsNaN(r) {
@@ -239,7 +234,7 @@ func TestSpearmanPearson(t *testing.T) {
 
 func TestAggregate(t *testing.T) {
 	s := Aggregate([]float64{1, 2, 3, 4, math.NaN()})
-	if s.N != 4 || s.Mean != 2.5 || !near(s.Std, math.Sqrt(5.0/3), 1e-15) {
+	if s.N != 4 || s.Mean != 2.5 || !testkit.Near(s.Std, math.Sqrt(5.0/3), 1e-15) {
 		t.Errorf("Aggregate = %+v, want mean 2.5, std sqrt(5/3), n 4", s)
 	}
 	if s := Aggregate([]float64{7}); s.N != 1 || s.Mean != 7 || !math.IsNaN(s.Std) {
@@ -253,7 +248,7 @@ func TestAggregate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !near(sum.Slope.Mean, 1.3, 1e-15) || !near(sum.Slope.Std, math.Sqrt(0.02), 1e-15) || sum.N.Mean != 15 || sum.Rule != RuleV1 {
+	if !testkit.Near(sum.Slope.Mean, 1.3, 1e-15) || !testkit.Near(sum.Slope.Std, math.Sqrt(0.02), 1e-15) || sum.N.Mean != 15 || sum.Rule != RuleV1 {
 		t.Errorf("AggregateResults = %+v", sum)
 	}
 	if _, err := AggregateResults(append(rs, Result{Rule: RuleV2})); err == nil {
@@ -269,7 +264,7 @@ func TestCheckBounds(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Lower H²<=Eh2: 1<=1 (equality), 4<=5, 9<=8 fails (rel 1/9), 0.01<=0.02.
-	if r.Lower.Count != 1 || !equalInts(r.Lower.Indices, []int{2}) || r.Lower.ArgMax != 2 || !near(r.Lower.Max, 1.0/9, 1e-15) {
+	if r.Lower.Count != 1 || !equalInts(r.Lower.Indices, []int{2}) || r.Lower.ArgMax != 2 || !testkit.Near(r.Lower.Max, 1.0/9, 1e-15) {
 		t.Errorf("Lower = %+v", r.Lower)
 	}
 	// Upper Eh2<=3H: 1<=3, 5<=6, 8<=9, 0.02<=-0.3 fails (negative H, MSE-like).

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/noisecurv/noisecurv/internal/enum"
 )
 
 // Spectra holds truncated per-sample Hessian spectra projected on the directions of
@@ -140,21 +142,15 @@ const (
 // AllEdits lists the four edits of Fig. 5 in the paper's row order, then the shuffle control.
 var AllEdits = []Edit{EditOriginal, EditCut, EditStiffPreserve, EditStiffCollapse, EditStiffShuffle}
 
-func (e Edit) String() string {
-	switch e {
-	case EditOriginal:
-		return "original"
-	case EditCut:
-		return "cut@k=1"
-	case EditStiffPreserve:
-		return "cut@k=1+stiff-preserve"
-	case EditStiffCollapse:
-		return "cut@k=1+stiff-mean-collapse"
-	case EditStiffShuffle:
-		return "cut@k=1+stiff-shuffle (control)"
-	}
-	return fmt.Sprintf("Edit(%d)", int(e))
+var editNames = [...]string{
+	EditOriginal:      "original",
+	EditCut:           "cut@k=1",
+	EditStiffPreserve: "cut@k=1+stiff-preserve",
+	EditStiffCollapse: "cut@k=1+stiff-mean-collapse",
+	EditStiffShuffle:  "cut@k=1+stiff-shuffle (control)",
 }
+
+func (e Edit) String() string { return enum.Name(e, editNames[:], "Edit") }
 
 // EditParams are the constants of the edits; zero fields take the paper's values.
 type EditParams struct {

@@ -1,17 +1,19 @@
 package fit
 
 import (
+	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/noisecurv/noisecurv/internal/testkit"
 )
 
 // randomOrthonormal returns a d×d orthogonal matrix (QR of a Gaussian matrix).
 func randomOrthonormal(d int, seed uint64) *mat.Dense {
-	rng := newRand(seed)
+	rng := testkit.NewRand(seed)
 	g := mat.NewDense(d, d, nil)
 	for i := 0; i < d; i++ {
 		for j := 0; j < d; j++ {
@@ -65,7 +67,7 @@ func randomSpectra(n, k, d int, vecs *mat.Dense, seed uint64, kappa func(p, m in
 func TestDiagonalsMatchExplicit(t *testing.T) {
 	const n, k, d = 6, 3, 7
 	v := randomOrthonormal(d, 99) // stands in for H's eigenvectors
-	rng := newRand(3)
+	rng := testkit.NewRand(3)
 	s, hs := randomSpectra(n, k, d, v, 11, func(p, m int) float64 { return rng.NormFloat64() }) // indefinite
 	if err := s.Validate(); err != nil {
 		t.Fatal(err)
@@ -90,10 +92,10 @@ func TestDiagonalsMatchExplicit(t *testing.T) {
 	E.ScaleSym(1.0/n, E)
 	for i := 0; i < d; i++ {
 		vi := v.ColView(i)
-		if want := mat.Inner(vi, H, vi); !near(h[i], want, 1e-12) {
+		if want := mat.Inner(vi, H, vi); !testkit.Near(h[i], want, 1e-12) {
 			t.Errorf("H_%d = %v, want %v", i, h[i], want)
 		}
-		if want := mat.Inner(vi, E, vi); !near(eh2[i], want, 1e-12) {
+		if want := mat.Inner(vi, E, vi); !testkit.Near(eh2[i], want, 1e-12) {
 			t.Errorf("Eh2_%d = %v, want %v", i, eh2[i], want)
 		}
 	}
@@ -103,7 +105,7 @@ func TestJensenLowerBound(t *testing.T) {
 	// H_ii² <= [E h²]_ii for any spectra; [E h²]_ii <= κ_max H_ii for PSD spectra.
 	const n, k, d = 40, 4, 10
 	v := randomOrthonormal(d, 5)
-	rng := newRand(8)
+	rng := testkit.NewRand(8)
 	s, _ := randomSpectra(n, k, d, v, 21, func(p, m int) float64 { return math.Exp(3 * rng.NormFloat64()) })
 	h, eh2, _ := s.Diagonals(nil)
 	r, err := CheckBounds(h, eh2, s.KappaMax(nil), 1e-12, 0)
@@ -141,12 +143,12 @@ func TestEditsHandComputed(t *testing.T) {
 			t.Fatal(err)
 		}
 		for j := range w {
-			if !near(got[j], w[j], 1e-15*math.Abs(w[j])) {
+			if !testkit.Near(got[j], w[j], 1e-15*math.Abs(w[j])) {
 				t.Errorf("%s: kappa = %v, want %v", e, got, w)
 				break
 			}
 		}
-		if e >= EditStiffPreserve && (info.Soft != 1 || info.Stiff != 2 || info.StiffMean != 7 || !near(info.Threshold, 0.01, 1e-17)) {
+		if e >= EditStiffPreserve && (info.Soft != 1 || info.Stiff != 2 || info.StiffMean != 7 || !testkit.Near(info.Threshold, 0.01, 1e-17)) {
 			t.Errorf("%s: info %+v", e, info)
 		}
 	}
@@ -160,7 +162,7 @@ func TestMeanCollapseGivesGammaOne(t *testing.T) {
 	// the collapse every κ equals one constant k, so [E h²]_ii = k H_ii and γ = 1 exactly.
 	const n, d = 50, 12
 	v := randomOrthonormal(d, 2)
-	rng := newRand(4)
+	rng := testkit.NewRand(4)
 	s, _ := randomSpectra(n, 1, d, v, 41, func(p, m int) float64 { return 0.5 + 1.5*rng.Float64() })
 	rows, err := Suppression(s, SuppressionOptions{})
 	if err != nil {
@@ -173,19 +175,19 @@ func TestMeanCollapseGivesGammaOne(t *testing.T) {
 	if c.Info.Stiff != n || c.Info.Soft != 0 {
 		t.Fatalf("stiff/soft = %d/%d, want %d/0", c.Info.Stiff, c.Info.Soft, n)
 	}
-	if !near(c.Fit.Slope, 1, 1e-12) || !near(c.Fit.R2, 1, 1e-12) || !near(c.Fit.Intercept, math.Log10(c.Info.StiffMean), 1e-12) {
+	if !testkit.Near(c.Fit.Slope, 1, 1e-12) || !testkit.Near(c.Fit.R2, 1, 1e-12) || !testkit.Near(c.Fit.Intercept, math.Log10(c.Info.StiffMean), 1e-12) {
 		t.Errorf("mean collapse: slope %v R2 %v intercept %v, want 1, 1, log10 %v", c.Fit.Slope, c.Fit.R2, c.Fit.Intercept, c.Info.StiffMean)
 	}
 	// The original spectra (spread-out κ) are superlinear-or-not but are not exactly linear.
-	if near(rows[0].Fit.Slope, 1, 1e-6) {
+	if testkit.Near(rows[0].Fit.Slope, 1, 1e-6) {
 		t.Errorf("original slope %v is suspiciously exactly 1", rows[0].Fit.Slope)
 	}
 	// Row 0 compares the original with itself.
-	if !near(rows[0].HVsOrig.Slope, 1, 1e-12) || !near(rows[0].CVsOrig.Slope, 1, 1e-12) {
+	if !testkit.Near(rows[0].HVsOrig.Slope, 1, 1e-12) || !testkit.Near(rows[0].CVsOrig.Slope, 1, 1e-12) {
 		t.Errorf("original vs itself: %v %v", rows[0].HVsOrig.Slope, rows[0].CVsOrig.Slope)
 	}
 	// One mode: the gap metric is 1 at k = 1.
-	if g := rows[0].Gap.At(3, 0); !near(g, 1, 1e-15) {
+	if g := rows[0].Gap.At(3, 0); !testkit.Near(g, 1, 1e-15) {
 		t.Errorf("gap with one mode = %v, want 1", g)
 	}
 }
@@ -207,10 +209,10 @@ func TestGapHandComputed(t *testing.T) {
 	// mean of ratios dir 0: (2/2.5 + 1/1)/2 = 0.9; dir 1: only p0 has energy: 0.8.
 	wantM := []float64{0.9, 1, 0.8, 1}
 	for j := range wantP {
-		if g := pooled.At(j/2, j%2); !near(g, wantP[j], 1e-15) {
+		if g := pooled.At(j/2, j%2); !testkit.Near(g, wantP[j], 1e-15) {
 			t.Errorf("pooled gap (%d,%d) = %v, want %v", j/2, j%2, g, wantP[j])
 		}
-		if g := mor.At(j/2, j%2); !near(g, wantM[j], 1e-15) {
+		if g := mor.At(j/2, j%2); !testkit.Near(g, wantM[j], 1e-15) {
 			t.Errorf("mean-of-ratios gap (%d,%d) = %v, want %v", j/2, j%2, g, wantM[j])
 		}
 	}
@@ -289,7 +291,7 @@ func TestStiffShuffleKeepsTheDistribution(t *testing.T) {
 // randomSpectra draws spectra with random weights (not a real decomposition; the
 // suppression arithmetic does not care).
 func randFlatSpectra(n, k, dirs int, seed uint64) *Spectra {
-	r := rand.New(rand.NewPCG(seed, seed^0x9E3779B97F4A7C15))
+	r := testkit.NewRand(seed)
 	s, _ := NewSpectra(n, k, dirs)
 	for p := 0; p < n; p++ {
 		top := math.Pow(10, 3*r.Float64()-2)
@@ -399,5 +401,14 @@ func TestStiffShuffleBreaksAlignment(t *testing.T) {
 	t.Logf("γ original %.3f, collapse %.3f, shuffle %.3f", g0, gc, gs)
 	if math.Abs(g0-4.0/3) > 0.01 || math.Abs(gc-1) > 1e-9 || math.Abs(gs-1) > 0.1 {
 		t.Errorf("γ original %.4f (want 4/3), collapse %.4f (want 1), shuffle %.4f (want ≈ 1)", g0, gc, gs)
+	}
+}
+
+// TestEditString pins the edit names the suppression table prints, and the form of values
+// with no name.
+func TestEditString(t *testing.T) {
+	got := fmt.Sprintf("%v|%v|%v|%v|%v|%v|%v", Edit(-1), EditOriginal, EditCut, EditStiffPreserve, EditStiffCollapse, EditStiffShuffle, Edit(5))
+	if want := "Edit(-1)|original|cut@k=1|cut@k=1+stiff-preserve|cut@k=1+stiff-mean-collapse|cut@k=1+stiff-shuffle (control)|Edit(5)"; got != want {
+		t.Errorf("names %q, want %q", got, want)
 	}
 }

@@ -2,7 +2,6 @@ package linalg_test
 
 import (
 	"flag"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +9,8 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/internal/testkit"
+	"github.com/noisecurv/noisecurv/lib/fit"
 	"github.com/noisecurv/noisecurv/lib/linalg"
 )
 
@@ -68,7 +69,7 @@ func BenchmarkSymRankK(b *testing.B) {
 	for _, s := range gramShapes {
 		b.Run(s.name, func(b *testing.B) {
 			skipUnlessSelected(b, s.name)
-			a := randDense(newRand(100), s.n, s.d, 0)
+			a := randDense(testkit.NewRand(100), s.n, s.d, 0)
 			dst := mat.NewSymDense(s.d, nil)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -86,7 +87,7 @@ func BenchmarkMulTA(b *testing.B) {
 	for _, s := range gramShapes {
 		b.Run(s.name, func(b *testing.B) {
 			skipUnlessSelected(b, s.name)
-			rng := newRand(101)
+			rng := testkit.NewRand(101)
 			a, c := randDense(rng, s.n, s.d, 0), randDense(rng, s.n, s.d, 0)
 			dst := mat.NewDense(s.d, s.d, nil)
 			b.ResetTimer()
@@ -106,7 +107,7 @@ func BenchmarkEigSym(b *testing.B) {
 			skipUnlessSelected(b, s.name)
 			// A Gram matrix, like the curvature matrices: PSD with a decaying
 			// spectrum.
-			g := randDense(newRand(102), 2*s.d, s.d, 0)
+			g := randDense(testkit.NewRand(102), 2*s.d, s.d, 0)
 			a := mat.NewSymDense(s.d, nil)
 			linalg.SymRankK(a, 1/float64(2*s.d), g, 0)
 			b.ResetTimer()
@@ -130,7 +131,7 @@ func BenchmarkDiagOfVtAV(b *testing.B) {
 	for _, s := range eigShapes {
 		b.Run(s.name, func(b *testing.B) {
 			skipUnlessSelected(b, s.name)
-			rng := newRand(103)
+			rng := testkit.NewRand(103)
 			a := randSym(rng, s.d)
 			v := randDense(rng, s.d, s.d, 0)
 			full := mat.NewDense(s.d, s.d, nil)
@@ -145,7 +146,7 @@ func BenchmarkDiagOfVtAV(b *testing.B) {
 				linalg.DiagOfVtAV(v, a)
 				td = append(td, time.Since(t1).Seconds())
 			}
-			md, mg := median(td), median(tg)
+			md, mg := fit.Median(td), fit.Median(tg)
 			fl := linalg.FlopsGemm(s.d, s.d, s.d)
 			b.ReportMetric(md, "s/diag")
 			b.ReportMetric(mg, "s/dgemm")
@@ -154,18 +155,6 @@ func BenchmarkDiagOfVtAV(b *testing.B) {
 			b.ReportMetric(fl/mg/1e9, "GFLOP/s-dgemm")
 		})
 	}
-}
-
-func median(x []float64) float64 {
-	s := slices.Clone(x)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // BenchmarkRank1Trap is the anti-pattern, for comparison with
@@ -181,7 +170,7 @@ func BenchmarkRank1Trap(b *testing.B) {
 	}{{"small_N2000_d500", 2000, 500}, {"paper_N2000_d2500", 2000, 2500}} {
 		b.Run(s.name, func(b *testing.B) {
 			skipUnlessSelected(b, s.name)
-			a := randDense(newRand(100), s.n, s.d, 0)
+			a := randDense(testkit.NewRand(100), s.n, s.d, 0)
 			dst := mat.NewSymDense(s.d, nil)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

@@ -12,16 +12,13 @@ import (
 	gonumlapack "gonum.org/v1/gonum/lapack/gonum"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/internal/testkit"
 	"github.com/noisecurv/noisecurv/lib/linalg"
 )
 
 // tol is the relative accuracy every kernel must reach against its naive
 // reference, measured against an error bound built from absolute values.
 const tol = 1e-10
-
-func newRand(seed uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(seed, seed^0x9E3779B97F4A7C15))
-}
 
 // randDense returns an r x c matrix of standard normals. With pad > 0 it is a
 // view into a wider matrix (stride c+pad) whose extra columns hold NaN, so
@@ -96,7 +93,7 @@ func TestBackend(t *testing.T) {
 // TestSymRankK compares one SymRankK call with the explicit sum of
 // per-sample outer products sum_p a_p a_p^T.
 func TestSymRankK(t *testing.T) {
-	rng := newRand(1)
+	rng := testkit.NewRand(1)
 	for _, sz := range []struct{ n, d, pad int }{{1, 1, 0}, {7, 3, 2}, {50, 130, 0}, {300, 257, 3}, {129, 128, 0}} {
 		for _, ab := range []struct{ alpha, beta float64 }{{1, 0}, {0.7, -0.3}, {-2, 1}, {0, 0.5}} {
 			name := fmt.Sprintf("N%d_d%d_alpha%g_beta%g", sz.n, sz.d, ab.alpha, ab.beta)
@@ -143,7 +140,7 @@ func TestSymRankK(t *testing.T) {
 }
 
 func TestSymRankKEmptyDstAndNaNBeta0(t *testing.T) {
-	rng := newRand(2)
+	rng := testkit.NewRand(2)
 	a := randDense(rng, 40, 9, 0)
 	var empty mat.SymDense
 	linalg.SymRankK(&empty, 1, a, 0)
@@ -194,7 +191,7 @@ func naiveGemm(tA, tB bool, alpha float64, a, b *mat.Dense, beta float64, c0 *ma
 }
 
 func TestGemmAllTransposes(t *testing.T) {
-	rng := newRand(3)
+	rng := testkit.NewRand(3)
 	for _, sz := range []struct{ m, n, k int }{{1, 1, 1}, {5, 7, 3}, {70, 90, 130}, {200, 65, 150}} {
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {
@@ -218,7 +215,7 @@ func TestGemmAllTransposes(t *testing.T) {
 }
 
 func TestMulTA(t *testing.T) {
-	rng := newRand(4)
+	rng := testkit.NewRand(4)
 	for _, sz := range []struct{ n, m, k int }{{1, 1, 1}, {300, 40, 70}, {1000, 130, 20}} {
 		a, b := randDense(rng, sz.n, sz.m, 0), randDense(rng, sz.n, sz.k, 1)
 		c0 := randDense(rng, sz.m, sz.k, 0)
@@ -235,7 +232,7 @@ func TestMulTA(t *testing.T) {
 }
 
 func TestMul(t *testing.T) {
-	rng := newRand(5)
+	rng := testkit.NewRand(5)
 	a, b := randDense(rng, 60, 80, 0), randDense(rng, 80, 45, 3)
 	var dst mat.Dense
 	linalg.Mul(&dst, a, b)
@@ -250,7 +247,7 @@ func TestMul(t *testing.T) {
 }
 
 func TestMulSymAndDiagOfVtAV(t *testing.T) {
-	rng := newRand(6)
+	rng := testkit.NewRand(6)
 	for _, sz := range []struct{ d, k int }{{1, 1}, {40, 7}, {300, 300}, {130, 600}, {901, 30}} { // 901 > vtaBlock: recursive split
 		a := randSym(rng, sz.d)
 		full := mat.NewDense(sz.d, sz.d, nil)
@@ -295,7 +292,7 @@ func TestMulSymAndDiagOfVtAV(t *testing.T) {
 }
 
 func TestSymmetrizeFillLowerDenseOfSym(t *testing.T) {
-	rng := newRand(7)
+	rng := testkit.NewRand(7)
 	a := randDense(rng, 70, 70, 2)
 	var s mat.SymDense
 	linalg.Symmetrize(&s, a)
@@ -382,7 +379,7 @@ func checkEig(t *testing.T, name string, a *mat.SymDense, vals []float64, vecs *
 }
 
 func TestEigSymRandom(t *testing.T) {
-	rng := newRand(8)
+	rng := testkit.NewRand(8)
 	sizes := []int{1, 2, 3, 10, 65, 200}
 	if !testing.Short() {
 		sizes = append(sizes, 400)
@@ -415,7 +412,7 @@ func TestEigSymRandom(t *testing.T) {
 // and a spread of positive, negative, tiny and repeated eigenvalues, as in
 // the curvature matrices of a trained network.
 func TestEigSymKnownSpectrum(t *testing.T) {
-	rng := newRand(9)
+	rng := testkit.NewRand(9)
 	const d = 120
 	var qr mat.QR
 	qr.Factorize(randDense(rng, d, d, 0))
@@ -528,7 +525,7 @@ func TestPanics(t *testing.T) {
 // TestConcurrent runs kernels from several goroutines at once (OpenBLAS's
 // threaded build must be safe for this) and compares with a serial run.
 func TestConcurrent(t *testing.T) {
-	rng := newRand(10)
+	rng := testkit.NewRand(10)
 	a := randDense(rng, 400, 150, 0)
 	ref := mat.NewSymDense(150, nil)
 	linalg.SymRankK(ref, 1, a, 0)
@@ -560,7 +557,7 @@ func TestConcurrent(t *testing.T) {
 // TestGonumMatRouting checks gonum's own mat products, which the openblas
 // build routes to OpenBLAS through blas64.Use.
 func TestGonumMatRouting(t *testing.T) {
-	rng := newRand(11)
+	rng := testkit.NewRand(11)
 	a, b := randDense(rng, 90, 70, 1), randDense(rng, 70, 110, 0)
 	var c mat.Dense
 	c.Mul(a, b)
@@ -578,7 +575,7 @@ func TestGonumMatRouting(t *testing.T) {
 // TestFormQ forms Q from the reflectors of gonum's Dgeqrf and checks Q^T Q = I and
 // Q R = A, for square and tall matrices, with a padded stride.
 func TestFormQ(t *testing.T) {
-	rng := newRand(21)
+	rng := testkit.NewRand(21)
 	impl := gonumlapack.Implementation{}
 	for _, sh := range [][2]int{{1, 1}, {7, 7}, {40, 13}, {130, 130}} {
 		m, n := sh[0], sh[1]

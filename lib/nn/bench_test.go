@@ -2,6 +2,8 @@ package nn
 
 import (
 	"testing"
+
+	"github.com/noisecurv/noisecurv/internal/testkit"
 )
 
 // benchStep times one forward + backward (parameter gradients) pass of a batch.
@@ -10,7 +12,7 @@ func benchStep(b *testing.B, spec Spec, batch int, params bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rng := newRand(2)
+	rng := testkit.NewRand(2)
 	x := randDense(rng, batch, spec.In.Size(), 1)
 	labels := randLabels(rng, batch, 10)
 	loss := CrossEntropy{}
@@ -36,7 +38,7 @@ func BenchmarkCNNStep32Params(b *testing.B)      { benchStep(b, CNN(Shape{1, 28,
 // (fc2, D = 2500) over 500 samples.
 func BenchmarkPerSampleHVPMNIST(b *testing.B) {
 	m, _ := Build(MNISTMLP(), 1)
-	rng := newRand(3)
+	rng := testkit.NewRand(3)
 	x := randDense(rng, 500, 784, 1)
 	labels := randLabels(rng, 500, 10)
 	blk := Block{Layers: []string{MNISTMLPTarget}}
@@ -57,7 +59,7 @@ func benchStep32(b *testing.B, spec Spec, batch int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rng := newRand(2)
+	rng := testkit.NewRand(2)
 	x := randDense(rng, batch, spec.In.Size(), 1)
 	labels := randLabels(rng, batch, 10)
 	e, err := newEngine32(m, batch)

@@ -9,6 +9,8 @@ import (
 	"gonum.org/v1/gonum/diff/fd"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/num/hyperdual"
+
+	"github.com/noisecurv/noisecurv/internal/testkit"
 )
 
 type blockCase struct {
@@ -148,7 +150,7 @@ func TestPerSampleHVPFiniteDifferences(t *testing.T) {
 			t.Run(c.String()+"/"+l.Name(), func(t *testing.T) {
 				const n = 3
 				m, x, labels, D := blockSetup(t, c, n, uint64(1000*ci+10*li+5))
-				v := randVec(newRand(uint64(ci)), D)
+				v := randVec(testkit.NewRand(uint64(ci)), D)
 				hv, err := m.PerSampleHVP(x, labels, l, c.block, v)
 				if err != nil {
 					t.Fatal(err)
@@ -301,7 +303,7 @@ func TestPerSampleHVPHyperdual(t *testing.T) {
 			t.Run(c.String()+"/"+l.Name(), func(t *testing.T) {
 				const n = 3
 				m, x, labels, D := blockSetup(t, c, n, uint64(1000*ci+10*li+7))
-				v := randVec(newRand(uint64(ci)+3), D)
+				v := randVec(testkit.NewRand(uint64(ci)+3), D)
 				hv, err := m.PerSampleHVP(x, labels, l, c.block, v)
 				if err != nil {
 					t.Fatal(err)
@@ -331,7 +333,7 @@ func TestPerSampleHVPErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := randDense(newRand(1), 2, 4, 1)
+	x := randDense(testkit.NewRand(1), 2, 4, 1)
 	labels := []int{0, 1}
 	b := Block{Layers: []string{"fc2"}}
 	if _, err := m.PerSampleHVP(x, labels, CrossEntropy{}, b, make([]float64, 8)); err == nil || !strings.Contains(err.Error(), "length 8") {

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/noisecurv/noisecurv/internal/testkit"
 )
 
 // round32 rounds every parameter of m and every entry of x to float32, so that the float64
@@ -53,7 +55,7 @@ func TestEngine32MatchesFloat64(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				rng := newRand(8)
+				rng := testkit.NewRand(8)
 				const n = 13
 				x := randDense(rng, n, tc.spec.In.Size(), 1)
 				y := randLabels(rng, n, m.Classes())
@@ -114,7 +116,7 @@ func TestEngine32MatchesFloat64(t *testing.T) {
 // reproducible, its weights are float32 values, a different seed changes them, it learns,
 // and it follows the float64 trajectory closely over a few epochs.
 func TestTrain32(t *testing.T) {
-	rng := newRand(5)
+	rng := testkit.NewRand(5)
 	const n = 61
 	spec := Spec{In: Shape{2, 6, 6}, Layers: []LayerSpec{
 		{Kind: KindConv2D, Out: 4, Bias: true}, {Kind: KindReLU}, {Kind: KindMaxPool},

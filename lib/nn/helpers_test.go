@@ -8,6 +8,8 @@ import (
 	"gonum.org/v1/gonum/diff/fd"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/noisecurv/noisecurv/internal/testkit"
 )
 
 // Test tolerances (float64). Central differences with step ~1e-5 are accurate to ~1e-9
@@ -22,10 +24,6 @@ const (
 )
 
 var fdSettings = &fd.Settings{Formula: fd.Central, Step: 1e-5}
-
-func newRand(seed uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(seed, seed^0x9E3779B97F4A7C15))
-}
 
 func randDense(rng *rand.Rand, r, c int, scale float64) *mat.Dense {
 	d := make([]float64, r*c)
@@ -161,7 +159,7 @@ func smoothCase(t testing.TB, spec Spec, n int, seed uint64) (*Model, *mat.Dense
 		if err != nil {
 			t.Fatal(err)
 		}
-		rng := newRand(seed + try + 1000)
+		rng := testkit.NewRand(seed + try + 1000)
 		x := randDense(rng, n, spec.In.Size(), 1)
 		labels := randLabels(rng, n, m.Classes())
 		m.Forward(x)

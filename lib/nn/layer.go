@@ -68,6 +68,19 @@ type Layer interface {
 	Backward(x, y, dy *mat.Dense, accumulate bool) *mat.Dense
 }
 
+// paramFree is what the layers without parameters (pools, flatten, activations) share: the
+// per-sample input shape In, the name and the methods that read them. The layer embedding it
+// supplies Kind, OutShape and the maps.
+type paramFree struct {
+	// In is the per-sample shape of the input; Build sets it.
+	In   Shape
+	name string
+}
+
+func (l *paramFree) Name() string     { return l.name }
+func (l *paramFree) InShape() Shape   { return l.In }
+func (l *paramFree) Params() []*Param { return nil }
+
 // Layer kinds accepted in a LayerSpec.
 const (
 	KindDense   = "dense"

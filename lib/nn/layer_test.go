@@ -6,6 +6,8 @@ import (
 
 	"gonum.org/v1/gonum/diff/fd"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/noisecurv/noisecurv/internal/testkit"
 )
 
 // layerCases are single-layer models whose Backward is checked against central differences.
@@ -31,7 +33,7 @@ func TestLayerGradients(t *testing.T) {
 			m, x, _ := smoothCase(t, spec, n, uint64(10*ci+1))
 			l := m.Layers[0]
 			out := l.OutShape().Size()
-			w := randDense(newRand(uint64(ci)+77), n, out, 1)
+			w := randDense(testkit.NewRand(uint64(ci)+77), n, out, 1)
 			// f(x, theta) = sum(w .* layer(x)), so dy = w.
 			f := func() float64 {
 				return mat.Sum(mulElem(w, l.Forward(x)))
@@ -77,7 +79,7 @@ func TestLayerGradients(t *testing.T) {
 			}
 			// The R-operator forward map of a layer with fixed parameters is its Jacobian.
 			if tl, ok := l.(tangentLayer); ok {
-				rx := randDense(newRand(uint64(ci)+99), n, spec.In.Size(), 1)
+				rx := randDense(testkit.NewRand(uint64(ci)+99), n, spec.In.Size(), 1)
 				ry := tl.jvp(x, y, rx)
 				// <w, J rx> must equal <J^T w, rx> = <dx, rx>.
 				lhs := mat.Sum(mulElem(w, ry))
@@ -104,7 +106,7 @@ func TestConvMatchesDirect(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := m.Layers[0].(*Conv2D)
-	x := randDense(newRand(4), 2, spec.In.Size(), 1)
+	x := randDense(testkit.NewRand(4), 2, spec.In.Size(), 1)
 	y := c.Forward(x)
 	C, H, W := 2, 4, 5
 	for s := 0; s < 2; s++ {
@@ -167,7 +169,7 @@ func TestConvChunks(t *testing.T) {
 	if S, _, _, _ := c.chunk(n); S >= n {
 		t.Fatalf("chunk size %d does not split a batch of %d", S, n)
 	}
-	rng := newRand(3)
+	rng := testkit.NewRand(3)
 	x := randDense(rng, n, spec.In.Size(), 1)
 	dy := randDense(rng, n, c.OutShape().Size(), 1)
 	y := c.Forward(x)

@@ -6,6 +6,8 @@ import (
 
 	"gonum.org/v1/gonum/diff/fd"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/noisecurv/noisecurv/internal/testkit"
 )
 
 // evalOne evaluates a loss on one sample.
@@ -15,7 +17,7 @@ func evalOne(l Loss, z []float64, y int) (float64, []float64) {
 }
 
 func TestLossGradientAndHessian(t *testing.T) {
-	rng := newRand(5)
+	rng := testkit.NewRand(5)
 	for _, l := range allLosses {
 		for _, C := range []int{2, 3, 10} {
 			for trial := 0; trial < 4; trial++ {
@@ -134,7 +136,7 @@ func TestCrossEntropyConfident(t *testing.T) {
 // TestSoftmaxMSEIndefinite shows that the softmax+MSE logit Hessian can have negative
 // eigenvalues (docs/science.md, C1), unlike cross-entropy's.
 func TestSoftmaxMSEIndefinite(t *testing.T) {
-	rng := newRand(8)
+	rng := testkit.NewRand(8)
 	var foundNeg bool
 	for trial := 0; trial < 50; trial++ {
 		z := randVec(rng, 4)

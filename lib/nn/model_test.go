@@ -9,6 +9,8 @@ import (
 
 	"gonum.org/v1/gonum/diff/fd"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/noisecurv/noisecurv/internal/testkit"
 )
 
 // tinyCNN has every layer kind: conv (bias), relu, maxpool, conv, avgpool, flatten, dense.
@@ -252,7 +254,7 @@ func TestLayerLookupAndClone(t *testing.T) {
 	if c.Params()[0].Value[0] == m.Params()[0].Value[0] {
 		t.Fatal("Clone shares parameter storage")
 	}
-	x := randDense(newRand(1), 3, 784, 1)
+	x := randDense(testkit.NewRand(1), 3, 784, 1)
 	if relErr(flat(c.Forward(x)), flat(m.Forward(x))) == 0 {
 		t.Fatal("changed clone gives identical logits")
 	}
@@ -265,7 +267,7 @@ func TestBatchSizes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := randDense(newRand(2), 5, tinyCNN().In.Size(), 1)
+	x := randDense(testkit.NewRand(2), 5, tinyCNN().In.Size(), 1)
 	all := mat.DenseCopyOf(m.Forward(x))
 	for s := 0; s < 5; s++ {
 		one := m.Forward(mat.NewDense(1, x.RawMatrix().Cols, append([]float64(nil), row(x, s)...)))

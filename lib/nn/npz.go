@@ -279,62 +279,55 @@ func clip(s string, n int) string {
 	return s[:n] + "..."
 }
 
-func (nw npzWriter) create(key string) (io.Writer, error) {
+// array writes the entry key.npy: a .npy header for descr and shape, then the data, written
+// by body. Errors name the key.
+func (nw npzWriter) array(key, descr string, shape []int, body func(w io.Writer) error) error {
 	// Stored, not deflated, like numpy.savez: float data compress poorly and this is faster.
-	return nw.z.CreateHeader(&zip.FileHeader{Name: key + ".npy", Method: zip.Store})
+	w, err := nw.z.CreateHeader(&zip.FileHeader{Name: key + ".npy", Method: zip.Store})
+	if err == nil {
+		err = writeNPYHeader(w, descr, shape)
+	}
+	if err == nil {
+		err = body(w)
+	}
+	if err != nil {
+		return fmt.Errorf("npz key %q: %w", key, err)
+	}
+	return nil
 }
 
 func (nw npzWriter) float64s(key string, shape []int, v []float64) error {
-	w, err := nw.create(key)
-	if err != nil {
-		return fmt.Errorf("npz key %q: %w", key, err)
-	}
-	if err := writeNPYHeader(w, dtF8, shape); err != nil {
-		return fmt.Errorf("npz key %q: %w", key, err)
-	}
-	buf := make([]byte, 0, 8*4096)
-	for lo := 0; lo < len(v); lo += 4096 {
-		buf = buf[:0]
-		for _, f := range v[lo:min(lo+4096, len(v))] {
-			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(f))
+	return nw.array(key, dtF8, shape, func(w io.Writer) error {
+		buf := make([]byte, 0, 8*4096)
+		for lo := 0; lo < len(v); lo += 4096 {
+			buf = buf[:0]
+			for _, f := range v[lo:min(lo+4096, len(v))] {
+				buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(f))
+			}
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
 		}
-		if _, err := w.Write(buf); err != nil {
-			return fmt.Errorf("npz key %q: %w", key, err)
-		}
-	}
-	return nil
+		return nil
+	})
 }
 
 func (nw npzWriter) ints(key string, v []int) error {
-	w, err := nw.create(key)
-	if err != nil {
-		return fmt.Errorf("npz key %q: %w", key, err)
-	}
-	if err := writeNPYHeader(w, dtI8, []int{len(v)}); err != nil {
-		return fmt.Errorf("npz key %q: %w", key, err)
-	}
-	buf := make([]byte, 0, 8*len(v))
-	for _, i := range v {
-		buf = binary.LittleEndian.AppendUint64(buf, uint64(int64(i)))
-	}
-	if _, err := w.Write(buf); err != nil {
-		return fmt.Errorf("npz key %q: %w", key, err)
-	}
-	return nil
+	return nw.array(key, dtI8, []int{len(v)}, func(w io.Writer) error {
+		buf := make([]byte, 0, 8*len(v))
+		for _, i := range v {
+			buf = binary.LittleEndian.AppendUint64(buf, uint64(int64(i)))
+		}
+		_, err := w.Write(buf)
+		return err
+	})
 }
 
 func (nw npzWriter) bytes(key string, b []byte) error {
-	w, err := nw.create(key)
-	if err != nil {
-		return fmt.Errorf("npz key %q: %w", key, err)
-	}
-	if err := writeNPYHeader(w, dtU1, []int{len(b)}); err != nil {
-		return fmt.Errorf("npz key %q: %w", key, err)
-	}
-	if _, err := w.Write(b); err != nil {
-		return fmt.Errorf("npz key %q: %w", key, err)
-	}
-	return nil
+	return nw.array(key, dtU1, []int{len(b)}, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
 }
 
 // ExportNPZ writes the model's parameters and spec and the data (x, labels, indices) as a

@@ -9,16 +9,11 @@ import (
 // MaxPool2 is a 2x2 max pooling with stride 2 (PyTorch MaxPool2d(2)): output (C, H/2, W/2)
 // with floor division, so an odd last row or column is dropped. The gradient goes to the first
 // maximal entry of each window in row-major order; it is exact away from ties.
-type MaxPool2 struct {
-	In   Shape
-	name string
-}
+// Its field In, the per-sample input shape, is promoted from the embedded paramFree.
+type MaxPool2 struct{ paramFree }
 
-func (p *MaxPool2) Name() string     { return p.name }
-func (p *MaxPool2) Kind() string     { return KindMaxPool }
-func (p *MaxPool2) InShape() Shape   { return p.In }
-func (p *MaxPool2) OutShape() Shape  { return Shape{p.In.C, p.In.H / 2, p.In.W / 2} }
-func (p *MaxPool2) Params() []*Param { return nil }
+func (p *MaxPool2) Kind() string    { return KindMaxPool }
+func (p *MaxPool2) OutShape() Shape { return Shape{p.In.C, p.In.H / 2, p.In.W / 2} }
 
 // argmax returns, for output pixel (c, oi, oj) of one sample, the input index of the window's
 // first maximal entry.
@@ -91,16 +86,11 @@ func (p *MaxPool2) rBackward(x, y, _, _, _, rdy *mat.Dense) *mat.Dense {
 
 // AvgPool is a global average pool: each channel's H x W plane is replaced by its mean,
 // giving shape (C, 1, 1) (PyTorch AdaptiveAvgPool2d(1)).
-type AvgPool struct {
-	In   Shape
-	name string
-}
+// Its field In, the per-sample input shape, is promoted from the embedded paramFree.
+type AvgPool struct{ paramFree }
 
-func (p *AvgPool) Name() string     { return p.name }
-func (p *AvgPool) Kind() string     { return KindAvgPool }
-func (p *AvgPool) InShape() Shape   { return p.In }
-func (p *AvgPool) OutShape() Shape  { return Shape{p.In.C, 1, 1} }
-func (p *AvgPool) Params() []*Param { return nil }
+func (p *AvgPool) Kind() string    { return KindAvgPool }
+func (p *AvgPool) OutShape() Shape { return Shape{p.In.C, 1, 1} }
 
 func (p *AvgPool) Forward(x *mat.Dense) *mat.Dense {
 	n := checkCols(p, "input", x, p.In.Size())
@@ -148,16 +138,11 @@ func (p *AvgPool) rBackward(x, y, _, _, _, rdy *mat.Dense) *mat.Dense {
 
 // Flatten reinterprets a (C, H, W) sample as a vector of C*H*W features. The data layout is
 // unchanged, so Forward and Backward return their argument itself (no copy).
-type Flatten struct {
-	In   Shape
-	name string
-}
+// Its field In, the per-sample input shape, is promoted from the embedded paramFree.
+type Flatten struct{ paramFree }
 
-func (f *Flatten) Name() string     { return f.name }
-func (f *Flatten) Kind() string     { return KindFlatten }
-func (f *Flatten) InShape() Shape   { return f.In }
-func (f *Flatten) OutShape() Shape  { return Shape{f.In.Size(), 1, 1} }
-func (f *Flatten) Params() []*Param { return nil }
+func (f *Flatten) Kind() string    { return KindFlatten }
+func (f *Flatten) OutShape() Shape { return Shape{f.In.Size(), 1, 1} }
 func (f *Flatten) Forward(x *mat.Dense) *mat.Dense {
 	checkCols(f, "input", x, f.In.Size())
 	return x

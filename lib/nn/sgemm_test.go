@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"testing"
+
+	"github.com/noisecurv/noisecurv/internal/testkit"
 )
 
 // TestBlockedSgemm compares blockedSgemm with a float64 triple loop for every transpose
@@ -15,7 +17,7 @@ func TestBlockedSgemm(t *testing.T) {
 	if !hasSgemmKernel {
 		t.Skip("no AVX2/FMA kernel on this machine")
 	}
-	rng := newRand(9)
+	rng := testkit.NewRand(9)
 	for _, sh := range [][3]int{{1, 1, 1}, {6, 16, 1}, {7, 17, 3}, {5, 33, 300}, {97, 15, 257}, {13, 2100, 20}, {64, 9, 1568}} {
 		for i, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 			m, n, k := sh[0], sh[1], sh[2]

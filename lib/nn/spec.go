@@ -160,15 +160,15 @@ func buildLimit(spec Spec, maxParams int, limitName string) (*Model, error) {
 			if shape.H < 2 || shape.W < 2 {
 				return nil, fmt.Errorf("nn: %w: %s: maxpool2 needs H, W >= 2", ErrSpec, where)
 			}
-			l = &MaxPool2{In: shape, name: ls.Name}
+			l = &MaxPool2{paramFree{In: shape, name: ls.Name}}
 		case KindAvgPool:
-			l = &AvgPool{In: shape, name: ls.Name}
+			l = &AvgPool{paramFree{In: shape, name: ls.Name}}
 		case KindFlatten:
-			l = &Flatten{In: shape, name: ls.Name}
+			l = &Flatten{paramFree{In: shape, name: ls.Name}}
 		case KindReLU:
-			l = &ReLU{In: shape, name: ls.Name}
+			l = &ReLU{elementwise{paramFree{In: shape, name: ls.Name}}}
 		case KindTanh:
-			l = &Tanh{In: shape, name: ls.Name}
+			l = &Tanh{elementwise{paramFree{In: shape, name: ls.Name}}}
 		}
 		m.Layers = append(m.Layers, l)
 		resolved.Layers[i] = ls

@@ -5,23 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"regexp"
 	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
-)
 
-// trRand is the project's seeded PCG stream.
-func trRand(seed uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(seed, seed^0x9E3779B97F4A7C15))
-}
+	"github.com/noisecurv/noisecurv/internal/testkit"
+)
 
 // trBlobs returns n samples of dim features in `classes` well separated Gaussian clusters
 // (centers 4 apart on the first axes, noise 0.3), a linearly separable problem.
 func trBlobs(seed uint64, n, dim, classes int) (*mat.Dense, []int) {
-	rng := trRand(seed)
+	rng := testkit.NewRand(seed)
 	x := mat.NewDense(n, dim, nil)
 	y := make([]int, n)
 	for i := range n {
@@ -512,24 +508,10 @@ func TestTrainValidation(t *testing.T) {
 	}
 }
 
-func trBenchData(n, features, classes int) (*mat.Dense, []int) {
-	rng := trRand(1)
-	x := mat.NewDense(n, features, nil)
-	raw := x.RawMatrix().Data
-	for i := range raw {
-		raw[i] = rng.Float64()
-	}
-	y := make([]int, n)
-	for i := range y {
-		y[i] = rng.IntN(classes)
-	}
-	return x, y
-}
-
 // BenchmarkTrainEpochMNISTMLP times one epoch of the paper's MNIST MLP (784-50-50-10) on
 // 20000 synthetic samples, B = 50 (400 steps).
 func BenchmarkTrainEpochMNISTMLP(b *testing.B) {
-	x, y := trBenchData(20000, 784, 10)
+	x, y := testkit.UniformClassification(testkit.NewRand(1), 20000, 784, 10)
 	m := trModel(b, MNISTMLP(), 1)
 	ce := trLoss(b, "ce")
 	b.ResetTimer()
@@ -544,7 +526,7 @@ func BenchmarkTrainEpochMNISTMLP(b *testing.B) {
 // BenchmarkTrainEpochCNN times one epoch of the paper's CNN on 1000 synthetic 1x28x28
 // images, B = 50 (20 steps).
 func BenchmarkTrainEpochCNN(b *testing.B) {
-	x, y := trBenchData(1000, 784, 10)
+	x, y := testkit.UniformClassification(testkit.NewRand(1), 1000, 784, 10)
 	m := trModel(b, CNN(Shape{1, 28, 28}), 1)
 	ce := trLoss(b, "ce")
 	b.ResetTimer()
@@ -577,7 +559,7 @@ func TestTrainDiverged(t *testing.T) {
 	// Random labels: not separable, so an overshooting step cannot be rescued by the data.
 	// With clipping at 5 (the paper's setting) the loss stays finite, near 1e18: only the
 	// divergence check stops the run.
-	rng := newRand(3)
+	rng := testkit.NewRand(3)
 	x, y := randDense(rng, 40, 5, 1), randLabels(rng, 40, 3)
 	spec := MLP(5, []int{8}, 3, KindReLU)
 	ce := trLoss(t, "ce")

@@ -500,11 +500,17 @@ func TestFromChart(t *testing.T) {
 
 func strconvF(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
 
-func TestProgressOutsideNotebook(t *testing.T) {
+// captureStderr sends what the package writes to stderr into the returned buffer until t ends.
+func captureStderr(t *testing.T) *bytes.Buffer {
 	var buf bytes.Buffer
 	old := stderrOut
 	stderrOut = &buf
-	defer func() { stderrOut = old }()
+	t.Cleanup(func() { stderrOut = old })
+	return &buf
+}
+
+func TestProgressOutsideNotebook(t *testing.T) {
+	buf := captureStderr(t)
 	p := NewProgress("train", 4)
 	p.Update(1, "epoch 1") // first update prints
 	p.Update(2, "epoch 2") // throttled
@@ -520,10 +526,7 @@ func TestProgressOutsideNotebook(t *testing.T) {
 
 // TestProgressRestart: a restarted bar counts the new task from zero under its new label.
 func TestProgressRestart(t *testing.T) {
-	var buf bytes.Buffer
-	old := stderrOut
-	stderrOut = &buf
-	defer func() { stderrOut = old }()
+	buf := captureStderr(t)
 	p := NewProgress("run-a train", 4)
 	p.Update(4, "")
 	p.Restart("run-a analyze", 2)
