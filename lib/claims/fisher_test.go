@@ -5,8 +5,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"gonum.org/v1/gonum/mat"
-
 	"github.com/noisecurv/noisecurv/internal/nntest"
 	"github.com/noisecurv/noisecurv/internal/testkit"
 	"github.com/noisecurv/noisecurv/lib/awd"
