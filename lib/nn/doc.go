@@ -97,4 +97,20 @@
 // allocate nothing per step. The loss and dl/dz (n x C values) are evaluated in float64
 // from the float32 logits with the float64 Loss, then rounded. Its gradients agree with
 // the float64 path to about 1e-7 relative on the same float32-rounded weights (tested).
+//
+// Im2col and col2im shift a tap's whole batch of planes at once (the shift is a constant
+// offset in the planar layout: one copy or one saxpy, then the border pixels are cleared),
+// ReLU runs in AVX where the CPU has AVX2, and the elementwise passes (bias, ReLU, pooling,
+// col2im) are split among GOMAXPROCS goroutines by channel, plane or range, each output
+// written by one goroutine in a fixed order.
+//
+// # Determinism
+//
+// The same seed, configuration, build and precision give bit-identical weights (tested),
+// and the pure-Go build also does for any GOMAXPROCS: its GEMM splits C by whole column
+// panels, and every reduction runs in a fixed order. OpenBLAS's sgemm, however, rounds
+// differently with different thread counts (OPENBLAS_NUM_THREADS), so float32 training in
+// the openblas build follows the trajectory of its thread count; a chaotic training run
+// then ends at weights, and exponents, that differ in the third digit. The cache keys a
+// run by its configuration, so a cached run is reused whatever the thread count.
 package nn
