@@ -175,7 +175,7 @@ func addCells(path string, o claims.Options) error {
 	if err := report.WriteSummary(path, s); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "report: %s: %d cells added, %d replaced; now run 'noisecurv report --readme README.md'\n", path, added, replaced)
+	fmt.Fprintf(stdout, "report: %s: cells added: %d, replaced: %d; now run 'noisecurv report --readme README.md'\n", path, added, replaced)
 	return nil
 }
 
