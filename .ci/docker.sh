@@ -77,6 +77,15 @@ elif docker pull -q "$BASE" >"$LOG" 2>&1; then
 	say "base $BASE pulled in $(($(date +%s) - t)) s"
 else
 	say "base $BASE: no registry ($(tail -n 1 "$LOG" | cut -c1-100)); building it with docker/base-image.sh"
+	if ! command -v debootstrap >/dev/null; then
+		# CI installs what it needs: base-image.sh builds the base from Debian's packages.
+		say "installing debootstrap (apt-get) for docker/base-image.sh"
+		as_root=""
+		[ "$(id -u)" = 0 ] || as_root=sudo
+		$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >"$LOG" 2>&1 ||
+			{ $as_root apt-get update -qq >>"$LOG" 2>&1 && $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >>"$LOG" 2>&1; } ||
+			fail "apt-get install debootstrap"
+	fi
 	bash "$ROOT/docker/base-image.sh" >"$LOG" 2>&1 || fail "docker/base-image.sh"
 	say "base built in $(($(date +%s) - t)) s: $(tail -n 1 "$LOG")"
 fi
