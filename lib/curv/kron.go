@@ -8,6 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/internal/parallel"
 	"github.com/noisecurv/noisecurv/lib/linalg"
 )
 
@@ -62,7 +63,7 @@ func (f *Factors) kronDenseStop(stop func() error, b Budget, chunk int, scale fl
 		rows := e - s
 		Wc := W.Slice(0, rows, 0, ni).(*mat.Dense)
 		Uc := U.Slice(0, rows, 0, nq*no).(*mat.Dense)
-		parallelRange(rows, workers, func(w, r0, r1 int) {
+		parallel.Ranges(rows, workers, func(w, r0, r1 int) {
 			tmp := tmps[w]
 			for r := r0; r < r1; r++ {
 				p := s + r
@@ -85,22 +86,6 @@ func (f *Factors) kronDenseStop(stop func() error, b Budget, chunk int, scale fl
 		out[q] = f.scatter(P.Slice(q*no, (q+1)*no, 0, ni).(*mat.Dense), vo, vi, scale, workers)
 	}
 	return out, nil
-}
-
-// parallelRange splits [0, n) into at most workers contiguous ranges and runs fn on each in
-// its own goroutine (w is the range's index, for per-worker scratch space).
-func parallelRange(n, workers int, fn func(w, r0, r1 int)) {
-	workers = max(1, min(workers, n))
-	if workers == 1 {
-		fn(0, 0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		r0, r1 := w*n/workers, (w+1)*n/workers
-		wg.Go(func() { fn(w, r0, r1) })
-	}
-	wg.Wait()
 }
 
 // vechOuter writes vech(a a^T) (row-major upper triangle, n(n+1)/2 entries) into w.

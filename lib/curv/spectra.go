@@ -8,6 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/noisecurv/noisecurv/internal/parallel"
 	"github.com/noisecurv/noisecurv/lib/fit"
 	"github.com/noisecurv/noisecurv/lib/linalg"
 )
@@ -62,7 +63,7 @@ func (f *Factors) Spectra(k int) (*Spectra, error) {
 	// Samples are independent: share them out to GOMAXPROCS workers, each with its own scratch.
 	workers := max(1, runtime.GOMAXPROCS(0))
 	errs := make([]error, workers)
-	parallelRange(f.N, workers, func(w, p0, p1 int) {
+	parallel.Ranges(f.N, workers, func(w, p0, p1 int) {
 		errs[w] = f.spectraRange(s, k, p0, p1)
 	})
 	for _, err := range errs {

@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/noisecurv/noisecurv/internal/parallel"
 )
 
 // Precisions accepted by TrainConfig.Precision.
@@ -261,7 +263,7 @@ func (c *conv32) forward(x, y []float32, n int) {
 	beta := float32(0)
 	if c.b != nil {
 		beta = 1
-		forRanges(out, cols, func(lo, hi int) {
+		parallel.Ranges(out, parallel.Workers(out, cols), func(_, lo, hi int) {
 			for o := lo; o < hi; o++ {
 				yo := y[o*cols : (o+1)*cols]
 				b := c.b.v[o]
@@ -279,7 +281,7 @@ func (c *conv32) backward(_, _, dy, dx []float32, n int) {
 	cols := n * hw
 	sgemm(false, true, out, k, cols, 1, dy, cols, c.col[:k*cols], cols, 0, c.w.g, k)
 	if c.b != nil {
-		forRanges(out, cols, func(lo, hi int) {
+		parallel.Ranges(out, parallel.Workers(out, cols), func(_, lo, hi int) {
 			for o := lo; o < hi; o++ {
 				c.b.g[o] = sum32(dy[o*cols : (o+1)*cols])
 			}
@@ -298,7 +300,7 @@ func (c *conv32) backward(_, _, dy, dx []float32, n int) {
 func (c *conv32) im2col(x, col []float32, n int) {
 	H, W := c.c.In.H, c.c.In.W
 	size := n * H * W
-	forRanges(c.c.In.C*9, size, func(lo, hi int) {
+	parallel.Ranges(c.c.In.C*9, parallel.Workers(c.c.In.C*9, size), func(_, lo, hi int) {
 		for r := lo; r < hi; r++ {
 			ch, k := r/9, r%9
 			shiftPlanes(col[r*size:(r+1)*size], x[ch*size:(ch+1)*size], n, H, W, k/3-1, k%3-1)
@@ -312,7 +314,7 @@ func (c *conv32) im2col(x, col []float32, n int) {
 func (c *conv32) col2im(col, dx []float32, n int) {
 	H, W := c.c.In.H, c.c.In.W
 	size := n * H * W
-	forRanges(c.c.In.C, 9*size, func(lo, hi int) {
+	parallel.Ranges(c.c.In.C, parallel.Workers(c.c.In.C, 9*size), func(_, lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			d := dx[ch*size : (ch+1)*size]
 			clear(d)
@@ -401,7 +403,7 @@ func (p *maxPool32) forward(x, y []float32, n int) {
 	in, out := p.p.In, p.p.OutShape()
 	H, W, oh, ow := in.H, in.W, out.H, out.W
 	arg := p.arg[:len(y)]
-	forRanges(n*in.C, H*W, func(lo, hi int) {
+	parallel.Ranges(n*in.C, parallel.Workers(n*in.C, H*W), func(_, lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
 			for oi := 0; oi < oh; oi++ {
 				t := pl*H*W + 2*oi*W // index of the window row's first pixel
@@ -463,7 +465,7 @@ func (p *maxPool32) backward(_, _, dy, dx []float32, n int) {
 	in, out := p.p.In, p.p.OutShape()
 	hw, ohw := in.H*in.W, out.H*out.W
 	// Windows do not overlap, and a plane's windows point into that plane only.
-	forRanges(n*in.C, hw, func(lo, hi int) {
+	parallel.Ranges(n*in.C, parallel.Workers(n*in.C, hw), func(_, lo, hi int) {
 		clear(dx[lo*hw : hi*hw])
 		for k, a := range p.arg[lo*ohw : hi*ohw] {
 			dx[a] += dy[lo*ohw+k]
@@ -513,14 +515,14 @@ func (r *relu32) outSize() int { return r.n }
 
 func (r *relu32) forward(x, y []float32, _ int) {
 	y = y[:len(x)]
-	forRanges(len(x), 1, func(lo, hi int) { reluRange(x[lo:hi], y[lo:hi]) })
+	parallel.Ranges(len(x), parallel.Workers(len(x), 1), func(_, lo, hi int) { reluRange(x[lo:hi], y[lo:hi]) })
 }
 
 func (r *relu32) backward(x, _, dy, dx []float32, _ int) {
 	if dx == nil {
 		return
 	}
-	forRanges(len(x), 1, func(lo, hi int) { reluMaskRange(x[lo:hi], dy[lo:hi], dx[lo:hi]) })
+	parallel.Ranges(len(x), parallel.Workers(len(x), 1), func(_, lo, hi int) { reluMaskRange(x[lo:hi], dy[lo:hi], dx[lo:hi]) })
 }
 
 // reluRange sets y = relu(x) (len(y) >= len(x)).

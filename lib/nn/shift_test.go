@@ -3,7 +3,6 @@ package nn
 import (
 	"math/rand/v2"
 	"slices"
-	"sync/atomic"
 	"testing"
 )
 
@@ -47,29 +46,6 @@ func TestShiftPlanesMatchesPerPlane(t *testing.T) {
 				if !slices.Equal(gotAdd, wantAdd) {
 					t.Fatalf("shiftAddPlanes n=%d %dx%d shift (%d,%d): got %v, want %v", n, H, W, du, dv, gotAdd, wantAdd)
 				}
-			}
-		}
-	}
-}
-
-// TestForRangesCoversOnce checks that forRanges hands every index to exactly one call, for
-// sizes below and above the splitting threshold.
-func TestForRangesCoversOnce(t *testing.T) {
-	for _, c := range [][2]int{{0, 1}, {1, 1}, {7, 1}, {1000, 1 << 10}, {3, 1 << 20}, {100003, 1}} {
-		n, cost := c[0], c[1]
-		hits := make([]atomic.Int32, n)
-		forRanges(n, cost, func(lo, hi int) {
-			if lo < 0 || hi > n || lo >= hi {
-				t.Errorf("n=%d: bad range [%d, %d)", n, lo, hi)
-				return
-			}
-			for i := lo; i < hi; i++ {
-				hits[i].Add(1)
-			}
-		})
-		for i := range hits {
-			if h := hits[i].Load(); h != 1 {
-				t.Fatalf("n=%d cost=%d: index %d handled %d times", n, cost, i, h)
 			}
 		}
 	}
