@@ -26,17 +26,13 @@ func TestMarkdownAndSummary(t *testing.T) {
 	outs[0].Report.Verdict, outs[0].Report.Why = claims.Decide(crit)
 	sum := BuildSummary(o, outs)
 	md := Markdown(o, outs, sum)
-	for _, want := range []string{
+	expectLines(t, "Markdown", md,
 		"`go run -tags openblas ./cmd/noisecurv reproduce --paper --models mlp --seeds 2`",
 		"| **C4-C5** Power law (04_power_law.ipynb) | | | | | | | **reproduced** |",
 		"| | CE \\| superlinear | core | 0.13 [0.11, 0.15] | > 0.05 | MSE: -0.04 | 2.60 | passes; control fails |",
 		"| **C7** The grid () | error: cache \\| broken | | | | | | **error** |",
 		"| \\|x\\| on two lines | 1.126 | 1 < γ |  |",
-	} {
-		if !strings.Contains(md, want) {
-			t.Errorf("Markdown lacks %q:\n%s", want, md)
-		}
-	}
+	)
 	// Every table line has as many unescaped cell separators as its header.
 	cells := 0
 	for _, line := range strings.Split(md, "\n") {
@@ -114,18 +110,24 @@ func TestAddCells(t *testing.T) {
 	}
 	s.Added = []string{"`report --add-cells` at commit abc"}
 	tab := s.Table1()
-	for _, want := range []string{
+	expectLines(t, "Table1", tab,
 		"| MNIST MLP CE, C'=10 | 1.200 ± 0.141 |",
 		"| 0,1 | 1.000 | 1000 | 1m00s (1 of 2 seeds), float32 openblas |",
 		"| MNIST CNN CE, C'=10 | 1.500 |",
 		"| 0 | 1.000 | 1000 | 1h06m, float32 openblas |",
 		"; cells added by `report --add-cells` at commit abc.",
-	} {
-		if !strings.Contains(tab, want) {
-			t.Errorf("Table1 lacks %q:\n%s", want, tab)
-		}
-	}
+	)
 	if _, _, err := s.AddCachedCells(claims.Options{}); err == nil || !strings.Contains(err.Error(), "paper preset") {
 		t.Errorf("adding fast-preset cells to the paper summary: err %v", err)
+	}
+}
+
+// expectLines fails t for each of wants that text (what name rendered) does not contain.
+func expectLines(t *testing.T, name, text string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(text, want) {
+			t.Errorf("%s lacks %q:\n%s", name, want, text)
+		}
 	}
 }
