@@ -157,7 +157,16 @@ func Evaluate(k mat.Symmetric, lambda []float64, w Window) (WindowMetrics, error
 	if err := w.check(d); err != nil {
 		return WindowMetrics{}, err
 	}
-	s := sums(k, lambda, w)
+	diag := make([]float64, w.Hi-w.Lo)
+	for i := range diag {
+		diag[i] = k.At(w.Lo+i, w.Lo+i)
+	}
+	return sums(k, lambda, w).metrics(w, diag, lambda[w.Lo:w.Hi])
+}
+
+// metrics turns the sums of window w into its WindowMetrics; diag and lam are the window's
+// K_ii and λ_i (for the Spearman correlation).
+func (s blockSums) metrics(w Window, diag, lam []float64) (WindowMetrics, error) {
 	out := WindowMetrics{
 		Window:       w,
 		Commutator:   math.Sqrt(s.comm) / math.Sqrt((s.diag+s.off)*s.lam2),
@@ -166,12 +175,8 @@ func Evaluate(k mat.Symmetric, lambda []float64, w Window) (WindowMetrics, error
 		DiagEnergy:   s.diag / (s.diag + s.off),
 		Spearman:     math.NaN(),
 	}
-	if w.Hi-w.Lo >= 2 {
-		diag := make([]float64, w.Hi-w.Lo)
-		for i := range diag {
-			diag[i] = k.At(w.Lo+i, w.Lo+i)
-		}
-		rho, err := fit.Spearman(diag, lambda[w.Lo:w.Hi])
+	if len(diag) >= 2 {
+		rho, err := fit.Spearman(diag, lam)
 		if err != nil {
 			return out, fmt.Errorf("commute: window %q: Spearman of diag K vs λ: %w", w.Name, err)
 		}
@@ -198,40 +203,62 @@ func (s blockSums) offDiagRatio() float64 {
 // sums accumulates over the upper triangle of the window block (each off-diagonal pair
 // counted twice by symmetry). lambda may be nil when only K sums are needed.
 func sums(k mat.Symmetric, lambda []float64, w Window) blockSums {
-	s := blockSums{n: w.Hi - w.Lo}
+	n := w.Hi - w.Lo
+	s := blockSums{n: n}
+	var lam []float64
+	if lambda != nil {
+		lam = lambda[w.Lo:w.Hi]
+	}
 	raw, isRaw := k.(mat.RawSymmetricer)
 	var data []float64
 	var stride int
+	var row []float64
 	if isRaw {
 		r := raw.RawSymmetric()
 		// SymDense stores the upper triangle (blas.Upper) in row-major data.
 		data, stride = r.Data, r.Stride
+	} else {
+		row = make([]float64, n)
 	}
-	at := func(i, j int) float64 {
+	for i := 0; i < n; i++ {
+		g := w.Lo + i
 		if isRaw {
-			return data[i*stride+j]
+			s.addRow(i, data[g*stride+g], data[g*stride+g+1:g*stride+w.Hi], lam)
+			continue
 		}
-		return k.At(i, j)
-	}
-	for i := w.Lo; i < w.Hi; i++ {
-		kii := at(i, i)
-		s.diag += kii * kii
-		if lambda != nil {
-			s.lam2 += lambda[i] * lambda[i]
-			s.ah += kii * kii * lambda[i] * lambda[i]
+		r := row[:n-1-i]
+		for j := range r {
+			r[j] = k.At(g, g+1+j)
 		}
-		for j := i + 1; j < w.Hi; j++ {
-			kij := at(i, j)
-			k2 := kij * kij
-			s.off += 2 * k2
-			if lambda != nil {
-				dl := lambda[j] - lambda[i]
-				s.comm += 2 * k2 * dl * dl
-				s.ah += k2 * (lambda[i]*lambda[i] + lambda[j]*lambda[j])
-			}
-		}
+		s.addRow(i, k.At(g, g), r, lam)
 	}
 	return s
+}
+
+// addRow adds row i of a window block to the sums: its diagonal entry kii and its entries
+// right of the diagonal, row[j] = K_{i,i+1+j}; lam holds the window's eigenvalues (nil when
+// only K sums are needed). Every caller goes through it, so the sums of a block do not depend
+// on how its rows are stored (DiagonalNull relies on this to match NullDraw bit for bit).
+func (s *blockSums) addRow(i int, kii float64, row, lam []float64) {
+	s.diag += kii * kii
+	if lam == nil {
+		for _, kij := range row {
+			k2 := kij * kij
+			s.off += 2 * k2
+		}
+		return
+	}
+	li := lam[i]
+	s.lam2 += li * li
+	s.ah += kii * kii * li * li
+	for j, kij := range row {
+		lj := lam[i+1+j]
+		k2 := kij * kij
+		s.off += 2 * k2
+		dl := lj - li
+		s.comm += 2 * k2 * dl * dl
+		s.ah += k2 * (li*li + lj*lj)
+	}
 }
 
 // HaarOrthogonal returns a d×d orthogonal matrix drawn from the Haar measure: the Q factor

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/noisecurv/noisecurv/lib/fit"
 )
 
 // bandedK returns an m×m K with a decreasing diagonal and off-diagonal mass only between
@@ -216,5 +218,100 @@ func TestNullKindString(t *testing.T) {
 	got := fmt.Sprintf("%v|%v|%v|%v|%v", NullKind(-1), NullPermuteModes, NullShuffleEntries, NullShuffleCorrelations, NullKind(3))
 	if want := "NullKind(-1)|permute-modes|shuffle-entries|shuffle-correlations|NullKind(3)"; got != want {
 		t.Errorf("names %q, want %q", got, want)
+	}
+}
+
+// TestShuffleMatchesRand: shuffle gives rng.Shuffle's permutation and leaves the generator in
+// the same state, for empty, tiny, power-of-two and large lengths (the draws are made 64 at a
+// time, so lengths around multiples of 64 matter).
+func TestShuffleMatchesRand(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 63, 64, 65, 128, 1000, 4096, 100_003} {
+		a, b := make([]float64, n), make([]float64, n)
+		for i := range a {
+			a[i], b[i] = float64(i), float64(i)
+		}
+		r1, r2 := rand.New(rand.NewPCG(uint64(n), 7)), rand.New(rand.NewPCG(uint64(n), 7))
+		r1.Shuffle(n, func(i, j int) { a[i], a[j] = a[j], a[i] })
+		shuffle(b, r2)
+		if !slices.Equal(a, b) {
+			t.Fatalf("n = %d: shuffle differs from rand.Shuffle", n)
+		}
+		if x, y := r1.Uint64(), r2.Uint64(); x != y {
+			t.Fatalf("n = %d: generator states differ after the shuffle (%x vs %x)", n, x, y)
+		}
+		if n == 100_003 && slices.IsSorted(b) {
+			t.Fatal("shuffle left the values in order")
+		}
+	}
+}
+
+// TestDiagonalNullMatchesDraws: DiagonalNull sums the shuffling nulls without forming their
+// matrices; each draw's commutator must equal Evaluate on NullDraw's matrix from the same
+// generator state bit for bit, for every kind, on a K with a zero diagonal entry (pairs with
+// r = 0) and windows that do not start at mode 0.
+func TestDiagonalNullMatchesDraws(t *testing.T) {
+	const m, draws = 90, 4
+	rng := rand.New(rand.NewPCG(5, 6))
+	k := mat.NewSymDense(m, nil)
+	for i := 0; i < m; i++ {
+		for j := i; j < m; j++ {
+			k.SetSym(i, j, rng.NormFloat64())
+		}
+		k.SetSym(i, i, 0.1+math.Abs(k.At(i, i)))
+	}
+	k.SetSym(40, 40, 0)
+	lam := make([]float64, m)
+	for i := range lam {
+		lam[i] = math.Pow(0.95, float64(i))
+	}
+	ws := []Window{Full(m), Top(30), Bulk(30, 75)}
+	for _, kind := range []NullKind{NullPermuteModes, NullShuffleEntries, NullShuffleCorrelations} {
+		const seed = 11
+		got, err := DiagonalNull(k, lam, NullOptions{Kind: kind, Windows: ws, Draws: draws, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := rand.New(rand.NewPCG(seed, seed^0x9E3779B97F4A7C15))
+		for wi, w := range ws {
+			var comm, off []float64
+			for d := 0; d < draws; d++ {
+				kd, err := NullDraw(k, w, kind, ref)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wm, err := Evaluate(kd, lam[w.Lo:w.Hi], Full(w.Hi-w.Lo))
+				if err != nil {
+					t.Fatal(err)
+				}
+				comm = append(comm, wm.Commutator)
+				off = append(off, wm.OffDiagRatio)
+			}
+			if g := got[wi]; !slices.Equal(g.Commutators, comm) || g.OffDiagRatio.Mean != fit.Aggregate(off).Mean {
+				t.Errorf("%v, window %s: DiagonalNull %v, NullDraw+Evaluate %v", kind, w.Name, g.Commutators, comm)
+			}
+		}
+	}
+	if _, err := DiagonalNull(k, lam, NullOptions{Kind: NullKind(9), Draws: 1}); err == nil {
+		t.Error("an unknown NullKind was accepted")
+	}
+}
+
+// BenchmarkDiagonalNull: the claims' null (20 draws of the shuffled-correlation null) on
+// the default windows of a D = 2500 K, the paper's MNIST MLP layer (run with -benchtime=1x).
+func BenchmarkDiagonalNull(b *testing.B) {
+	const d = 2500
+	rng := rand.New(rand.NewPCG(1, 2))
+	k := randomSym(d, rng)
+	for i := 0; i < d; i++ {
+		k.SetSym(i, i, 1+math.Abs(k.At(i, i)))
+	}
+	lam := make([]float64, d)
+	for i := range lam {
+		lam[i] = float64(d - i)
+	}
+	for b.Loop() {
+		if _, err := DiagonalNull(k, lam, NullOptions{Kind: NullShuffleCorrelations, Draws: 20, Seed: 3}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

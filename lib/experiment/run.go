@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
@@ -325,12 +326,22 @@ func commuteSummaries(ctx context.Context, a *curv.Analysis, draws int, seed uin
 	if err != nil {
 		return nil, nil, fmt.Errorf("commutation of %s and %s: %w", MatC, MatEh2, err)
 	}
+	// The nulls of the two matrices draw from their own generators: they run side by side
+	// (the draws of one null share a generator, so they stay in order).
+	nulls := make([][]commute.BaselineMetrics, len(mts))
+	errs := make([]error, len(mts))
+	var wg sync.WaitGroup
 	for i, mt := range mts {
-		null, err := commute.DiagonalNull(mt.K, a.Eigenvalues, commute.NullOptions{Kind: NullKind, Windows: windows, Draws: max(NullDraws, draws), Seed: seed})
-		if err != nil {
-			return nil, nil, fmt.Errorf("commutation null of %s: %w", names[i], err)
+		wg.Go(func() {
+			nulls[i], errs[i] = commute.DiagonalNull(mt.K, a.Eigenvalues, commute.NullOptions{Kind: NullKind, Windows: windows, Draws: max(NullDraws, draws), Seed: seed})
+		})
+	}
+	wg.Wait()
+	for i, mt := range mts {
+		if errs[i] != nil {
+			return nil, nil, fmt.Errorf("commutation null of %s: %w", names[i], errs[i])
 		}
-		out[string(names[i])] = CommuteSummary{Windows: mt.Data, Random: mt.Rand, Null: null}
+		out[string(names[i])] = CommuteSummary{Windows: mt.Data, Random: mt.Rand, Null: nulls[i]}
 	}
 	kc := mts[0].K
 	return out, kc, nil
