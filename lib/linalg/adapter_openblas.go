@@ -3,9 +3,12 @@
 package linalg
 
 // #include <cblas.h>
+// extern int openblas_get_num_threads(void);
+// extern void openblas_set_num_threads(int);
 import "C"
 
 import (
+	"sync"
 	"unsafe"
 
 	"gonum.org/v1/gonum/blas"
@@ -28,6 +31,36 @@ func init() {
 // cblas_dgemm and cblas_dsyrk. It validates arguments like gonum does (BLAS
 // itself would only print a message), so misuse still panics.
 type openblasImpl struct{ gonum.Implementation }
+
+var serial struct {
+	sync.Mutex
+	holders, saved int
+}
+
+// SerialThreads makes OpenBLAS single-threaded until the returned release is called; the last
+// of several concurrent holders restores the thread count found by the first. lib/nn's
+// float32 training holds it: OpenBLAS's sgemm rounds differently with different thread
+// counts, and the training parallelizes over chunks of the minibatch itself. Every OpenBLAS
+// call of the process, float64 ones included, is single-threaded meanwhile.
+func (openblasImpl) SerialThreads() (release func()) {
+	serial.Lock()
+	defer serial.Unlock()
+	if serial.holders == 0 {
+		serial.saved = int(C.openblas_get_num_threads())
+		C.openblas_set_num_threads(1)
+	}
+	serial.holders++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			serial.Lock()
+			defer serial.Unlock()
+			if serial.holders--; serial.holders == 0 {
+				C.openblas_set_num_threads(C.int(serial.saved))
+			}
+		})
+	}
+}
 
 // gemmArgs checks the arguments of a row-major GEMM C = αop(A)op(B) + βC (m×n, inner k) the
 // way the reference BLAS does, panicking on a negative dimension, a leading dimension too

@@ -52,8 +52,9 @@ func BenchmarkPerSampleHVPMNIST(b *testing.B) {
 	b.ReportMetric(float64(b.N*500)/b.Elapsed().Seconds(), "samples/s")
 }
 
-// benchStep32 times one float32 training step's arithmetic: forward, loss head, backward
-// (parameter gradients), as Train with Precision "float32" runs it.
+// benchStep32 times one float32 training step's arithmetic as Train with Precision "float32"
+// runs it: forward, loss head and backward (parameter gradients) of every chunk of the
+// minibatch, and the sum of the chunks' gradients.
 func benchStep32(b *testing.B, spec Spec, batch int) {
 	m, err := Build(spec, 1)
 	if err != nil {
@@ -62,21 +63,22 @@ func benchStep32(b *testing.B, spec Spec, batch int) {
 	rng := testkit.NewRand(2)
 	x := randDense(rng, batch, spec.In.Size(), 1)
 	labels := randLabels(rng, batch, 10)
-	e, err := newEngine32(m, batch)
+	t, err := newTrainer32(m, CrossEntropy{}, x, labels, batch)
 	if err != nil {
 		b.Fatal(err)
 	}
-	for i, v := range x.RawMatrix().Data {
-		e.input(batch)[i] = float32(v)
+	defer t.release()
+	idx := make([]int, batch)
+	for i := range idx {
+		idx[i] = i
 	}
-	head := lossHead{loss: CrossEntropy{}}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		z := e.forward(batch)
-		head.eval(z, labels, 10, 1/float64(batch), e.dlogits(batch))
-		e.backward(batch)
+		t.forwardLoss(idx, labels, 10)
+		t.backward()
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "samples/s")
+	b.ReportMetric(float64(len(t.reps)), "chunks")
 }
 
 func BenchmarkMNISTMLPStep50F32(b *testing.B) { benchStep32(b, MNISTMLP(), 50) }

@@ -104,13 +104,23 @@
 // col2im) are split among GOMAXPROCS goroutines by channel, plane or range, each output
 // written by one goroutine in a fixed order.
 //
+// A minibatch whose forward pass is large enough (at least 200 M multiply-adds per chunk:
+// the paper's CNN at every batch size, never the MLPs) is trained data-parallel: it is cut
+// into a power of two of chunks (2 at B 32 and 50, 8 at B 128 for the MNIST CNN), each run
+// forward and backward by its own engine on its own goroutine, and the chunks' parameter
+// gradients are added in chunk order. The GEMMs of a chunk are single-threaded (lib/linalg's
+// OpenBLAS adapter runs OpenBLAS on one thread while float32 training runs), so cores are
+// shared out by chunk instead of inside each small GEMM, where OpenBLAS's idle threads spun.
+//
 // # Determinism
 //
-// The same seed, configuration, build and precision give bit-identical weights (tested),
-// and the pure-Go build also does for any GOMAXPROCS: its GEMM splits C by whole column
-// panels, and every reduction runs in a fixed order. OpenBLAS's sgemm, however, rounds
-// differently with different thread counts (OPENBLAS_NUM_THREADS), so float32 training in
-// the openblas build follows the trajectory of its thread count; a chaotic training run
-// then ends at weights, and exponents, that differ in the third digit. The cache keys a
-// run by its configuration, so a cached run is reused whatever the thread count.
+// The same seed, configuration, build and precision give bit-identical weights, for any
+// GOMAXPROCS and OPENBLAS_NUM_THREADS (tested): the chunks depend on the model and the batch
+// size only, every chunk's GEMMs run on one thread (the pure-Go GEMM splits C by whole
+// column panels, which does not change any sum), and every reduction runs in a fixed order.
+// The two builds differ from each other (OpenBLAS's sgemm kernels round differently from
+// the pure-Go one), and so does a build before the chunked training (the gradient of a
+// chunked batch is summed in another order): a chaotic training run then ends at weights,
+// and exponents, that differ in the third digit. The cache keys a run by its configuration,
+// so a cached run is reused whatever the thread count.
 package nn

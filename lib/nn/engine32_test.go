@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"math"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -250,6 +252,127 @@ func TestReLURanges(t *testing.T) {
 			if math.Float32bits(dx[i]) != math.Float32bits(wantD) {
 				t.Errorf("n=%d: relu'(%v) dy = %v, want %v", n, v, dx[i], wantD)
 			}
+		}
+	}
+}
+
+// withChunkMACs sets trainChunkMACs for one test.
+func withChunkMACs(t *testing.T, macs int) {
+	prev := trainChunkMACs
+	trainChunkMACs = macs
+	t.Cleanup(func() { trainChunkMACs = prev })
+}
+
+// TestTrainChunks pins the chunking rule on the paper's models: it depends on the model and
+// the batch size only.
+func TestTrainChunks(t *testing.T) {
+	build := func(s Spec) *Model {
+		m, err := Build(s, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	cnn, mlp := build(CNN(Shape{1, 28, 28})), build(MNISTMLP())
+	if got := forwardMACs(cnn); got != 225_792+3_612_672+3_612_672+7_225_344+128*20+20*10 {
+		t.Errorf("forwardMACs(CNN) = %d", got)
+	}
+	for _, c := range []struct {
+		m     *Model
+		b, k  int
+		label string
+	}{{cnn, 32, 2, "CNN B32"}, {cnn, 50, 2, "CNN B50"}, {cnn, 128, 8, "CNN B128"}, {cnn, 1, 1, "CNN B1"},
+		{mlp, 50, 1, "MLP B50"}, {mlp, 5000, 1, "MLP B5000"}} {
+		if got := trainChunks(c.m, c.b); got != c.k {
+			t.Errorf("%s: %d chunks, want %d", c.label, got, c.k)
+		}
+	}
+}
+
+// TestTrain32ChunkedStep: a minibatch split into chunks gives the per-sample losses and the
+// batch gradient of one engine to float32 rounding (the GEMMs block a chunk's rows and
+// columns differently, and the gradient is summed in another order): relative error below
+// 1e-5 (observed about 1e-7), and the same correct count. It covers chunks that do not
+// divide the batch evenly and a partial batch with fewer rows than chunks.
+func TestTrain32ChunkedStep(t *testing.T) {
+	spec := engineCases[3].spec
+	rng := testkit.NewRand(12)
+	const n = 23
+	x := randDense(rng, n, spec.In.Size(), 1)
+	y := randLabels(rng, n, 5)
+	m, err := Build(spec, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := func(chunks, rows int) ([]float64, int, []float64) {
+		withChunkMACs(t, max(1, n*forwardMACs(m)/chunks))
+		tr, err := newTrainer32(m, CrossEntropy{}, x, y, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.release()
+		if len(tr.reps) != chunks {
+			t.Fatalf("%d replicas, want %d", len(tr.reps), chunks)
+		}
+		idx := make([]int, rows)
+		for i := range idx {
+			idx[i] = (7 * i) % n
+		}
+		loss, correct := tr.forwardLoss(idx, y[:rows], 5)
+		tr.backward()
+		if tr.active != min(chunks, rows) {
+			t.Fatalf("%d rows: %d active chunks, want %d", rows, tr.active, min(chunks, rows))
+		}
+		var g []float64
+		for _, p := range tr.params() {
+			for _, v := range p.g {
+				g = append(g, float64(v))
+			}
+		}
+		return append(tr.losses[:rows:rows], loss), correct, g
+	}
+	for _, rows := range []int{n, 3} {
+		l1, c1, g1 := step(1, rows)
+		for _, k := range []int{2, 4} {
+			lk, ck, gk := step(k, rows)
+			if r := relErr(lk, l1); !(r < 1e-5) || ck != c1 {
+				t.Errorf("%d rows, %d chunks: losses relative error %.3g, correct %d vs %d", rows, k, r, ck, c1)
+			}
+			if r := relErr(gk, g1); !(r < 1e-5) {
+				t.Errorf("%d rows, %d chunks: gradient relative error %.3g", rows, k, r)
+			}
+			t.Logf("%d rows, %d chunks: gradient relative error %.2g", rows, k, relErr(gk, g1))
+		}
+	}
+}
+
+// TestTrain32ThreadsInvariant: chunked float32 training gives the same weights, bit for bit,
+// with 1, 2 and 3 threads (with OpenBLAS as well: it is made single-threaded while training).
+func TestTrain32ThreadsInvariant(t *testing.T) {
+	spec := engineCases[3].spec
+	rng := testkit.NewRand(13)
+	const n = 40
+	x := randDense(rng, n, spec.In.Size(), 1)
+	y := randLabels(rng, n, 5)
+	cfg := TrainConfig{LR: 0.1, Batch: 16, Epochs: 3, ClipNorm: 5, EvalTrain: true, Seed: 2, Precision: Float32}
+	withChunkMACs(t, 4*forwardMACs(trModel(t, spec, 1)))
+	var ref []float64
+	for _, procs := range []int{1, 2, 3} {
+		prev := runtime.GOMAXPROCS(procs)
+		m := trModel(t, spec, 1)
+		if k := trainChunks(m, cfg.Batch); k != 4 {
+			t.Fatalf("%d chunks, want 4", k)
+		}
+		_, err := Train(context.Background(), m, CrossEntropy{}, x, y, cfg, nil, nil)
+		runtime.GOMAXPROCS(prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := trParamVec(m)
+		if ref == nil {
+			ref = p
+		} else if !slices.Equal(p, ref) {
+			t.Errorf("GOMAXPROCS=%d: weights differ from GOMAXPROCS=1 (relative %.3g)", procs, relErr(p, ref))
 		}
 	}
 }

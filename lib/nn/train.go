@@ -312,6 +312,7 @@ func Train(ctx context.Context, m *Model, loss Loss, x *mat.Dense, labels []int,
 		be = e
 		// m follows the float32 weights at checkpoints and whenever Train returns.
 		defer e.sync()
+		defer e.release()
 	} else {
 		be = newTrainer64(m, loss, x, labels, b)
 	}
