@@ -16,6 +16,12 @@ import (
 // any stored number, so that old cache entries are never mixed with new ones.
 const FormatVersion = 1
 
+// cnnFloat32Revision is mixed into the keys of float32 CNN configs only: their training
+// arithmetic changed when lib/nn began training a CNN's minibatch in chunks (revision 1;
+// absent before), while every MLP trains as before, so its keys, and the results cached
+// under them, stay valid.
+const cnnFloat32Revision = 1
+
 // Config determines one experiment completely: the data subset, the model, the training run
 // and the analysis. Two runs with equal configs (and equal dataset bytes) give bit-identical
 // results on the same machine, which is what makes the cache sound.
@@ -79,7 +85,8 @@ const (
 // this true for every dataset Validate accepts.)
 //
 // A float64 config hashes without its Precision field ("" and "float64" are the same run),
-// so keys of configs from before the field existed are unchanged.
+// so keys of configs from before the field existed are unchanged. A float32 CNN config also
+// hashes cnnFloat32Revision.
 //
 // Key never panics: a config that cannot be encoded (a NaN field) gets a key derived from
 // its Go representation, and Validate rejects it before anything is cached.
@@ -87,10 +94,15 @@ func (c Config) Key() string {
 	if c.Precision == Float64 {
 		c.Precision = ""
 	}
+	rev := 0
+	if c.Precision == Float32 && c.Model == "cnn" {
+		rev = cnnFloat32Revision
+	}
 	b, err := json.Marshal(struct {
 		V int    `json:"v"`
 		C Config `json:"c"`
-	}{FormatVersion, c})
+		R int    `json:"r,omitempty"`
+	}{FormatVersion, c, rev})
 	if err != nil {
 		b = fmt.Appendf(nil, "invalid %d %#v", FormatVersion, c)
 	}

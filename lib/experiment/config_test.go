@@ -126,6 +126,21 @@ func TestKeyPrecision(t *testing.T) {
 			t.Errorf("%s: float32 and float64 share the key %s", tc.name, f32)
 		}
 	}
+	// Float32 CNN keys moved when lib/nn began training a CNN's minibatch in chunks (another
+	// float32 arithmetic); float32 MLP keys did not.
+	for _, tc := range []struct {
+		name     string
+		c        Config
+		old, now string
+	}{
+		{"paper mnist cnn mse c3 s2", cnn, "fa63c3fe692b49a15f94", "df3e95d0cb7685e81cc9"},
+		{"fast of it", Fast(cnn), "5561b058dbeeb2c1340e", "26dc90b83911c33df100"},
+		{"paper mnist mlp ce c10 s0", mlp, "551fa300cc7545bda5dd", "551fa300cc7545bda5dd"},
+	} {
+		if got := tc.c.Key(); got != tc.now {
+			t.Errorf("%s, float32: key %s, want %s (before chunked CNN training: %s)", tc.name, got, tc.now, tc.old)
+		}
+	}
 	mlp.Precision = "float16"
 	if err := mlp.Validate(); err == nil || !strings.Contains(err.Error(), "precision") {
 		t.Errorf("precision float16: Validate() = %v, want an error naming the field", err)

@@ -282,7 +282,7 @@ func TestTrainChunks(t *testing.T) {
 		b, k  int
 		label string
 	}{{cnn, 32, 2, "CNN B32"}, {cnn, 50, 2, "CNN B50"}, {cnn, 128, 8, "CNN B128"}, {cnn, 1, 1, "CNN B1"},
-		{mlp, 50, 1, "MLP B50"}, {mlp, 5000, 1, "MLP B5000"}} {
+		{mlp, 50, 1, "MLP B50"}, {mlp, 100_000, 1, "MLP B100000 (no convolution: never chunked)"}} {
 		if got := trainChunks(c.m, c.b); got != c.k {
 			t.Errorf("%s: %d chunks, want %d", c.label, got, c.k)
 		}

@@ -3,6 +3,7 @@ package nn
 import (
 	"context"
 	"runtime"
+	"slices"
 
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/mat"
@@ -151,11 +152,16 @@ type replica32 struct {
 // one gradient sum).
 var trainChunkMACs = 200_000_000
 
-// trainChunks is the number of chunks a minibatch of b samples is split into: the largest
-// power of two k <= b whose chunks each cost at least trainChunkMACs (the paper's MNIST CNN,
-// 14.7 M multiply-adds per sample: 2 chunks at B 32 and 50, 8 at B 128; the MLPs: 1). Powers
-// of two share out evenly on 2, 4, 8... cores.
+// trainChunks is the number of chunks a minibatch of b samples is split into: 1 for a
+// network without convolutions, otherwise the largest power of two k <= b whose chunks each
+// cost at least trainChunkMACs (the paper's MNIST CNN, 14.7 M multiply-adds per sample: 2
+// chunks at B 32 and 50, 8 at B 128). Powers of two share out evenly on 2, 4, 8... cores.
+// Dense networks are cheap per sample and their float32 training is the same as before
+// chunking existed (lib/experiment's cache keys rely on this: only CNN keys moved).
 func trainChunks(m *Model, b int) int {
+	if !slices.ContainsFunc(m.Layers, func(l Layer) bool { _, ok := l.(*Conv2D); return ok }) {
+		return 1
+	}
 	macs := forwardMACs(m)
 	k := 1
 	for 2*k <= b && b*macs >= 2*k*trainChunkMACs {
