@@ -289,17 +289,23 @@ func TestTrainChunks(t *testing.T) {
 	}
 }
 
+// chunkCase is the convolutional network of the chunking tests (engineCases[3], 5 classes)
+// with n random samples drawn from seed.
+func chunkCase(seed uint64, n int) (Spec, *mat.Dense, []int) {
+	spec := engineCases[3].spec
+	rng := testkit.NewRand(seed)
+	x := randDense(rng, n, spec.In.Size(), 1)
+	return spec, x, randLabels(rng, n, 5)
+}
+
 // TestTrain32ChunkedStep: a minibatch split into chunks gives the per-sample losses and the
 // batch gradient of one engine to float32 rounding (the GEMMs block a chunk's rows and
 // columns differently, and the gradient is summed in another order): relative error below
 // 1e-5 (observed about 1e-7), and the same correct count. It covers chunks that do not
 // divide the batch evenly and a partial batch with fewer rows than chunks.
 func TestTrain32ChunkedStep(t *testing.T) {
-	spec := engineCases[3].spec
-	rng := testkit.NewRand(12)
 	const n = 23
-	x := randDense(rng, n, spec.In.Size(), 1)
-	y := randLabels(rng, n, 5)
+	spec, x, y := chunkCase(12, n)
 	m, err := Build(spec, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -349,11 +355,8 @@ func TestTrain32ChunkedStep(t *testing.T) {
 // TestTrain32ThreadsInvariant: chunked float32 training gives the same weights, bit for bit,
 // with 1, 2 and 3 threads (with OpenBLAS as well: it is made single-threaded while training).
 func TestTrain32ThreadsInvariant(t *testing.T) {
-	spec := engineCases[3].spec
-	rng := testkit.NewRand(13)
 	const n = 40
-	x := randDense(rng, n, spec.In.Size(), 1)
-	y := randLabels(rng, n, 5)
+	spec, x, y := chunkCase(13, n)
 	cfg := TrainConfig{LR: 0.1, Batch: 16, Epochs: 3, ClipNorm: 5, EvalTrain: true, Seed: 2, Precision: Float32}
 	withChunkMACs(t, 4*forwardMACs(trModel(t, spec, 1)))
 	var ref []float64
