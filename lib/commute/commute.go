@@ -272,10 +272,21 @@ func (s *blockSums) addRow(i int, kii float64, row, lam []float64) {
 // and Q = H_1 ⋯ H_d is formed by linalg.FormQ (blocked dorgqr). This costs 4d³/3 flops
 // and d²/2 Gaussian draws, against 8d³/3 for factorizing a Gaussian matrix.
 func HaarOrthogonal(d int, rng *rand.Rand) *mat.Dense {
-	q := mat.NewDense(d, d, nil)
-	raw := q.RawMatrix()
-	tau := make([]float64, d)
-	sign := make([]float64, d)
+	return haarReflectors(d, rng).form()
+}
+
+// haarDraw holds the Householder reflectors of one HaarOrthogonal draw (below the diagonal of
+// q, with their tau) and the signs of R's diagonal: everything the draw takes from the
+// generator, so that Q itself can be formed later, on another goroutine.
+type haarDraw struct {
+	q         *mat.Dense
+	tau, sign []float64
+}
+
+// haarReflectors draws the reflectors of a d×d Haar Q from rng (d(d+1)/2 Gaussian values).
+func haarReflectors(d int, rng *rand.Rand) haarDraw {
+	h := haarDraw{q: mat.NewDense(d, d, nil), tau: make([]float64, d), sign: make([]float64, d)}
+	raw := h.q.RawMatrix()
 	x := make([]float64, d)
 	for j := 0; j < d; j++ {
 		n := d - j
@@ -287,26 +298,33 @@ func HaarOrthogonal(d int, rng *rand.Rand) *mat.Dense {
 			}
 		}
 		alpha := x[0]
-		sign[j] = math.Copysign(1, alpha)
+		h.sign[j] = math.Copysign(1, alpha)
 		if xnorm2 == 0 { // the last column (n = 1): H_d = I and R_dd = x
 			continue
 		}
 		beta := -math.Copysign(math.Sqrt(alpha*alpha+xnorm2), alpha)
-		tau[j] = (beta - alpha) / beta
+		h.tau[j] = (beta - alpha) / beta
 		s := 1 / (alpha - beta)
 		for i := 1; i < n; i++ {
 			raw.Data[(j+i)*raw.Stride+j] = x[i] * s
 		}
-		sign[j] = math.Copysign(1, beta)
+		h.sign[j] = math.Copysign(1, beta)
 	}
-	linalg.FormQ(q, tau)
-	for i := 0; i < d; i++ {
-		row := raw.Data[i*raw.Stride : i*raw.Stride+d]
-		for j, sg := range sign {
+	return h
+}
+
+// form overwrites the reflectors with Q = H_1 ⋯ H_d (blocked dorgqr), its columns multiplied
+// by the signs of R's diagonal, and returns it.
+func (h haarDraw) form() *mat.Dense {
+	linalg.FormQ(h.q, h.tau)
+	raw := h.q.RawMatrix()
+	for i := 0; i < raw.Rows; i++ {
+		row := raw.Data[i*raw.Stride : i*raw.Stride+raw.Cols]
+		for j, sg := range h.sign {
 			row[j] *= sg
 		}
 	}
-	return q
+	return h.q
 }
 
 // RandomSpectrumPreserving returns Qᵀ diag(eig) Q with Q = HaarOrthogonal(len(eig), rng):

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"sort"
 	"testing"
 
@@ -408,6 +409,46 @@ func TestBaselineKeepsEveryDraw(t *testing.T) {
 		s := fit.Aggregate(b.Commutators)
 		if len(b.Commutators) != 5 || math.Abs(s.Mean-b.Commutator.Mean) > 1e-15 || math.Abs(s.Std-b.Commutator.Std) > 1e-15 {
 			t.Errorf("window %s: %d draws, mean %v sd %v, summary %v", b.Window.Name, len(b.Commutators), s.Mean, s.Std, b.Commutator)
+		}
+	}
+}
+
+// TestBaselineDrawsAnyWorkers: the draws made side by side give, bit for bit, what drawing
+// them one after another from the same generator gives (HaarOrthogonal, spectrumDraw,
+// Evaluate in draw order), for 1 and 3 workers, and draw d lands in slot d.
+func TestBaselineDrawsAnyWorkers(t *testing.T) {
+	const d, draws, seed = 40, 7, 9
+	as := []mat.Symmetric{randomSym(d, testkit.NewRand(5)), randomSym(d, testkit.NewRand(6))}
+	lam, v := eigDesc(t, randomSym(d, testkit.NewRand(7)))
+	ws := []Window{Full(d), Top(6), Bulk(6, 30)}
+	release := linalg.SerialThreads() // the reference below must round like the workers
+	defer release()
+	for _, procs := range []int{1, 3} {
+		prev := runtime.GOMAXPROCS(procs)
+		ms, err := ComputeMany(context.Background(), as, lam, v, Options{Windows: ws, Draws: draws, Seed: seed})
+		runtime.GOMAXPROCS(prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(seed, seed^0x9E3779B97F4A7C15))
+		for k := 0; k < draws; k++ {
+			q := HaarOrthogonal(d, rng)
+			for i, m := range ms {
+				mu, err := linalg.EigSymValues(m.K)
+				if err != nil {
+					t.Fatal(err)
+				}
+				kr := spectrumDraw(q, mu)
+				for wi, w := range ws {
+					want, err := Evaluate(kr, lam, w)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got := m.Rand[wi].Commutators[k]; got != want.Commutator {
+						t.Errorf("GOMAXPROCS %d, matrix %d, %s, draw %d: commutator %v, one after another %v", procs, i, w.Name, k, got, want.Commutator)
+					}
+				}
+			}
 		}
 	}
 }

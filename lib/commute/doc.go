@@ -49,7 +49,9 @@
 // two symmetric rank-k updates worth D³ flops, and ComputeMany shares each draw's Q among
 // several matrices. Several seeded draws give a mean and sample standard deviation of each
 // metric. Cost per draw: 4D³/3 flops for Q plus D³ per matrix, after one values-only
-// eigendecomposition and one rotation per matrix.
+// eigendecomposition and one rotation per matrix. The draws take their Gaussian values from
+// the generator in draw order and are then formed side by side, one per core, each with
+// single-threaded BLAS, so a draw's values do not depend on the number of threads.
 //
 // For Haar K_rand = Q diag(μ) Qᵀ, Weingarten calculus gives E K_ij² = (D tr μ² − (tr μ)²) /
 // ((D−1) D (D+2)) for i ≠ j and E K_ii² = (2 tr μ² + (tr μ)²) / (D (D+2)), so

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -106,6 +108,15 @@ func ComputeRotated(k *mat.SymDense, lambda []float64, opt Options) (*Metrics, e
 	return ms[0], nil
 }
 
+// ComputeRotatedMany is ComputeMany for already rotated matrices K = Vᵀ A V (Rotate): a
+// caller that also needs the K (for DiagonalNull, say) can start that work before the draws.
+func ComputeRotatedMany(ctx context.Context, ks []*mat.SymDense, lambda []float64, opt Options) ([]*Metrics, error) {
+	if opt.EigA != nil && len(ks) != 1 {
+		return nil, fmt.Errorf("commute: ComputeRotatedMany: EigA given for %d matrices, expected one matrix", len(ks))
+	}
+	return computeRotated(ctx, ks, lambda, opt)
+}
+
 // computeRotated evaluates the metrics of every K, and of opt.Draws baselines
 // Qᵀ diag(eig K) Q sharing each draw's Q.
 func computeRotated(ctx context.Context, ks []*mat.SymDense, lambda []float64, opt Options) ([]*Metrics, error) {
@@ -157,28 +168,17 @@ func computeRotated(ctx context.Context, ks []*mat.SymDense, lambda []float64, o
 		return outs, nil
 	}
 	rng := rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9E3779B97F4A7C15))
-	per := make([][][5][]float64, len(ks)) // matrix -> window -> metric -> draws
+	per := make([][][5][]float64, len(ks)) // matrix -> window -> metric -> draw
 	for i, out := range outs {
 		per[i] = make([][5][]float64, len(out.Data))
-	}
-	m := len(lambda)
-	for d := 0; d < opt.Draws; d++ {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("commute: before baseline draw %d: %w", d, err)
-		}
-		q := HaarOrthogonal(m, rng)
-		for i, out := range outs {
-			kr := spectrumDraw(q, spectra[i])
-			for wi, wd := range out.Data {
-				wm, err := Evaluate(kr, lambda, wd.Window)
-				if err != nil {
-					return nil, fmt.Errorf("commute: baseline draw %d: %w", d, err)
-				}
-				for j, v := range [5]float64{wm.Commutator, wm.CommutatorAH, wm.OffDiagRatio, wm.DiagEnergy, wm.Spearman} {
-					per[i][wi][j] = append(per[i][wi][j], v)
-				}
+		for wi := range per[i] {
+			for j := range per[i][wi] {
+				per[i][wi][j] = make([]float64, opt.Draws)
 			}
 		}
+	}
+	if err := baselineDraws(ctx, outs, spectra, lambda, opt.Draws, rng, per); err != nil {
+		return nil, err
 	}
 	for i, out := range outs {
 		for wi, wd := range out.Data {
@@ -220,4 +220,62 @@ func (b BaselineMetrics) Metric(key string) float64 {
 		return math.NaN()
 	}
 	return s.Mean
+}
+
+// baselineDraws fills per[i][w][metric][d] with the metrics of Haar draw d of matrix i on
+// window w. The reflectors of each draw are taken from rng in draw order on this goroutine;
+// forming Q, the spectrum draws and their metrics run on min(GOMAXPROCS, draws) workers, a
+// draw each, with single-threaded BLAS (linalg.SerialThreads), so that every value is the
+// same for any number of threads. A worker holds about 2 + len(outs) D×D matrices at a time.
+// On 2 cores, two one-thread draws side by side beat one two-thread draw at a time: forming
+// Q (blocked dorgqr) has unblocked panels that leave the second thread idle.
+func baselineDraws(ctx context.Context, outs []*Metrics, spectra [][]float64, lambda []float64, draws int, rng *rand.Rand, per [][][5][]float64) error {
+	type job struct {
+		d int
+		h haarDraw
+	}
+	release := linalg.SerialThreads()
+	defer release()
+	jobs := make(chan job)
+	errs := make([]error, draws)
+	var wg sync.WaitGroup
+	for range max(1, min(runtime.GOMAXPROCS(0), draws)) {
+		wg.Go(func() {
+			for jb := range jobs {
+				q := jb.h.form()
+				for i, out := range outs {
+					kr := spectrumDraw(q, spectra[i])
+					for wi, wd := range out.Data {
+						wm, err := Evaluate(kr, lambda, wd.Window)
+						if err != nil {
+							errs[jb.d] = fmt.Errorf("commute: baseline draw %d: %w", jb.d, err)
+							break
+						}
+						for j, v := range [5]float64{wm.Commutator, wm.CommutatorAH, wm.OffDiagRatio, wm.DiagEnergy, wm.Spearman} {
+							per[i][wi][j][jb.d] = v
+						}
+					}
+				}
+			}
+		})
+	}
+	var stop error
+	for d := 0; d < draws; d++ {
+		if err := ctx.Err(); err != nil {
+			stop = fmt.Errorf("commute: before baseline draw %d: %w", d, err)
+			break
+		}
+		jobs <- job{d, haarReflectors(len(lambda), rng)}
+	}
+	close(jobs)
+	wg.Wait()
+	if stop != nil {
+		return stop
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -319,24 +319,35 @@ func commuteSummaries(ctx context.Context, a *curv.Analysis, draws int, seed uin
 	}
 	out := map[string]CommuteSummary{}
 	windows := commute.DefaultWindows(a.D)
-	// One set of Haar draws serves both matrices (ComputeMany makes each draw's Q once).
+	// One set of Haar draws serves both matrices (each draw's Q is made once). The nulls of
+	// the two matrices draw from their own generators (the draws of one null share a
+	// generator, so they stay in order) and run beside the Haar draws: they are bound by
+	// memory latency, the draws by arithmetic.
 	names := []Matrix{MatC, MatEh2}
-	mts, err := commute.ComputeMany(ctx, []mat.Symmetric{a.Dense.NoiseCov, a.Dense.HessianSquare}, a.Eigenvalues, a.Eigenvectors,
-		commute.Options{Windows: windows, Draws: draws, Seed: seed})
+	ks := make([]*mat.SymDense, len(names))
+	for i, m := range []mat.Symmetric{a.Dense.NoiseCov, a.Dense.HessianSquare} {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, fmt.Errorf("commutation: %w", err)
+		}
+		k, err := commute.Rotate(m, a.Eigenvectors)
+		if err != nil {
+			return nil, nil, fmt.Errorf("commutation of %s: %w", names[i], err)
+		}
+		ks[i] = k
+	}
+	nulls := make([][]commute.BaselineMetrics, len(ks))
+	errs := make([]error, len(ks))
+	var wg sync.WaitGroup
+	for i, k := range ks {
+		wg.Go(func() {
+			nulls[i], errs[i] = commute.DiagonalNull(k, a.Eigenvalues, commute.NullOptions{Kind: NullKind, Windows: windows, Draws: max(NullDraws, draws), Seed: seed})
+		})
+	}
+	mts, err := commute.ComputeRotatedMany(ctx, ks, a.Eigenvalues, commute.Options{Windows: windows, Draws: draws, Seed: seed})
+	wg.Wait()
 	if err != nil {
 		return nil, nil, fmt.Errorf("commutation of %s and %s: %w", MatC, MatEh2, err)
 	}
-	// The nulls of the two matrices draw from their own generators: they run side by side
-	// (the draws of one null share a generator, so they stay in order).
-	nulls := make([][]commute.BaselineMetrics, len(mts))
-	errs := make([]error, len(mts))
-	var wg sync.WaitGroup
-	for i, mt := range mts {
-		wg.Go(func() {
-			nulls[i], errs[i] = commute.DiagonalNull(mt.K, a.Eigenvalues, commute.NullOptions{Kind: NullKind, Windows: windows, Draws: max(NullDraws, draws), Seed: seed})
-		})
-	}
-	wg.Wait()
 	for i, mt := range mts {
 		if errs[i] != nil {
 			return nil, nil, fmt.Errorf("commutation null of %s: %w", names[i], errs[i])

@@ -18,6 +18,19 @@ func Backend() string { return backendName }
 // number of goroutines its Dgemm may use. Print it with every benchmark number.
 func BackendInfo() string { return backendInfo() }
 
+// SerialThreads makes the BLAS and LAPACK calls of the whole process single-threaded until
+// release is called (several holders may overlap; the last release restores the thread count
+// the first found). With OpenBLAS, a product can round differently with different thread
+// counts, so code that runs several products side by side on its own goroutines holds it:
+// its results then do not depend on OPENBLAS_NUM_THREADS. In the pure-Go build it does
+// nothing (gonum's results do not depend on GOMAXPROCS).
+func SerialThreads() (release func()) {
+	if s, ok := blas64.Implementation().(interface{ SerialThreads() func() }); ok {
+		return s.SerialThreads()
+	}
+	return func() {}
+}
+
 // SymRankK computes the symmetric rank-k update
 //
 //	dst = alpha a^T a + beta dst

@@ -5,10 +5,10 @@ import (
 	"runtime"
 	"slices"
 
-	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/noisecurv/noisecurv/internal/parallel"
+	"github.com/noisecurv/noisecurv/lib/linalg"
 )
 
 // sgdBackend is the arithmetic of one Train run; Train owns the schedule, the shuffles,
@@ -125,8 +125,7 @@ func (t *trainer64) sync() {}
 // model and the batch size), each run forward and backward by its own engine32 replica on
 // its own goroutine. The replicas share the parameter values (replica 0's slices); each
 // computes its chunk's parameter gradients, and replica 0 then holds their sum, added in chunk
-// order. The chunks do not depend on GOMAXPROCS, and float32 BLAS runs single-threaded while training (the OpenBLAS
-// adapter's SerialThreads; the pure-Go sgemm splits whole column panels), so the trained
+// order. The chunks do not depend on GOMAXPROCS, and float32 BLAS runs single-threaded while training (linalg.SerialThreads; the pure-Go sgemm splits whole column panels), so the trained
 // weights are the same for any number of threads.
 type trainer32 struct {
 	reps    []*replica32
@@ -185,16 +184,10 @@ func forwardMACs(m *Model) int {
 	return total
 }
 
-// serialThreader is implemented by a float32 BLAS (lib/linalg's OpenBLAS adapter) whose
-// results depend on its thread count: SerialThreads makes it single-threaded until release.
-type serialThreader interface {
-	SerialThreads() (release func())
-}
-
 func newTrainer32(m *Model, loss Loss, x *mat.Dense, labels []int, b int) (*trainer32, error) {
 	k := trainChunks(m, b)
 	per := (b + k - 1) / k
-	t := &trainer32{losses: make([]float64, k*per), release: func() {}}
+	t := &trainer32{losses: make([]float64, k*per)}
 	for r := 0; r < k; r++ {
 		e, err := newEngine32(m, per)
 		if err != nil {
@@ -216,9 +209,7 @@ func newTrainer32(m *Model, loss Loss, x *mat.Dense, labels []int, b int) (*trai
 			row[j] = float32(v)
 		}
 	}
-	if s, ok := blas32.Implementation().(serialThreader); ok {
-		t.release = s.SerialThreads()
-	}
+	t.release = linalg.SerialThreads()
 	return t, nil
 }
 
