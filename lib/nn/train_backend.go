@@ -125,8 +125,9 @@ func (t *trainer64) sync() {}
 // model and the batch size), each run forward and backward by its own engine32 replica on
 // its own goroutine. The replicas share the parameter values (replica 0's slices); each
 // computes its chunk's parameter gradients, and replica 0 then holds their sum, added in chunk
-// order. The chunks do not depend on GOMAXPROCS, and float32 BLAS runs single-threaded while training (linalg.SerialThreads; the pure-Go sgemm splits whole column panels), so the trained
-// weights are the same for any number of threads.
+// order. The chunks do not depend on GOMAXPROCS, and float32 BLAS runs single-threaded while
+// training (linalg.SerialThreads; the pure-Go sgemm splits whole column panels), so the
+// trained weights are the same for any number of threads.
 type trainer32 struct {
 	reps    []*replica32
 	x       []float32 // the data, rounded once
