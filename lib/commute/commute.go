@@ -1,6 +1,7 @@
 package commute
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -78,6 +79,23 @@ func Rotate(a mat.Symmetric, v *mat.Dense) (*mat.SymDense, error) {
 		return nil, fmt.Errorf("commute: Rotate: V has no columns")
 	}
 	return congruence(symDense(a), v), nil
+}
+
+// RotateMany rotates every matrix into the basis v (Rotate), stopping with an error wrapping
+// ctx.Err() when ctx is done before a rotation.
+func RotateMany(ctx context.Context, as []mat.Symmetric, v *mat.Dense) ([]*mat.SymDense, error) {
+	ks := make([]*mat.SymDense, len(as))
+	for i, a := range as {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("commute: Compute: %w", err)
+		}
+		k, err := Rotate(a, v)
+		if err != nil {
+			return nil, err
+		}
+		ks[i] = k
+	}
+	return ks, nil
 }
 
 // Window is a contiguous range of H's modes, 0-based and half-open: modes Lo+1..Hi in the

@@ -82,21 +82,22 @@ func ComputeMany(ctx context.Context, as []mat.Symmetric, lambda []float64, v *m
 	if len(lambda) != m {
 		return nil, fmt.Errorf("commute: Compute: %d eigenvalues for %d eigenvectors", len(lambda), m)
 	}
-	if opt.EigA != nil && len(as) != 1 {
-		return nil, fmt.Errorf("commute: ComputeMany: EigA given for %d matrices, expected one matrix", len(as))
+	if err := opt.checkEigA("ComputeMany", len(as)); err != nil {
+		return nil, err
 	}
-	ks := make([]*mat.SymDense, len(as))
-	for i, a := range as {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("commute: Compute: %w", err)
-		}
-		k, err := Rotate(a, v)
-		if err != nil {
-			return nil, err
-		}
-		ks[i] = k
+	ks, err := RotateMany(ctx, as, v)
+	if err != nil {
+		return nil, err
 	}
 	return computeRotated(ctx, ks, lambda, opt)
+}
+
+// checkEigA reports an error when EigA is given for n != 1 matrices (function fn).
+func (o Options) checkEigA(fn string, n int) error {
+	if o.EigA != nil && n != 1 {
+		return fmt.Errorf("commute: %s: EigA given for %d matrices, expected one matrix", fn, n)
+	}
+	return nil
 }
 
 // ComputeRotated is Compute for an already rotated K = Vᵀ A V.
@@ -108,11 +109,11 @@ func ComputeRotated(k *mat.SymDense, lambda []float64, opt Options) (*Metrics, e
 	return ms[0], nil
 }
 
-// ComputeRotatedMany is ComputeMany for already rotated matrices K = Vᵀ A V (Rotate): a
+// ComputeRotatedMany is ComputeMany for already rotated matrices K = Vᵀ A V (RotateMany): a
 // caller that also needs the K (for DiagonalNull, say) can start that work before the draws.
 func ComputeRotatedMany(ctx context.Context, ks []*mat.SymDense, lambda []float64, opt Options) ([]*Metrics, error) {
-	if opt.EigA != nil && len(ks) != 1 {
-		return nil, fmt.Errorf("commute: ComputeRotatedMany: EigA given for %d matrices, expected one matrix", len(ks))
+	if err := opt.checkEigA("ComputeRotatedMany", len(ks)); err != nil {
+		return nil, err
 	}
 	return computeRotated(ctx, ks, lambda, opt)
 }

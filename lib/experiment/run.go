@@ -324,16 +324,9 @@ func commuteSummaries(ctx context.Context, a *curv.Analysis, draws int, seed uin
 	// generator, so they stay in order) and run beside the Haar draws: they are bound by
 	// memory latency, the draws by arithmetic.
 	names := []Matrix{MatC, MatEh2}
-	ks := make([]*mat.SymDense, len(names))
-	for i, m := range []mat.Symmetric{a.Dense.NoiseCov, a.Dense.HessianSquare} {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, fmt.Errorf("commutation: %w", err)
-		}
-		k, err := commute.Rotate(m, a.Eigenvectors)
-		if err != nil {
-			return nil, nil, fmt.Errorf("commutation of %s: %w", names[i], err)
-		}
-		ks[i] = k
+	ks, err := commute.RotateMany(ctx, []mat.Symmetric{a.Dense.NoiseCov, a.Dense.HessianSquare}, a.Eigenvectors)
+	if err != nil {
+		return nil, nil, fmt.Errorf("commutation of %s and %s: %w", MatC, MatEh2, err)
 	}
 	nulls := make([][]commute.BaselineMetrics, len(ks))
 	errs := make([]error, len(ks))
